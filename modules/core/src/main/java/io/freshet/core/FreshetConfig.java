@@ -1,0 +1,211 @@
+package io.freshet.core;
+
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Every configuration key, with its default and meaning, in one place.
+ *
+ * <p>Values are resolved in this order, later winning: the defaults below, the JSON config file
+ * ({@code conf/freshet.json}, nested by the dotted path), environment variables
+ * ({@code FRESHET_} + the path in upper snake case, e.g. {@code gate.marginMs} →
+ * {@code FRESHET_GATE_MARGIN_MS}), and overrides passed programmatically (tests, benchmarks).
+ */
+public final class FreshetConfig {
+
+  /** A configuration key: a dotted path, its default value and what it means. */
+  public record Key<T>(String path, T defaultValue, String description) {
+    public String envName() {
+      return "FRESHET_" + path.replace('.', '_').replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
+    }
+  }
+
+  private static final List<Key<?>> KEYS = new ArrayList<>();
+
+  private static <T> Key<T> key(String path, T defaultValue, String description) {
+    Key<T> key = new Key<>(path, defaultValue, description);
+    KEYS.add(key);
+    return key;
+  }
+
+  // --- HTTP edge -------------------------------------------------------------------------------
+  public static final Key<String> HTTP_HOST = key("http.host", "0.0.0.0", "Interface the HTTP server binds.");
+  public static final Key<Integer> HTTP_PORT = key("http.port", 3030, "HTTP port for the API, the realtime feeds, /metrics and /health.");
+  public static final Key<Integer> HTTP_INSTANCES = key("http.instances", 2, "Web verticle instances (event loops serving HTTP).");
+  public static final Key<Integer> HTTP_BODY_LIMIT_BYTES = key("http.bodyLimitBytes", 2 * 1024 * 1024, "Largest request body accepted; larger bodies get 413.");
+  public static final Key<String> HTTP_CORS_ORIGINS = key("http.corsOrigins", "*", "Value of Access-Control-Allow-Origin for browser clients.");
+
+  // --- Database --------------------------------------------------------------------------------
+  public static final Key<String> DB_PRIMARY_URI = key("db.primary.uri", "postgresql://freshet:freshet@127.0.0.1:55432/freshet", "Primary: every write and the schema migrations.");
+  public static final Key<Integer> DB_PRIMARY_POOL_SIZE = key("db.primary.poolSize", 8, "Connections to the primary per node.");
+  public static final Key<String> DB_REPLICA_URI = key("db.replica.uri", "postgresql://freshet:freshet@127.0.0.1:55433/freshet", "Read replica the feeds hydrate from. Empty: read the primary, lag 0, gate skipped.");
+  public static final Key<Integer> DB_REPLICA_POOL_SIZE = key("db.replica.poolSize", 8, "Connections to the replica per node.");
+
+  // --- Cluster ---------------------------------------------------------------------------------
+  public static final Key<Boolean> CLUSTER_ENABLED = key("cluster.enabled", false, "Join a Hazelcast cluster so change records and polls cross nodes.");
+  public static final Key<String> CLUSTER_NAME = key("cluster.name", "freshet", "Hazelcast cluster name; nodes with another name never merge.");
+  public static final Key<String> CLUSTER_HOST = key("cluster.host", "127.0.0.1", "Address this node's Hazelcast member and event bus bind to.");
+  public static final Key<Integer> CLUSTER_PORT = key("cluster.port", 5701, "Hazelcast member port of this node.");
+  public static final Key<String> CLUSTER_MEMBERS = key("cluster.members", "127.0.0.1:5701,127.0.0.1:5702", "Comma-separated host:port list of members to join over TCP (no multicast).");
+
+  // --- Read-your-writes gate -------------------------------------------------------------------
+  public static final Key<String> GATE_MODE = key("gate.mode", "gated", "gated (Freshet), ungated (hydrate at once), fixed-delay (always wait gate.maxDelayMs), primary-reads (hydrate from the primary).");
+  public static final Key<Integer> GATE_MARGIN_MS = key("gate.marginMs", 10, "Added to the lag estimate: clock skew between writer and router plus scheduling.");
+  public static final Key<Integer> GATE_MAX_DELAY_MS = key("gate.maxDelayMs", 1000, "Cap on any single gate or retry delay.");
+  public static final Key<Integer> GATE_STALE_RETRIES = key("gate.staleRetries", 3, "Re-hydrates of a stale row before it is delivered anyway (liveness).");
+  public static final Key<Integer> GATE_MIN_RETRY_DELAY_MS = key("gate.minRetryDelayMs", 25, "Shortest wait before re-hydrating a stale row.");
+  public static final Key<Integer> GATE_ECHO_HORIZON_MS = key("gate.echoHorizonMs", 10000, "After giving up, echo re-hydrates continue until the watermark is this old.");
+
+  // --- Lag sampler -----------------------------------------------------------------------------
+  public static final Key<Integer> LAG_SAMPLE_INTERVAL_MS = key("lag.sampleIntervalMs", 250, "Probe cadence on the replica while feeds are active.");
+  public static final Key<Integer> LAG_IDLE_AFTER_MS = key("lag.idleAfterMs", 30000, "Stop probing after this long without active feeds.");
+  public static final Key<Integer> LAG_WINDOW_MS = key("lag.windowMs", 5000, "The estimate is the largest sample in this sliding window.");
+  public static final Key<Integer> LAG_DEFAULT_MS = key("lag.defaultMs", 30, "Estimate before any sample has landed.");
+  public static final Key<Integer> LAG_OBSERVED_FLOOR_TTL_MS = key("lag.observedFloorTtlMs", 60000, "How long a tripwire observation floors the estimate.");
+  public static final Key<Integer> LAG_MAX_MS = key("lag.maxMs", 60000, "Samples and observations are clamped to [0, lag.maxMs].");
+
+  // --- Router ----------------------------------------------------------------------------------
+  public static final Key<Integer> ROUTER_INSTANCES = key("router.instances", 2, "Router verticle instances per node; environments are spread over them by hash.");
+  public static final Key<Integer> ROUTER_LIVE_POLL_TIMEOUT_MS = key("router.livePollTimeoutMs", 20000, "How long a live long-poll is held before its backstop read.");
+  public static final Key<Double> ROUTER_LIVE_POLL_JITTER = key("router.livePollJitter", 0.15, "Hold time jitter ratio, spreading backstops of feeds opened together.");
+  public static final Key<Integer> ROUTER_REPLAY_WINDOW_MS = key("router.replayWindowMs", 2000, "Records kept per environment to replay into feeds registered just after them.");
+  public static final Key<Integer> ROUTER_REPLAY_MAX_RUNS = key("router.replayMaxRuns", 512, "Replay buffer cap per environment (latest record per run).");
+  public static final Key<Integer> ROUTER_LINGER_MS = key("router.lingerMs", 5000, "An environment subscription lingers this long after its last feed closes.");
+  public static final Key<Integer> ROUTER_SHAPE_IDLE_TTL_MS = key("router.shapeIdleTtlMs", 120000, "A feed (handle) nobody polls for this long is dropped; its handle then gets 409.");
+  public static final Key<Integer> ROUTER_MAX_RUNS_PER_FEED = key("router.maxRunsPerFeed", 1000, "Most runs a tag or batch feed resolves.");
+  public static final Key<Integer> ROUTER_HYDRATE_CONCURRENCY = key("router.hydrateConcurrency", 4, "Hydrate queries in flight per environment; later wakes batch up behind them.");
+  public static final Key<Integer> ROUTER_HYDRATE_BATCH_MAX = key("router.hydrateBatchMax", 500, "Most runs in one hydrate query.");
+  public static final Key<Integer> ROUTER_COALESCE_MS = key("router.coalesceMs", 2, "Records due within this many ms of a wake join its hydrate.");
+  public static final Key<Integer> ROUTER_LOG_RETENTION = key("router.logRetention", 64, "Emissions a feed remembers to resume a client from an older offset.");
+
+  // --- Realtime HTTP ---------------------------------------------------------------------------
+  public static final Key<Long> REALTIME_MAX_CREATED_AT_WINDOW_MS = key("realtime.maxCreatedAtWindowMs", 86_400_000L, "Cap on a tag feed's createdAt window (default 24h).");
+  public static final Key<Integer> REALTIME_SSE_MAX_DURATION_MS = key("realtime.sseMaxDurationMs", 60000, "An SSE response is closed after this long; the client reconnects from its offset.");
+  public static final Key<Integer> REALTIME_SSE_KEEP_ALIVE_MS = key("realtime.sseKeepAliveMs", 15000, "A ': keep-alive' comment is sent after this much silence.");
+  public static final Key<Integer> REALTIME_MAX_CONNECTIONS_PER_ENV = key("realtime.maxConnectionsPerEnv", 100000, "Concurrent live connections per environment across the cluster; 429 past it.");
+
+  // --- Publisher -------------------------------------------------------------------------------
+  public static final Key<Integer> PUBLISHER_FLUSH_INTERVAL_MS = key("publisher.metadataFlushIntervalMs", 200, "Parent and root metadata operations are buffered and written this often.");
+  public static final Key<Integer> PUBLISHER_MAX_METADATA_BYTES = key("publisher.maxMetadataBytes", 256 * 1024, "Largest metadata document; larger gets 413.");
+  public static final Key<Integer> PUBLISHER_MAX_TAGS = key("publisher.maxTagsPerRun", 10, "Most tags a run may carry; more gets 422.");
+
+  private final Map<String, Object> values;
+
+  private FreshetConfig(Map<String, Object> values) {
+    this.values = values;
+  }
+
+  public static List<Key<?>> keys() {
+    return Collections.unmodifiableList(KEYS);
+  }
+
+  public static FreshetConfig defaults() {
+    return resolve(new JsonObject(), Map.of(), new JsonObject());
+  }
+
+  /** Defaults, overlaid by the file's JSON, then environment variables, then {@code overrides} (flat dotted keys). */
+  public static FreshetConfig resolve(JsonObject file, Map<String, String> env, JsonObject overrides) {
+    Map<String, Object> values = new LinkedHashMap<>();
+    for (Key<?> key : KEYS) {
+      Object value = key.defaultValue();
+      Object fromFile = lookup(file, key.path());
+      if (fromFile != null) {
+        value = coerce(key, fromFile, "config file");
+      }
+      String fromEnv = env.get(key.envName());
+      if (fromEnv != null) {
+        value = coerce(key, fromEnv, key.envName());
+      }
+      if (overrides.containsKey(key.path())) {
+        value = coerce(key, overrides.getValue(key.path()), "override");
+      }
+      values.put(key.path(), value);
+    }
+    for (String name : overrides.fieldNames()) {
+      if (KEYS.stream().noneMatch(k -> k.path().equals(name))) {
+        throw new IllegalArgumentException("unknown config key: " + name);
+      }
+    }
+    return new FreshetConfig(values);
+  }
+
+  /** A copy with some keys replaced (flat dotted keys). */
+  public FreshetConfig with(JsonObject overrides) {
+    Map<String, Object> copy = new LinkedHashMap<>(values);
+    for (String name : overrides.fieldNames()) {
+      Key<?> key = KEYS.stream().filter(k -> k.path().equals(name)).findFirst()
+          .orElseThrow(() -> new IllegalArgumentException("unknown config key: " + name));
+      copy.put(name, coerce(key, overrides.getValue(name), "override"));
+    }
+    return new FreshetConfig(copy);
+  }
+
+  @SuppressWarnings("unchecked")
+  public <T> T get(Key<T> key) {
+    return (T) values.get(key.path());
+  }
+
+  public int getInt(Key<Integer> key) {
+    return get(key);
+  }
+
+  /** Flat dotted view, handy to pass to a verticle as its config. */
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject();
+    values.forEach(json::put);
+    return json;
+  }
+
+  /** Rebuilds a config from {@link #toJson()}. */
+  public static FreshetConfig fromJson(JsonObject flat) {
+    return defaults().with(flat);
+  }
+
+  private static Object lookup(JsonObject json, String path) {
+    Object current = json;
+    for (String part : path.split("\\.")) {
+      if (!(current instanceof JsonObject obj) || !obj.containsKey(part)) {
+        return null;
+      }
+      current = obj.getValue(part);
+    }
+    return current instanceof JsonObject ? null : current;
+  }
+
+  private static Object coerce(Key<?> key, Object raw, String source) {
+    Object def = key.defaultValue();
+    try {
+      if (def instanceof Integer) {
+        return raw instanceof Number n ? n.intValue() : Integer.parseInt(raw.toString().trim());
+      }
+      if (def instanceof Long) {
+        return raw instanceof Number n ? n.longValue() : Long.parseLong(raw.toString().trim());
+      }
+      if (def instanceof Double) {
+        return raw instanceof Number n ? n.doubleValue() : Double.parseDouble(raw.toString().trim());
+      }
+      if (def instanceof Boolean) {
+        if (raw instanceof Boolean b) {
+          return b;
+        }
+        String s = raw.toString().trim().toLowerCase(Locale.ROOT);
+        if (s.equals("true") || s.equals("1")) {
+          return true;
+        }
+        if (s.equals("false") || s.equals("0")) {
+          return false;
+        }
+        throw new IllegalArgumentException(s);
+      }
+      return raw.toString();
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          "config " + key.path() + " from " + source + ": cannot read '" + raw + "' as " + def.getClass().getSimpleName());
+    }
+  }
+}

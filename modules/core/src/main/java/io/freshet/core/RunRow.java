@@ -1,0 +1,106 @@
+package io.freshet.core;
+
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One hydrated run, immutable: the fields routing decisions need, plus every column's value in
+ * Electric's text form. The serialized {@code value} object is built once per column set and
+ * shared by every feed that receives this row.
+ */
+public final class RunRow {
+
+  private final String runId;
+  private final String envId;
+  private final String batchId;
+  private final long createdAtMs;
+  private final long updatedAtMs;
+  private final List<String> tags;
+  private final String[] text;
+  private final Map<String, String> valueJsonBySignature = new ConcurrentHashMap<>(2);
+
+  /**
+   * @param runId the friendly id ({@code run_...}), which feeds and change records use
+   * @param text every column's text value, indexed by {@link RunColumn#ordinal()}
+   */
+  public RunRow(String runId, String envId, String batchId, long createdAtMs, long updatedAtMs, List<String> tags, String[] text) {
+    if (text.length != RunColumn.values().length) {
+      throw new IllegalArgumentException("expected " + RunColumn.values().length + " column values");
+    }
+    this.runId = runId;
+    this.envId = envId;
+    this.batchId = batchId;
+    this.createdAtMs = createdAtMs;
+    this.updatedAtMs = updatedAtMs;
+    this.tags = List.copyOf(tags);
+    this.text = text.clone();
+  }
+
+  public String runId() {
+    return runId;
+  }
+
+  public String envId() {
+    return envId;
+  }
+
+  public String batchId() {
+    return batchId;
+  }
+
+  public long createdAtMs() {
+    return createdAtMs;
+  }
+
+  /** The row version: strictly increasing per run (writes set it to max(now, previous + 1 ms)). */
+  public long updatedAtMs() {
+    return updatedAtMs;
+  }
+
+  public List<String> tags() {
+    return tags;
+  }
+
+  public String text(RunColumn column) {
+    return text[column.ordinal()];
+  }
+
+  /** True once the run has reached a final status (the SDK closes on a non-null completedAt). */
+  public boolean isCompleted() {
+    return text(RunColumn.COMPLETED_AT) != null;
+  }
+
+  /** The Electric message key; any unique string works, this is trigger.dev's form. */
+  public String key() {
+    return "\"public\".\"TaskRun\"/\"" + text(RunColumn.ID) + "\"";
+  }
+
+  /** The row's {@code value} object as compact JSON, restricted to {@code columns}. */
+  public String valueJson(Set<RunColumn> columns) {
+    String signature = RunColumn.signature(columns);
+    return valueJsonBySignature.computeIfAbsent(signature, s -> {
+      JsonObject value = new JsonObject();
+      for (RunColumn column : RunColumn.values()) {
+        if (columns.contains(column)) {
+          value.put(column.wireName(), text[column.ordinal()]);
+        }
+      }
+      return value.encode();
+    });
+  }
+
+  /** One Electric change message for this row. */
+  public String message(Set<RunColumn> columns, boolean insert) {
+    return "{\"key\":" + io.vertx.core.json.Json.encode(key())
+        + ",\"value\":" + valueJson(columns)
+        + ",\"headers\":{\"operation\":\"" + (insert ? "insert" : "update") + "\"}}";
+  }
+
+  @Override
+  public String toString() {
+    return "RunRow[" + runId + "@" + updatedAtMs + "]";
+  }
+}

@@ -1,0 +1,51 @@
+package io.freshet.producer;
+
+/**
+ * Every event-bus address Freshet uses, built in one place.
+ *
+ * <p>Cluster-wide: change records (one address per environment, so a node only receives the
+ * environments it holds feeds for), engine transitions, and each router's poll address (a poll
+ * that lands on another node than the one owning its shape is forwarded there).
+ *
+ * <p>Node-local: the lag sampler's estimate, observations and touches, and the publisher's
+ * command queue.
+ */
+public final class Addresses {
+
+  private Addresses() {}
+
+  /** Where change records of one environment are published (clustered). */
+  public static String envChanges(String envId) {
+    return "freshet.env." + envId + ".changes";
+  }
+
+  /** Where an embedded engine sends run status transitions (clustered, request-reply). */
+  public static String engineTransitions() {
+    return "freshet.engine.transitions";
+  }
+
+  /** Write commands from the HTTP edge to the publisher (node-local, request-reply). */
+  public static String publisherCommands() {
+    return "freshet.publisher.commands";
+  }
+
+  /** One router instance's poll address (clustered, request-reply). */
+  public static String router(String nodeId, int index) {
+    return "freshet.router." + nodeId + "." + index;
+  }
+
+  /** The lag sampler's current estimate, published whenever it changes (node-local). */
+  public static String lagEstimate() {
+    return "freshet.lag.estimate";
+  }
+
+  /** Tripwire observations from routers; the reply carries the widened estimate (node-local). */
+  public static String lagObservations() {
+    return "freshet.lag.observations";
+  }
+
+  /** Routers announce that feeds are active so the sampler keeps sampling (node-local). */
+  public static String lagTouch() {
+    return "freshet.lag.touch";
+  }
+}
