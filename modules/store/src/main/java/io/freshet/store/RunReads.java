@@ -1,0 +1,117 @@
+package io.freshet.store;
+
+import io.freshet.core.PgText;
+import io.freshet.core.RunColumn;
+import io.freshet.core.RunRow;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The read side: every query a feed runs, against whichever client it is given (the replica, or
+ * the primary in primary-reads mode). Each returns whole rows as {@link RunRow}s.
+ */
+public final class RunReads {
+
+  static final String COLUMNS = Arrays.stream(RunColumn.values()).map(RunColumn::sqlName).collect(Collectors.joining(", "))
+      + ", env_id, batch_id";
+
+  static final String BY_IDS = "SELECT " + COLUMNS + " FROM task_runs WHERE env_id = $1 AND friendly_id = ANY($2)";
+  static final String BY_TAGS = "SELECT " + COLUMNS + " FROM task_runs"
+      + " WHERE env_id = $1 AND run_tags @> $2 AND created_at >= $3 ORDER BY created_at DESC LIMIT $4";
+  static final String BY_BATCH = "SELECT " + COLUMNS + " FROM task_runs"
+      + " WHERE env_id = $1 AND batch_id = $2 ORDER BY created_at LIMIT $3";
+  static final String RUN_EXISTS = "SELECT 1 FROM task_runs WHERE env_id = $1 AND friendly_id = $2";
+  static final String BATCH_EXISTS = "SELECT 1 FROM batches WHERE env_id = $1 AND id = $2";
+
+  private RunReads() {}
+
+  public static Future<List<RunRow>> byIds(SqlClient client, String envId, Collection<String> runIds) {
+    return client.preparedQuery(BY_IDS).execute(Tuple.of(envId, runIds.toArray(String[]::new))).map(RunReads::rows);
+  }
+
+  /** Runs carrying every tag in {@code tags}, created at or after {@code createdAtFloorMs}, newest first. */
+  public static Future<List<RunRow>> byTags(SqlClient client, String envId, List<String> tags, long createdAtFloorMs, int limit) {
+    LocalDateTime floor = LocalDateTime.ofEpochSecond(Math.floorDiv(createdAtFloorMs, 1000), (int) Math.floorMod(createdAtFloorMs, 1000) * 1_000_000, ZoneOffset.UTC);
+    return client.preparedQuery(BY_TAGS).execute(Tuple.of(envId, tags.toArray(String[]::new), floor, limit)).map(RunReads::rows);
+  }
+
+  public static Future<List<RunRow>> byBatch(SqlClient client, String envId, String batchId, int limit) {
+    return client.preparedQuery(BY_BATCH).execute(Tuple.of(envId, batchId, limit)).map(RunReads::rows);
+  }
+
+  public static Future<Boolean> runExists(SqlClient client, String envId, String runId) {
+    return client.preparedQuery(RUN_EXISTS).execute(Tuple.of(envId, runId)).map(rows -> rows.size() > 0);
+  }
+
+  public static Future<Boolean> batchExists(SqlClient client, String envId, String batchId) {
+    return client.preparedQuery(BATCH_EXISTS).execute(Tuple.of(envId, batchId)).map(rows -> rows.size() > 0);
+  }
+
+  static List<RunRow> rows(Iterable<Row> result) {
+    List<RunRow> rows = new ArrayList<>();
+    for (Row row : result) {
+      rows.add(toRunRow(row));
+    }
+    return rows;
+  }
+
+  /** Maps a row selected with {@link #COLUMNS} to its text form. */
+  public static RunRow toRunRow(Row row) {
+    RunColumn[] columns = RunColumn.values();
+    String[] text = new String[columns.length];
+    List<String> tags = List.of();
+    for (RunColumn column : columns) {
+      int i = column.ordinal();
+      Object value = row.getValue(i);
+      text[i] = switch (column) {
+        case CREATED_AT, UPDATED_AT, STARTED_AT, DELAY_UNTIL, QUEUED_AT, EXPIRED_AT, COMPLETED_AT ->
+            PgText.timestamp(row.getLocalDateTime(i));
+        case NUMBER, USAGE_DURATION_MS -> value == null ? "0" : value.toString();
+        case COST_IN_CENTS, BASE_COST_IN_CENTS -> value == null ? "0" : PgText.number(((Number) value).doubleValue());
+        case IS_TEST -> PgText.bool(Boolean.TRUE.equals(value));
+        case RUN_TAGS, REALTIME_STREAMS -> {
+          String[] items = row.getArrayOfStrings(i);
+          List<String> list = items == null ? List.of() : Arrays.asList(items);
+          if (column == RunColumn.RUN_TAGS) {
+            tags = list;
+          }
+          yield PgText.array(list);
+        }
+        case ERROR -> value == null ? null : jsonText(value);
+        default -> value == null ? null : value.toString();
+      };
+    }
+    return new RunRow(
+        row.getString(RunColumn.FRIENDLY_ID.ordinal()),
+        row.getString(columns.length),
+        row.getString(columns.length + 1),
+        PgText.epochMillis(row.getLocalDateTime(RunColumn.CREATED_AT.ordinal())),
+        PgText.epochMillis(row.getLocalDateTime(RunColumn.UPDATED_AT.ordinal())),
+        tags,
+        text);
+  }
+
+  private static String jsonText(Object value) {
+    if (value instanceof JsonObject obj) {
+      return obj.encode();
+    }
+    if (value instanceof JsonArray arr) {
+      return arr.encode();
+    }
+    if (value instanceof String s) {
+      return io.vertx.core.json.Json.encode(s);
+    }
+    return String.valueOf(value);
+  }
+}
