@@ -40,12 +40,12 @@ public final class PgRig {
     String name = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16).toLowerCase(Locale.ROOT);
     Pool admin = Pools.create(vertx, uri(PRIMARY_PORT, "freshet"), 1, "rig-admin-" + name);
     try {
-      admin.query("CREATE DATABASE " + name).execute().await(30, TimeUnit.SECONDS);
+      Await.result(admin.query("CREATE DATABASE " + name).execute(), 30);
     } finally {
-      admin.close().await(10, TimeUnit.SECONDS);
+      Await.result(admin.close(), 10);
     }
     Pool primary = Pools.create(vertx, uri(PRIMARY_PORT, name), 8, "test-primary-" + name);
-    Migrations.apply(primary).await(60, TimeUnit.SECONDS);
+    Await.result(Migrations.apply(primary), 60);
     Pool replica = Pools.create(vertx, uri(REPLICA_PORT, name), 8, "test-replica-" + name);
     TestDatabase db = new TestDatabase(vertx, name, primary, replica);
     db.awaitReplicaCaughtUp();

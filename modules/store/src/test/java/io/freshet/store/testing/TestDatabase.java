@@ -4,7 +4,6 @@ import io.freshet.store.Pools;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
-import java.util.concurrent.TimeUnit;
 
 /** A fresh, migrated database on the rig's primary, with pools to it on both servers. */
 public final class TestDatabase implements AutoCloseable {
@@ -43,13 +42,13 @@ public final class TestDatabase implements AutoCloseable {
 
   /** Blocks until the standby has replayed everything the primary has written so far. */
   public void awaitReplicaCaughtUp() {
-    String lsn = primary.query("SELECT pg_current_wal_lsn()::text").execute().await(10, TimeUnit.SECONDS)
+    String lsn = Await.result(primary.query("SELECT pg_current_wal_lsn()::text").execute(), 10)
         .iterator().next().getString(0);
     long deadline = System.currentTimeMillis() + 30_000;
     while (System.currentTimeMillis() < deadline) {
       try {
-        boolean caughtUp = replica.preparedQuery("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn").execute(Tuple.of(lsn))
-            .await(5, TimeUnit.SECONDS).iterator().next().getBoolean(0);
+        boolean caughtUp = Await.result(replica.preparedQuery("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn")
+            .execute(Tuple.of(lsn)), 5).iterator().next().getBoolean(0);
         if (caughtUp) {
           return;
         }
@@ -63,15 +62,15 @@ public final class TestDatabase implements AutoCloseable {
 
   @Override
   public void close() {
-    primary.close().await(10, TimeUnit.SECONDS);
-    replica.close().await(10, TimeUnit.SECONDS);
+    Await.result(primary.close(), 10);
+    Await.result(replica.close(), 10);
     Pool admin = Pools.create(vertx, PgRig.uri(PgRig.PRIMARY_PORT, "freshet"), 1, "rig-drop-" + name);
     try {
-      admin.query("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)").execute().await(30, TimeUnit.SECONDS);
+      Await.result(admin.query("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)").execute(), 30);
     } catch (RuntimeException e) {
       // leave it: the next reset removes it
     } finally {
-      admin.close().await(10, TimeUnit.SECONDS);
+      Await.result(admin.close(), 10);
     }
   }
 
