@@ -1,0 +1,436 @@
+package io.freshet.router;
+
+import io.freshet.core.RunRow;
+import io.freshet.producer.ChangeRecord;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+/**
+ * One environment on one router: its held feeds, indexed by run, tag and batch; the records waiting
+ * for their gated hydrate; and the tripwire that withholds rows read before the replica applied
+ * their write. All of it runs on the router's event loop.
+ *
+ * <p>Flow of a record: {@link #onRecord} → pending (one entry per run, latest watermark wins) → a
+ * single timer fires at the earliest due time → one batched hydrate per wake → the tripwire splits
+ * fresh from stale → fresh rows are offered to candidate feeds, stale runs are re-pended on a retry
+ * timer → after {@code staleRetries} the row is delivered anyway and echo re-hydrates follow until
+ * a read is fresh.
+ */
+final class EnvRouter {
+
+  enum Reason { WAKE, RETRY, ECHO }
+
+  /** A run waiting for its hydrate. {@code dueAtMs} &lt; 0 means "compute from the watermark". */
+  private static final class PendingRun {
+    Long watermarkMs;
+    long arrivedAtMs;
+    int attempt;
+    Reason reason = Reason.WAKE;
+    long dueAtMs = -1;
+  }
+
+  final String envId;
+  private final RouterSettings settings;
+  private final ReplicaLagGate gate;
+  private final LongSupplier clock;
+  private final Scheduler scheduler;
+  private final RunSource source;
+  private final LagView lag;
+  private final RouterMetrics metrics;
+  private final Consumer<Shape> onPending;
+
+  private final Map<String, Set<Shape>> byRun = new HashMap<>();
+  private final Map<String, Set<Shape>> byTag = new HashMap<>();
+  private final Set<Shape> untagged = new HashSet<>();
+  private final Map<String, Set<Shape>> byBatch = new HashMap<>();
+  private final Set<Shape> shapes = new HashSet<>();
+
+  private final ReplayBuffer replay;
+  private final Map<String, PendingRun> pending = new LinkedHashMap<>();
+  private int inFlight;
+  private long timerId = -1;
+  private long timerAtMs = Long.MAX_VALUE;
+
+  private final Map<String, List<Promise<RunRow>>> runReads = new LinkedHashMap<>();
+  private long runReadTimer = -1;
+
+  long subscribedAtMs = -1;
+  Future<Void> subscription;
+  long lingerTimer = -1;
+
+  EnvRouter(String envId, RouterSettings settings, LongSupplier clock, Scheduler scheduler, RunSource source,
+      LagView lag, RouterMetrics metrics, Consumer<Shape> onPending) {
+    this.envId = envId;
+    this.settings = settings;
+    this.gate = settings.gate();
+    this.clock = clock;
+    this.scheduler = scheduler;
+    this.source = source;
+    this.lag = lag;
+    this.metrics = metrics;
+    this.onPending = onPending;
+    this.replay = new ReplayBuffer(settings.replayWindowMs(), settings.replayMaxRuns());
+  }
+
+  // --- feeds -------------------------------------------------------------------------------------
+
+  void register(Shape shape) {
+    shapes.add(shape);
+    if (shape.filter instanceof FeedFilter.Run run) {
+      byRun.computeIfAbsent(run.runId(), k -> new HashSet<>()).add(shape);
+    } else if (shape.filter instanceof FeedFilter.Tags tags) {
+      if (tags.tags().isEmpty()) {
+        untagged.add(shape);
+      } else {
+        for (String tag : tags.tags()) {
+          byTag.computeIfAbsent(tag, k -> new HashSet<>()).add(shape);
+        }
+      }
+    } else if (shape.filter instanceof FeedFilter.Batch batch) {
+      byBatch.computeIfAbsent(batch.batchId(), k -> new HashSet<>()).add(shape);
+    }
+  }
+
+  void unregister(Shape shape) {
+    shapes.remove(shape);
+    if (shape.filter instanceof FeedFilter.Run run) {
+      removeFrom(byRun, run.runId(), shape);
+    } else if (shape.filter instanceof FeedFilter.Tags tags) {
+      untagged.remove(shape);
+      for (String tag : tags.tags()) {
+        removeFrom(byTag, tag, shape);
+      }
+    } else if (shape.filter instanceof FeedFilter.Batch batch) {
+      removeFrom(byBatch, batch.batchId(), shape);
+    }
+  }
+
+  boolean isEmpty() {
+    return shapes.isEmpty();
+  }
+
+  Set<Shape> shapes() {
+    return shapes;
+  }
+
+  /** Feeds a record may concern, before hydration. */
+  private Set<Shape> candidates(ChangeRecord record) {
+    Set<Shape> out = new HashSet<>(byRun.getOrDefault(record.runId(), Set.of()));
+    if (record.isFull()) {
+      for (String tag : record.tags()) {
+        for (Shape shape : byTag.getOrDefault(tag, Set.of())) {
+          if (shape.filter.mayMatch(record)) {
+            out.add(shape);
+          }
+        }
+      }
+      out.addAll(untagged);
+      if (record.batchId() != null) {
+        out.addAll(byBatch.getOrDefault(record.batchId(), Set.of()));
+      }
+    } else {
+      // A partial record: its tags and batch are unknown until the row is read.
+      byTag.values().forEach(out::addAll);
+      out.addAll(untagged);
+      byBatch.values().forEach(out::addAll);
+    }
+    return out;
+  }
+
+  /** Feeds a hydrated row may concern; each decides with its filter. */
+  private Set<Shape> candidates(RunRow row) {
+    Set<Shape> out = new HashSet<>(byRun.getOrDefault(row.runId(), Set.of()));
+    for (String tag : row.tags()) {
+      out.addAll(byTag.getOrDefault(tag, Set.of()));
+    }
+    out.addAll(untagged);
+    if (row.batchId() != null) {
+      out.addAll(byBatch.getOrDefault(row.batchId(), Set.of()));
+    }
+    return out;
+  }
+
+  /** Offers rows to their feeds, then tells the router which feeds now have something to emit. */
+  void deliver(Collection<RunRow> rows) {
+    Set<Shape> touched = new HashSet<>();
+    for (RunRow row : rows) {
+      for (Shape shape : candidates(row)) {
+        if (shape.offer(row)) {
+          touched.add(shape);
+        }
+      }
+    }
+    touched.forEach(onPending);
+  }
+
+  // --- records -----------------------------------------------------------------------------------
+
+  void onRecord(ChangeRecord record) {
+    long now = clock.getAsLong();
+    metrics.record();
+    replay.add(record, now);
+    if (candidates(record).isEmpty()) {
+      return; // nobody follows it; kept for replay only
+    }
+    lag.touch();
+    enqueue(record, now);
+  }
+
+  /** Re-runs recent records through the gate for a feed that registered after them. */
+  void replayFor(Shape shape, long sinceMs) {
+    long now = clock.getAsLong();
+    for (ChangeRecord record : replay.since(sinceMs, now)) {
+      if (shape.filter.mayMatch(record)) {
+        enqueue(record, now);
+      }
+    }
+  }
+
+  /** Hydrates {@code runId} once its version {@code watermarkMs} is safe to read (a synthetic wake). */
+  void expect(String runId, Long watermarkMs) {
+    enqueue(new ChangeRecord(envId, runId, watermarkMs, null, null), clock.getAsLong());
+  }
+
+  private void enqueue(ChangeRecord record, long now) {
+    PendingRun run = pending.get(record.runId());
+    if (run == null) {
+      run = new PendingRun();
+      run.arrivedAtMs = now;
+      run.watermarkMs = record.updatedAtMs();
+      pending.put(record.runId(), run);
+    } else {
+      // A newer change supersedes a retry or echo of an older one: start over from its watermark.
+      if (record.updatedAtMs() != null && (run.watermarkMs == null || record.updatedAtMs() > run.watermarkMs)) {
+        run.watermarkMs = record.updatedAtMs();
+        run.attempt = 0;
+        run.reason = Reason.WAKE;
+        run.dueAtMs = -1;
+        run.arrivedAtMs = now;
+      }
+    }
+    reschedule();
+  }
+
+  private long dueAt(PendingRun run) {
+    return run.dueAtMs >= 0 ? run.dueAtMs : gate.dueAt(run.watermarkMs, run.arrivedAtMs, lag.lagMs());
+  }
+
+  private void reschedule() {
+    if (pending.isEmpty() || inFlight >= settings.hydrateConcurrency()) {
+      return; // a completing hydrate calls back in
+    }
+    long next = Long.MAX_VALUE;
+    for (PendingRun run : pending.values()) {
+      next = Math.min(next, dueAt(run));
+    }
+    if (timerId >= 0 && timerAtMs <= next) {
+      return;
+    }
+    if (timerId >= 0) {
+      scheduler.cancel(timerId);
+    }
+    timerAtMs = next;
+    timerId = scheduler.schedule(Math.max(0, next - clock.getAsLong()), this::wake);
+  }
+
+  /** The timer fired: hydrate every run that is due (or nearly), in one query per batch. */
+  private void wake() {
+    timerId = -1;
+    timerAtMs = Long.MAX_VALUE;
+    long now = clock.getAsLong();
+    while (inFlight < settings.hydrateConcurrency()) {
+      Map<String, PendingRun> batch = new LinkedHashMap<>();
+      var it = pending.entrySet().iterator();
+      while (it.hasNext() && batch.size() < settings.hydrateBatchMax()) {
+        var entry = it.next();
+        if (dueAt(entry.getValue()) <= now + settings.coalesceMs()) {
+          batch.put(entry.getKey(), entry.getValue());
+          it.remove();
+        }
+      }
+      if (batch.isEmpty()) {
+        break;
+      }
+      hydrate(batch, now);
+    }
+    reschedule();
+  }
+
+  private void hydrate(Map<String, PendingRun> batch, long startedAt) {
+    inFlight++;
+    String reason = batch.values().iterator().next().reason.name().toLowerCase();
+    metrics.hydrateQuery(reason);
+    for (PendingRun run : batch.values()) {
+      if (run.reason == Reason.WAKE) {
+        metrics.gateDelay(startedAt - run.arrivedAtMs);
+      }
+    }
+    source.byIds(envId, batch.keySet()).onComplete(ar -> {
+      inFlight--;
+      if (ar.succeeded()) {
+        settle(batch, ar.result());
+      } else {
+        // A failed read is retried like a stale one; the backstop is the last net.
+        for (var entry : batch.entrySet()) {
+          retry(entry.getKey(), entry.getValue(), clock.getAsLong());
+        }
+      }
+      reschedule();
+      if (timerId < 0 && !pending.isEmpty()) {
+        wake();
+      }
+    });
+  }
+
+  private void settle(Map<String, PendingRun> batch, List<RunRow> rows) {
+    long now = clock.getAsLong();
+    Map<String, RunRow> byId = new HashMap<>();
+    for (RunRow row : rows) {
+      byId.put(row.runId(), row);
+    }
+    Map<String, Long> expected = new HashMap<>();
+    if (gate.checksRows()) {
+      batch.forEach((run, p) -> {
+        if (p.watermarkMs != null) {
+          expected.put(run, p.watermarkMs);
+        }
+      });
+    }
+    StaleRowTripwire.Verdict verdict = StaleRowTripwire.check(batch.keySet(), expected, byId, now);
+    List<RunRow> deliver = new ArrayList<>(verdict.fresh());
+    int recovered = 0;
+    for (RunRow row : verdict.fresh()) {
+      if (batch.get(row.runId()).reason == Reason.RETRY) {
+        recovered++;
+      }
+    }
+    if (recovered > 0) {
+      metrics.staleHydrates("recovered", recovered);
+    }
+    if (!verdict.staleRuns().isEmpty()) {
+      lag.observed(verdict.observedLagMs());
+      int gaveUp = 0;
+      for (String run : verdict.staleRuns()) {
+        PendingRun p = batch.get(run);
+        if (p.reason == Reason.ECHO) {
+          echo(run, p, now);
+        } else if (p.attempt < settings.staleRetries()) {
+          retry(run, p, now);
+        } else {
+          gaveUp++;
+          RunRow stale = verdict.staleRows().get(run);
+          if (stale != null) {
+            deliver.add(stale); // liveness over freshness; the echo brings the fresh row
+          }
+          echo(run, p, now);
+        }
+      }
+      if (gaveUp > 0) {
+        metrics.staleHydrates("gave_up", gaveUp);
+      }
+    }
+    if (!deliver.isEmpty()) {
+      deliver(deliver);
+    }
+  }
+
+  private void retry(String runId, PendingRun p, long now) {
+    if (pending.containsKey(runId)) {
+      return; // a newer record for this run is already waiting; it supersedes the retry
+    }
+    p.attempt++;
+    p.reason = Reason.RETRY;
+    p.dueAtMs = now + gate.retryDelay(lag.lagMs());
+    pending.put(runId, p);
+  }
+
+  private void echo(String runId, PendingRun p, long now) {
+    if (pending.containsKey(runId) || p.watermarkMs == null || now - p.watermarkMs >= settings.echoHorizonMs()) {
+      return;
+    }
+    p.reason = Reason.ECHO;
+    p.dueAtMs = now + gate.retryDelay(lag.lagMs());
+    pending.put(runId, p);
+  }
+
+  // --- feed reads (snapshots, backstops, catch-up) ------------------------------------------------
+
+  /** Reads one run for a feed; reads requested in the same tick share one query. */
+  Future<RunRow> readRun(String runId) {
+    Promise<RunRow> promise = Promise.promise();
+    runReads.computeIfAbsent(runId, k -> new ArrayList<>()).add(promise);
+    if (runReads.size() >= settings.hydrateBatchMax()) {
+      flushRunReads();
+    } else if (runReadTimer < 0) {
+      runReadTimer = scheduler.schedule(1, this::flushRunReads);
+    }
+    return promise.future();
+  }
+
+  private void flushRunReads() {
+    if (runReadTimer >= 0) {
+      scheduler.cancel(runReadTimer);
+      runReadTimer = -1;
+    }
+    if (runReads.isEmpty()) {
+      return;
+    }
+    Map<String, List<Promise<RunRow>>> batch = new LinkedHashMap<>(runReads);
+    runReads.clear();
+    metrics.hydrateQuery("feed-read");
+    source.byIds(envId, batch.keySet()).onComplete(ar -> {
+      Map<String, RunRow> rows = new HashMap<>();
+      if (ar.succeeded()) {
+        ar.result().forEach(r -> rows.put(r.runId(), r));
+      }
+      batch.forEach((run, promises) -> promises.forEach(p -> {
+        if (ar.succeeded()) {
+          p.complete(rows.get(run));
+        } else {
+          p.fail(ar.cause());
+        }
+      }));
+    });
+  }
+
+  /** Every row a feed follows, as the read side has them now. */
+  Future<List<RunRow>> readFeed(Shape shape) {
+    if (shape.filter instanceof FeedFilter.Run run) {
+      return readRun(run.runId()).map(row -> row == null ? List.of() : List.of(row));
+    }
+    metrics.hydrateQuery("feed-resolve");
+    return source.resolve(envId, shape.filter, settings.maxRunsPerFeed());
+  }
+
+  Future<List<RunRow>> readRuns(Collection<String> runIds) {
+    if (runIds.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    metrics.hydrateQuery("catch-up");
+    return source.byIds(envId, runIds);
+  }
+
+  int pendingCount() {
+    return pending.size();
+  }
+
+  private static void removeFrom(Map<String, Set<Shape>> index, String key, Shape shape) {
+    Set<Shape> set = index.get(key);
+    if (set != null) {
+      set.remove(shape);
+      if (set.isEmpty()) {
+        index.remove(key);
+      }
+    }
+  }
+}

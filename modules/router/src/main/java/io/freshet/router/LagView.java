@@ -1,0 +1,14 @@
+package io.freshet.router;
+
+/** The router's view of the lag sampler on its node. */
+public interface LagView {
+
+  /** The current replica-lag estimate, in ms. */
+  long lagMs();
+
+  /** Reports a stale read seen by the tripwire; the estimate widens to at least {@code lagMs}. */
+  void observed(long lagMs);
+
+  /** Feeds are active: keep sampling. */
+  void touch();
+}

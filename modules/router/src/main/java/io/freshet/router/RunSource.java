@@ -1,0 +1,22 @@
+package io.freshet.router;
+
+import io.freshet.core.RunRow;
+import io.vertx.core.Future;
+import java.util.Collection;
+import java.util.List;
+
+/** The router's reads: hydrates and feed resolves from the read side, and existence checks on the primary. */
+public interface RunSource {
+
+  /** Whole rows of these runs, as the read side has them now. */
+  Future<List<RunRow>> byIds(String envId, Collection<String> runIds);
+
+  /** The rows a feed follows (a run, tag membership, a batch), as the read side has them now. */
+  Future<List<RunRow>> resolve(String envId, FeedFilter filter, int limit);
+
+  /** The run's committed version on the primary, or null when it does not exist. */
+  Future<Long> primaryRunVersion(String envId, String runId);
+
+  /** Whether the batch exists, checked on the primary. */
+  Future<Boolean> batchExists(String envId, String batchId);
+}
