@@ -32,6 +32,7 @@ public final class RunReads {
   static final String BY_BATCH = "SELECT " + COLUMNS + " FROM task_runs"
       + " WHERE env_id = $1 AND batch_id = $2 ORDER BY created_at LIMIT $3";
   static final String RUN_EXISTS = "SELECT 1 FROM task_runs WHERE env_id = $1 AND friendly_id = $2";
+  static final String RUN_VERSION = "SELECT updated_at FROM task_runs WHERE env_id = $1 AND friendly_id = $2";
   static final String BATCH_EXISTS = "SELECT 1 FROM batches WHERE env_id = $1 AND id = $2";
 
   private RunReads() {}
@@ -52,6 +53,12 @@ public final class RunReads {
 
   public static Future<Boolean> runExists(SqlClient client, String envId, String runId) {
     return client.preparedQuery(RUN_EXISTS).execute(Tuple.of(envId, runId)).map(rows -> rows.size() > 0);
+  }
+
+  /** The run's {@code updated_at} in epoch ms, or null when it does not exist. */
+  public static Future<Long> runVersion(SqlClient client, String envId, String runId) {
+    return client.preparedQuery(RUN_VERSION).execute(Tuple.of(envId, runId))
+        .map(rows -> rows.size() == 0 ? null : PgText.epochMillis(rows.iterator().next().getLocalDateTime(0)));
   }
 
   public static Future<Boolean> batchExists(SqlClient client, String envId, String batchId) {

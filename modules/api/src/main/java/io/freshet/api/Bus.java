@@ -1,0 +1,43 @@
+package io.freshet.api;
+
+import io.freshet.core.FreshetException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+
+/** Request-reply to the router and publisher, with their failure codes turned back into HTTP statuses. */
+final class Bus {
+
+  /** Why a request found nobody: the owning node left, or the feed's router is gone. */
+  static final class Gone extends FreshetException {
+    Gone(String message) {
+      super(409, message);
+    }
+  }
+
+  private Bus() {}
+
+  static Future<JsonObject> ask(Vertx vertx, String address, JsonObject request, long timeoutMs) {
+    return vertx.eventBus().<JsonObject>request(address, request, new DeliveryOptions().setSendTimeout(timeoutMs))
+        .map(Message::body)
+        .recover(e -> {
+          if (e instanceof ReplyException re) {
+            switch (re.failureType()) {
+              case RECIPIENT_FAILURE:
+                int code = re.failureCode();
+                return Future.failedFuture(new FreshetException(code >= 400 && code < 600 ? code : 500, re.getMessage()));
+              case NO_HANDLERS:
+                return Future.failedFuture(new Gone("no node serves this feed any more; refetch"));
+              case TIMEOUT:
+                return Future.failedFuture(new FreshetException(503, "timed out waiting for " + address.replaceAll("\\..*", "")));
+              default:
+                break;
+            }
+          }
+          return Future.failedFuture(e);
+        });
+  }
+}

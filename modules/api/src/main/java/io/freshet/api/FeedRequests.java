@@ -1,0 +1,92 @@
+package io.freshet.api;
+
+import io.freshet.core.FreshetException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Validates what a realtime request names, at the edge: ids, tags, the createdAt window, skipColumns. */
+final class FeedRequests {
+
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
+  private static final Pattern DURATION = Pattern.compile("^(\\d+(w|d|hr|h|m|s))+$");
+  private static final Pattern DURATION_PART = Pattern.compile("(\\d+)(w|d|hr|h|m|s)");
+  static final int MAX_TAGS = 10;
+
+  private FeedRequests() {}
+
+  static String id(String value, String what) {
+    if (value == null || !ID.matcher(value).matches()) {
+      throw FreshetException.badRequest(what + " must be 1-128 characters of [A-Za-z0-9_-]");
+    }
+    return value;
+  }
+
+  static JsonObject runFilter(String runId) {
+    return new JsonObject().put("kind", "run").put("runId", id(runId, "runId"));
+  }
+
+  static JsonObject batchFilter(String batchId) {
+    return new JsonObject().put("kind", "batch").put("batchId", id(batchId, "batchId"));
+  }
+
+  /** {@code tags=a,b} (all must match) and {@code createdAt=24h}, fixed now for the feed's lifetime. */
+  static JsonObject tagFilter(List<String> tagParams, String createdAt, long maxWindowMs, long nowMs) {
+    LinkedHashSet<String> tags = new LinkedHashSet<>();
+    for (String param : tagParams) {
+      for (String tag : param.split(",")) {
+        String trimmed = tag.trim();
+        if (trimmed.isEmpty()) {
+          continue;
+        }
+        if (trimmed.length() > 128) {
+          throw FreshetException.badRequest("tags: each tag is at most 128 characters");
+        }
+        tags.add(trimmed);
+      }
+    }
+    if (tags.size() > MAX_TAGS) {
+      throw FreshetException.badRequest("tags: at most " + MAX_TAGS + " tags");
+    }
+    long window = createdAt == null || createdAt.isBlank() ? maxWindowMs : Math.min(durationMs(createdAt), maxWindowMs);
+    return new JsonObject().put("kind", "tags").put("tags", new JsonArray(new ArrayList<>(tags))).put("createdAtFloorMs", nowMs - window);
+  }
+
+  static long durationMs(String value) {
+    String v = value.trim().toLowerCase(Locale.ROOT);
+    if (!DURATION.matcher(v).matches() || v.length() > 32) {
+      throw FreshetException.badRequest("createdAt must be a duration such as 24h, 90m or 1d12h, not '" + value + "'");
+    }
+    long total = 0;
+    Matcher m = DURATION_PART.matcher(v);
+    while (m.find()) {
+      long n = Long.parseLong(m.group(1));
+      long unit = switch (m.group(2)) {
+        case "w" -> 7 * 86_400_000L;
+        case "d" -> 86_400_000L;
+        case "hr", "h" -> 3_600_000L;
+        case "m" -> 60_000L;
+        default -> 1000L;
+      };
+      total += Math.min(n, 1_000_000L) * unit;
+    }
+    return total;
+  }
+
+  static JsonArray skipColumns(List<String> params) {
+    JsonArray out = new JsonArray();
+    for (String param : params) {
+      for (String column : param.split(",")) {
+        if (!column.isBlank()) {
+          out.add(column.trim());
+        }
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,107 @@
+package io.freshet.api;
+
+import io.freshet.core.FreshetException;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.Base64;
+import java.util.List;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * trigger.dev's public access tokens: HS256 JWTs signed with the environment's secret key (its
+ * UTF-8 bytes), carrying {@code sub} (the environment), {@code pub: true}, {@code scopes} and
+ * {@code exp}. The SDK signs them itself when configured with a secret key.
+ */
+public final class PublicTokens {
+
+  static final String ISSUER = "https://id.trigger.dev";
+  static final String AUDIENCE = "https://api.trigger.dev";
+
+  private PublicTokens() {}
+
+  public static boolean looksLikeJwt(String token) {
+    return token.chars().filter(c -> c == '.').count() == 2 && !token.startsWith("tr_");
+  }
+
+  /** The unverified claims: enough to find the environment whose key must verify the signature. */
+  public static JsonObject unverifiedClaims(String token) {
+    String[] parts = token.split("\\.");
+    if (parts.length != 3) {
+      throw FreshetException.unauthorized("malformed access token");
+    }
+    try {
+      return new JsonObject(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException | DecodeException e) {
+      throw FreshetException.unauthorized("malformed access token");
+    }
+  }
+
+  /** Verifies signature and expiry with {@code secretKey}; returns the claims. */
+  public static JsonObject verify(String token, String secretKey, long nowSeconds) {
+    String[] parts = token.split("\\.");
+    JsonObject header;
+    try {
+      header = new JsonObject(new String(Base64.getUrlDecoder().decode(parts[0]), StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException | DecodeException e) {
+      throw FreshetException.unauthorized("malformed access token");
+    }
+    if (!"HS256".equals(header.getString("alg"))) {
+      throw FreshetException.unauthorized("access token must be signed with HS256");
+    }
+    byte[] expected = hmac(secretKey, parts[0] + "." + parts[1]);
+    byte[] actual;
+    try {
+      actual = Base64.getUrlDecoder().decode(parts[2]);
+    } catch (IllegalArgumentException e) {
+      throw FreshetException.unauthorized("malformed access token");
+    }
+    if (!MessageDigest.isEqual(expected, actual)) {
+      throw FreshetException.unauthorized("access token signature does not verify");
+    }
+    JsonObject claims = unverifiedClaims(token);
+    Object exp = claims.getValue("exp");
+    if (!(exp instanceof Number n) || n.longValue() <= nowSeconds) {
+      throw FreshetException.unauthorized("access token expired");
+    }
+    if (!Boolean.TRUE.equals(claims.getValue("pub"))) {
+      throw FreshetException.unauthorized("not a public access token");
+    }
+    return claims;
+  }
+
+  public static List<String> scopes(JsonObject claims) {
+    Object scopes = claims.getValue("scopes");
+    if (scopes instanceof JsonArray array) {
+      return array.stream().map(String::valueOf).toList();
+    }
+    return List.of();
+  }
+
+  /** Signs a public token, as trigger.dev's server returns in {@code x-trigger-jwt}. */
+  public static String sign(String secretKey, String envId, List<String> scopes, long nowSeconds, long ttlSeconds) {
+    String header = b64(new JsonObject().put("alg", "HS256").encode());
+    JsonObject claims = new JsonObject().put("sub", envId).put("pub", true).put("scopes", new JsonArray(scopes))
+        .put("iss", ISSUER).put("aud", AUDIENCE).put("iat", nowSeconds).put("exp", nowSeconds + ttlSeconds);
+    String payload = b64(claims.encode());
+    return header + "." + payload + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(hmac(secretKey, header + "." + payload));
+  }
+
+  private static String b64(String s) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static byte[] hmac(String key, String data) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+      return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
