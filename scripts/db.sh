@@ -183,12 +183,29 @@ q() {
     "host=127.0.0.1 port=$port user=$DB_USER dbname=$db" -c "$sql"
 }
 
-is_running() {  # is_running DATADIR -> 0 when a postmaster runs on it
-  [[ -f "$1/PG_VERSION" ]] || return 1
-  as_server "$BIN/pg_ctl" status -D "$1" >/dev/null 2>&1
+# postmaster_zombie DATADIR: the PID in postmaster.pid is a zombie, i.e. the
+# server died (crash, kill -9) and nobody has reaped it yet.  pg_ctl (and the
+# postmaster's own lock-file check) only ask kill(pid, 0), which succeeds
+# for zombies, so such a dead server looks "running".  We saw this for real
+# in containers whose PID 1 reaps orphans lazily.
+postmaster_zombie() {
+  local pid
+  pid="$(head -n1 "$1/postmaster.pid" 2>/dev/null)" || return 1
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null
 }
 
-accepting() { "$BIN/pg_isready" -q -h 127.0.0.1 -p "$1" -t 2 >/dev/null 2>&1; }
+not_zombie() { ! postmaster_zombie "$1"; }
+
+is_running() {  # is_running DATADIR -> 0 when a live postmaster runs on it
+  [[ -f "$1/PG_VERSION" ]] || return 1
+  as_server "$BIN/pg_ctl" status -D "$1" >/dev/null 2>&1 || return 1
+  ! postmaster_zombie "$1"
+}
+
+# -U/-d given explicitly: without them pg_isready logs in as the OS user
+# (root) and every probe leaves a 'role "root" does not exist' in the log.
+accepting() { "$BIN/pg_isready" -q -h 127.0.0.1 -p "$1" -U "$DB_USER" -d postgres -t 2 >/dev/null 2>&1; }
 
 port_busy() {  # something (anything) already listens on 127.0.0.1:PORT
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
@@ -215,6 +232,13 @@ start_server() {  # start_server DATADIR PORT LABEL
   if is_running "$dir"; then return 0; fi
   if port_busy "$port"; then
     die "port $port ($label) is already in use by another process -- probably a rig from another checkout. Use other ports, e.g. FRESHET_PG_PRIMARY_PORT=56432 FRESHET_PG_REPLICA_PORT=56433"
+  fi
+  # A crashed-but-unreaped postmaster still "owns" the lock file; the new
+  # postmaster would refuse to start until the zombie is gone.
+  if postmaster_zombie "$dir"; then
+    say "$label died and is not reaped yet; waiting for it to go away"
+    wait_until 30 reaped not_zombie "$dir" ||
+      die "the dead $label postmaster (PID in $dir/postmaster.pid) is still a zombie; its parent must reap it"
   fi
   say "starting $label on port $port"
   # pg_ctl copes with a stale postmaster.pid left by a crash by itself.
@@ -473,7 +497,8 @@ cmd_measure() {
   resolve_pg_dir
   need_bindir
   is_running "$PRIMARY_DIR" && is_running "$REPLICA_DIR" || die "rig is not running; run 'scripts/db.sh start' first"
-  q "$PRIMARY_PORT" "CREATE TABLE IF NOT EXISTS rig_probe(id int PRIMARY KEY, v bigint);
+  q "$PRIMARY_PORT" "SET client_min_messages = warning;
+                     CREATE TABLE IF NOT EXISTS rig_probe(id int PRIMARY KEY, v bigint);
                      INSERT INTO rig_probe VALUES (1, 0) ON CONFLICT (id) DO NOTHING" >/dev/null
   # The standby must have replayed the table and its row before a poller can
   # query it (with a long delay this takes at least that delay).
