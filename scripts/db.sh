@@ -130,9 +130,10 @@ need_bindir() {
 PG_DIR=""
 # resolve_pg_dir: pick the data folder and make sure the server user owns it.
 resolve_pg_dir() {
-  local dir explicit=0 existed=1
+  local dir explicit=0 existed=1 dot_existed=1
   if [[ -n "${FRESHET_PG_DIR:-}" ]]; then dir="$FRESHET_PG_DIR"; explicit=1; else dir="$REPO/.data/pg"; fi
   [[ -e "$dir" ]] || existed=0
+  [[ -e "$REPO/.data" ]] || dot_existed=0
   if [[ $(id -u) -eq 0 ]]; then
     # As root we can always create the folder, but the *postgres* user must
     # be able to reach and write it: a repo under /root (mode 700) is
@@ -141,15 +142,22 @@ resolve_pg_dir() {
        as_server test -d "$dir" -a -w "$dir" -a -x "$dir" 2>/dev/null; then
       PG_DIR="$(cd "$dir" && pwd -P)"
     else
+      # Do not leave the empty folders of the failed attempt in the repo.
       [[ $existed -eq 0 ]] && rmdir "$dir" 2>/dev/null || true
+      [[ $explicit -eq 0 && $dot_existed -eq 0 ]] && rmdir "$REPO/.data" 2>/dev/null || true
       [[ $explicit -eq 1 ]] &&
         die "FRESHET_PG_DIR=$dir is not writable by the '$SERVER_USER' user; pick a folder it can reach"
       # Stable per-repo fallback: a short hash of the repo path, so each
       # checkout keeps finding its own data on every run.
       local h; h="$(printf '%s' "$REPO" | sha256sum | cut -c1-8)"
       dir="/var/tmp/freshet-pg-$h"
-      say "note: '$SERVER_USER' cannot write $REPO/.data/pg; using $dir instead"
-      mkdir -p "$dir" && chown "$SERVER_USER:" "$dir" && chmod 700 "$dir"
+      # Say so once, when the fallback is created; `status` always shows the
+      # folder in use.
+      if [[ ! -d "$dir" ]]; then
+        say "note: '$SERVER_USER' cannot write $REPO/.data/pg; using $dir instead"
+        mkdir -p "$dir"
+      fi
+      chown "$SERVER_USER:" "$dir" && chmod 700 "$dir"
       PG_DIR="$dir"
     fi
     # Data dirs left behind owned by someone else (e.g. copied by root) would
