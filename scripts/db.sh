@@ -235,11 +235,15 @@ write_rig_conf() {
   } | as_server tee "$dir/freshet-rig.conf" >/dev/null
 }
 
+port_taken() {
+  die "port $1 ($2) is already in use by another process -- probably the rig of another checkout (this one's data: $PG_DIR). Never stop a server that is not yours; pick free ports instead, e.g. FRESHET_PG_PRIMARY_PORT=56432 FRESHET_PG_REPLICA_PORT=56433"
+}
+
 start_server() {  # start_server DATADIR PORT LABEL
   local dir="$1" port="$2" label="$3"
   if is_running "$dir"; then return 0; fi
   if port_busy "$port"; then
-    die "port $port ($label) is already in use by another process -- probably a rig from another checkout. Use other ports, e.g. FRESHET_PG_PRIMARY_PORT=56432 FRESHET_PG_REPLICA_PORT=56433"
+    port_taken "$port" "$label"
   fi
   # A crashed-but-unreaped postmaster still "owns" the lock file; the new
   # postmaster would refuse to start until the zombie is gone.
@@ -379,6 +383,11 @@ cmd_start() {
   need_bindir install
   [[ "$APPLY_DELAY_MS" =~ ^[0-9]+$ ]] || die "FRESHET_APPLY_DELAY_MS must be an integer number of ms (got '$APPLY_DELAY_MS')"
   [[ "$PRIMARY_PORT" != "$REPLICA_PORT" ]] || die "primary and replica ports must differ"
+
+  # Fail before creating anything if another rig (e.g. another checkout's)
+  # already holds our ports.
+  is_running "$PRIMARY_DIR" || ! port_busy "$PRIMARY_PORT" || port_taken "$PRIMARY_PORT" primary
+  is_running "$REPLICA_DIR" || ! port_busy "$REPLICA_PORT" || port_taken "$REPLICA_PORT" replica
 
   if [[ ! -f "$PRIMARY_DIR/PG_VERSION" ]]; then
     # A standby cloned from a previous primary cannot follow a new one.
