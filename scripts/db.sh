@@ -236,7 +236,7 @@ write_rig_conf() {
 }
 
 port_taken() {
-  die "port $1 ($2) is already in use by another process -- probably the rig of another checkout (this one's data: $PG_DIR). Never stop a server that is not yours; pick free ports instead, e.g. FRESHET_PG_PRIMARY_PORT=56432 FRESHET_PG_REPLICA_PORT=56433"
+  die "port $1 ($2) is already in use by another process -- probably the rig of another checkout (this one's data: $PG_DIR). Never stop a server that is not yours; pick free ports instead, e.g. FRESHET_PG_PRIMARY_PORT=$((PRIMARY_PORT + 1000)) FRESHET_PG_REPLICA_PORT=$((REPLICA_PORT + 1000))"
 }
 
 start_server() {  # start_server DATADIR PORT LABEL
