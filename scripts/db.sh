@@ -46,6 +46,7 @@ usage: scripts/db.sh <command> [args]
   reset           stop, delete all rig data, start from scratch
   status          running state, ports, standby apply delay, replication state
   set-delay MS    change recovery_min_apply_delay on the running standby
+                  (kept across stop/start; reset goes back to FRESHET_APPLY_DELAY_MS)
   measure         measure the real primary->standby visibility delay (5 runs + median)
   env             print export lines for FRESHET_DB_PRIMARY_URI / FRESHET_DB_REPLICA_URI
   psql primary|replica [psql args...]
