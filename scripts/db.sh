@@ -1,0 +1,609 @@
+#!/usr/bin/env bash
+# scripts/db.sh -- local PostgreSQL rig for Freshet: one primary plus one
+# streaming hot standby whose replay is deliberately delayed
+# (recovery_min_apply_delay), so the feed server can be exercised against a
+# *lagging* read replica exactly like in production, without Docker.
+#
+# Everything lives under $FRESHET_PG_DIR (default <repo>/.data/pg, which is
+# git-ignored); the servers listen on 127.0.0.1 only.  Run with no arguments
+# for usage.
+set -euo pipefail
+
+# ---------------------------------------------------------------- settings --
+PRIMARY_PORT="${FRESHET_PG_PRIMARY_PORT:-55432}"
+REPLICA_PORT="${FRESHET_PG_REPLICA_PORT:-55433}"
+APPLY_DELAY_MS="${FRESHET_APPLY_DELAY_MS:-150}"
+DB_USER=freshet
+DB_PASSWORD=freshet
+DB_NAME=freshet
+SLOT_NAME=freshet_replica
+# How long `start` waits for both servers and for the standby to stream.
+START_TIMEOUT_S=60
+
+# The repo is the folder above scripts/, found from this file's own path so
+# the script works from any cwd (and from any worktree / checkout).
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+REPO="$(cd "$SCRIPT_DIR/.." && pwd -P)"
+
+# Keep the caller's libpq environment from redirecting our own connections
+# (a PGSERVICE or PGOPTIONS in someone's shell must not change what the rig
+# talks to).  We always pass host/port/user/dbname explicitly.
+unset PGSERVICE PGSERVICEFILE PGOPTIONS PGTARGETSESSIONATTRS PGSSLMODE || true
+export PGPASSWORD="$DB_PASSWORD" PGCONNECT_TIMEOUT=5
+
+# ------------------------------------------------------------------ output --
+# All diagnostics go to stderr so that stdout stays machine-usable
+# (`eval "$(scripts/db.sh env)"`).
+say() { printf 'db.sh: %s\n' "$*" >&2; }
+die() { printf 'db.sh: error: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+  cat >&2 <<EOF
+usage: scripts/db.sh <command> [args]
+
+  start           init (if needed) and start primary + delayed standby; idempotent
+  stop            stop both servers (fast shutdown); idempotent
+  reset           stop, delete all rig data, start from scratch
+  status          running state, ports, standby apply delay, replication state
+  set-delay MS    change recovery_min_apply_delay on the running standby
+                  (kept across stop/start; reset goes back to FRESHET_APPLY_DELAY_MS)
+  measure         measure the real primary->standby visibility delay (5 runs + median)
+  env             print export lines for FRESHET_DB_PRIMARY_URI / FRESHET_DB_REPLICA_URI
+  psql primary|replica [psql args...]
+                  open psql on database '$DB_NAME' of that server
+
+settings (environment):
+  FRESHET_PG_PRIMARY_PORT  primary port           (default 55432)
+  FRESHET_PG_REPLICA_PORT  standby port           (default 55433)
+  FRESHET_APPLY_DELAY_MS   initial standby delay  (default 150; used when the standby is created)
+  FRESHET_PG_DIR           data folder            (default <repo>/.data/pg)
+EOF
+}
+
+uri() { printf 'postgresql://%s:%s@127.0.0.1:%s/%s' "$DB_USER" "$DB_PASSWORD" "$1" "$DB_NAME"; }
+
+# ------------------------------------------------------------ server user --
+# PostgreSQL refuses to run as root (initdb/pg_ctl/postgres all abort), so as
+# root we run the server-side tools as the OS user `postgres`; as anyone else
+# the servers simply run as the invoking user.
+if [[ $(id -u) -eq 0 ]]; then
+  SERVER_USER=postgres
+  id -u "$SERVER_USER" >/dev/null 2>&1 ||
+    die "running as root but OS user '$SERVER_USER' does not exist (install postgresql, or run as an ordinary user)"
+else
+  SERVER_USER="$(id -un)"
+fi
+
+# as_server CMD...: run CMD as the server user.  The `cd /` matters: when
+# root's cwd is e.g. /root (mode 700) the postgres tools would otherwise warn
+# or fail with "could not change directory".
+as_server() {
+  if [[ $(id -u) -eq 0 ]]; then
+    (cd / && runuser -u "$SERVER_USER" -- "$@")
+  else
+    "$@"
+  fi
+}
+
+# ---------------------------------------------------------------- binaries --
+BIN=""
+# find_bindir: newest /usr/lib/postgresql/<ver>/bin, else pg_config --bindir.
+# If the primary already exists we prefer the binaries of *its* major version,
+# because a data dir can only be run by the major version that created it.
+find_bindir() {
+  local want="" d best=""
+  if [[ -n "${PG_DIR:-}" && -f "$PG_DIR/primary/PG_VERSION" ]]; then
+    want="$(cat "$PG_DIR/primary/PG_VERSION")"
+    if [[ -x "/usr/lib/postgresql/$want/bin/pg_ctl" ]]; then
+      BIN="/usr/lib/postgresql/$want/bin"; return 0
+    fi
+  fi
+  # sort -V so that 9.6 < 10 < 15 < 16 (plain sort would get this wrong).
+  best="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | while read -r d; do
+            [[ -x "$d/pg_ctl" ]] && echo "$d"; done | tail -n1 || true)"
+  if [[ -z "$best" ]] && command -v pg_config >/dev/null 2>&1; then
+    d="$(pg_config --bindir 2>/dev/null || true)"
+    [[ -n "$d" && -x "$d/pg_ctl" ]] && best="$d"
+  fi
+  [[ -n "$best" ]] || return 1
+  BIN="$best"
+}
+
+# need_bindir [install]: resolve BIN or fail; only `start` may install.
+need_bindir() {
+  find_bindir && return 0
+  if [[ "${1:-}" == install ]]; then
+    if [[ $(id -u) -eq 0 ]]; then
+      say "PostgreSQL server binaries not found; installing the 'postgresql' package with apt-get"
+      # Note: Debian's package also creates and starts its own 'main' cluster
+      # on port 5432; the rig does not use or touch it.
+      apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
+      id -u postgres >/dev/null 2>&1 || die "apt-get installed postgresql but there is no 'postgres' OS user"
+      find_bindir && return 0
+      die "installed postgresql but still found no pg_ctl under /usr/lib/postgresql/*/bin"
+    fi
+    die "PostgreSQL server binaries not found (no /usr/lib/postgresql/*/bin/pg_ctl, no pg_config). Install them, e.g. 'sudo apt-get install postgresql', or run this script as root once."
+  fi
+  die "PostgreSQL server binaries not found; run 'scripts/db.sh start' (as root it installs them)"
+}
+
+# ---------------------------------------------------------------- data dir --
+PG_DIR=""
+# resolve_pg_dir: pick the data folder and make sure the server user owns it.
+resolve_pg_dir() {
+  local dir explicit=0 existed=1 dot_existed=1
+  if [[ -n "${FRESHET_PG_DIR:-}" ]]; then dir="$FRESHET_PG_DIR"; explicit=1; else dir="$REPO/.data/pg"; fi
+  [[ -e "$dir" ]] || existed=0
+  [[ -e "$REPO/.data" ]] || dot_existed=0
+  if [[ $(id -u) -eq 0 ]]; then
+    # As root we can always create the folder, but the *postgres* user must
+    # be able to reach and write it: a repo under /root (mode 700) is
+    # unreachable for it.  Probe as that user rather than guessing from modes.
+    if mkdir -p "$dir" 2>/dev/null && chown "$SERVER_USER:" "$dir" 2>/dev/null &&
+       as_server test -d "$dir" -a -w "$dir" -a -x "$dir" 2>/dev/null; then
+      PG_DIR="$(cd "$dir" && pwd -P)"
+    else
+      # Do not leave the empty folders of the failed attempt in the repo.
+      [[ $existed -eq 0 ]] && rmdir "$dir" 2>/dev/null || true
+      [[ $explicit -eq 0 && $dot_existed -eq 0 ]] && rmdir "$REPO/.data" 2>/dev/null || true
+      [[ $explicit -eq 1 ]] &&
+        die "FRESHET_PG_DIR=$dir is not writable by the '$SERVER_USER' user; pick a folder it can reach"
+      # Stable per-repo fallback: a short hash of the repo path, so each
+      # checkout keeps finding its own data on every run.
+      local h; h="$(printf '%s' "$REPO" | sha256sum | cut -c1-8)"
+      dir="/var/tmp/freshet-pg-$h"
+      # Say so once, when the fallback is created; `status` always shows the
+      # folder in use.
+      if [[ ! -d "$dir" ]]; then
+        say "note: '$SERVER_USER' cannot write $REPO/.data/pg; using $dir instead"
+        mkdir -p "$dir"
+      fi
+      chown "$SERVER_USER:" "$dir" && chmod 700 "$dir"
+      PG_DIR="$dir"
+    fi
+    # Data dirs left behind owned by someone else (e.g. copied by root) would
+    # make pg_ctl refuse to start; hand them back to the server user.
+    local sub
+    for sub in primary replica; do
+      if [[ -d "$PG_DIR/$sub" && "$(stat -c %U "$PG_DIR/$sub")" != "$SERVER_USER" ]]; then
+        chown -R "$SERVER_USER:" "$PG_DIR/$sub"
+      fi
+    done
+  else
+    mkdir -p "$dir" || die "cannot create data folder $dir"
+    [[ -w "$dir" ]] || die "data folder $dir is not writable by $(id -un)"
+    PG_DIR="$(cd "$dir" && pwd -P)"
+  fi
+  PRIMARY_DIR="$PG_DIR/primary"
+  REPLICA_DIR="$PG_DIR/replica"
+  # Unix sockets go in the data folder itself (owned by the server user), so
+  # the permissions of /var/run/postgresql never matter.  Socket paths are
+  # limited to ~107 bytes; for very deep folders we go TCP-only (the script
+  # always connects over 127.0.0.1 anyway).
+  if (( ${#PG_DIR} + 20 < 100 )); then SOCKET_DIR="$PG_DIR"; else SOCKET_DIR=""; fi
+}
+
+# ----------------------------------------------------------------- helpers --
+# q PORT [DB] SQL: run one statement, unaligned/tuples-only output, no psqlrc.
+q() {
+  local port="$1" db="$DB_NAME" sql
+  if [[ $# -eq 3 ]]; then db="$2"; sql="$3"; else sql="$2"; fi
+  "$BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 \
+    "host=127.0.0.1 port=$port user=$DB_USER dbname=$db" -c "$sql"
+}
+
+# postmaster_zombie DATADIR: the PID in postmaster.pid is a zombie, i.e. the
+# server died (crash, kill -9) and nobody has reaped it yet.  pg_ctl (and the
+# postmaster's own lock-file check) only ask kill(pid, 0), which succeeds
+# for zombies, so such a dead server looks "running".  We saw this for real
+# in containers whose PID 1 reaps orphans lazily.
+postmaster_zombie() {
+  local pid
+  pid="$(head -n1 "$1/postmaster.pid" 2>/dev/null)" || return 1
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null
+}
+
+not_zombie() { ! postmaster_zombie "$1"; }
+
+is_running() {  # is_running DATADIR -> 0 when a live postmaster runs on it
+  [[ -f "$1/PG_VERSION" ]] || return 1
+  as_server "$BIN/pg_ctl" status -D "$1" >/dev/null 2>&1 || return 1
+  ! postmaster_zombie "$1"
+}
+
+# -U/-d given explicitly: without them pg_isready logs in as the OS user
+# (root) and every probe leaves a 'role "root" does not exist' in the log.
+accepting() { "$BIN/pg_isready" -q -h 127.0.0.1 -p "$1" -U "$DB_USER" -d postgres -t 2 >/dev/null 2>&1; }
+
+port_busy() {  # something (anything) already listens on 127.0.0.1:PORT
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# write_rig_conf DATADIR PORT NAME [extra lines]: the part of the config that
+# depends on *current* settings (ports, socket folder).  It is regenerated on
+# every start and included last from postgresql.conf, so changing
+# FRESHET_PG_*_PORT between runs just works.
+write_rig_conf() {
+  local dir="$1" port="$2" name="$3"; shift 3
+  {
+    echo "# generated by scripts/db.sh on every start -- do not edit"
+    echo "port = $port"
+    echo "listen_addresses = '127.0.0.1'"
+    echo "unix_socket_directories = '$SOCKET_DIR'"
+    echo "cluster_name = '$name'"
+    local line; for line in "$@"; do echo "$line"; done
+  } | as_server tee "$dir/freshet-rig.conf" >/dev/null
+}
+
+port_taken() {
+  die "port $1 ($2) is already in use by another process -- probably the rig of another checkout (this one's data: $PG_DIR). Never stop a server that is not yours; pick free ports instead, e.g. FRESHET_PG_PRIMARY_PORT=$((PRIMARY_PORT + 1000)) FRESHET_PG_REPLICA_PORT=$((REPLICA_PORT + 1000))"
+}
+
+start_server() {  # start_server DATADIR PORT LABEL
+  local dir="$1" port="$2" label="$3"
+  if is_running "$dir"; then return 0; fi
+  if port_busy "$port"; then
+    port_taken "$port" "$label"
+  fi
+  # A crashed-but-unreaped postmaster still "owns" the lock file; the new
+  # postmaster would refuse to start until the zombie is gone.
+  if postmaster_zombie "$dir"; then
+    say "$label died and is not reaped yet; waiting for it to go away"
+    wait_until 30 reaped not_zombie "$dir" ||
+      die "the dead $label postmaster (PID in $dir/postmaster.pid) is still a zombie; its parent must reap it"
+  fi
+  say "starting $label on port $port"
+  # pg_ctl copes with a stale postmaster.pid left by a crash by itself.
+  if ! as_server "$BIN/pg_ctl" start -D "$dir" -l "$dir/server.log" -w -t "$START_TIMEOUT_S" >/dev/null; then
+    tail -n 20 "$dir/server.log" >&2 || true
+    die "$label failed to start; see $dir/server.log"
+  fi
+}
+
+wait_until() {  # wait_until SECONDS DESCRIPTION CMD... : poll CMD every 0.2 s
+  local secs="$1" what="$2"; shift 2
+  local deadline=$(( $(date +%s) + secs ))
+  until "$@"; do
+    (( $(date +%s) < deadline )) || return 1
+    sleep 0.2
+  done
+}
+
+standby_streaming() {
+  [[ "$(q "$PRIMARY_PORT" postgres "SELECT count(*) FROM pg_stat_replication WHERE application_name = '$SLOT_NAME' AND state = 'streaming'" 2>/dev/null)" -ge 1 ]] 2>/dev/null
+}
+
+# ------------------------------------------------------------ init primary --
+init_primary() {
+  say "initialising primary in $PRIMARY_DIR"
+  local tmp="$PRIMARY_DIR.tmp" pw="$PG_DIR/.pwfile"
+  # Build in a temp dir and rename at the end: an interrupted initdb must not
+  # leave a half-made data dir that the next `start` mistakes for a real one.
+  as_server rm -rf "$tmp"
+  printf '%s\n' "$DB_PASSWORD" | as_server tee "$pw" >/dev/null
+  # -U freshet: the superuser *is* the app role, password from a pwfile so it
+  # never shows up in `ps`.  C locale: no dependency on installed locales.
+  # --no-sync: throwaway rig (fsync is off anyway); fsyncing every new file
+  # made initdb take seconds on slow disks.
+  if ! as_server "$BIN/initdb" -D "$tmp" -U "$DB_USER" --pwfile="$pw" --no-sync \
+        -E UTF8 --locale=C --auth-local=trust --auth-host=trust >"$PG_DIR/initdb.log" 2>&1; then
+    as_server rm -f "$pw"; cat "$PG_DIR/initdb.log" >&2
+    die "initdb failed (log: $PG_DIR/initdb.log)"
+  fi
+  as_server rm -f "$pw"
+
+  as_server tee -a "$tmp/postgresql.conf" >/dev/null <<'EOF'
+
+# ---- Freshet rig (scripts/db.sh) -------------------------------------------
+wal_level = replica
+max_wal_senders = 10
+max_replication_slots = 10
+max_connections = 300
+# Keep plenty of WAL around even without the slot (e.g. while re-cloning).
+wal_keep_size = '512MB'
+shared_buffers = 128MB
+# Throwaway test rig: durability is worthless here, speed is not.  A crash
+# may corrupt the cluster; `scripts/db.sh reset` rebuilds it in seconds.
+fsync = off
+full_page_writes = off
+# IMPORTANT: keep synchronous_commit ON.  Walsenders only ship WAL that has
+# been flushed locally; with synchronous_commit=off a commit's WAL may sit in
+# the buffer for up to wal_writer_delay (200 ms) before it is shipped, which
+# would add random replication lag and distort every lag measurement.
+synchronous_commit = on
+logging_collector = off
+log_line_prefix = '%m [%p] %q%u@%d '
+# Settings that depend on the current run (port, sockets, ...).  Must stay
+# last so that it wins over anything above.
+include_if_exists = 'freshet-rig.conf'
+EOF
+
+  # Trust on loopback only: the servers listen on 127.0.0.1 exclusively, so
+  # only local processes can connect, and trust spares every test and tool a
+  # password dance.  (The freshet role still has password 'freshet', so URIs
+  # with a password work too.)  No ::1 lines: we do not listen on IPv6.
+  as_server tee "$tmp/pg_hba.conf" >/dev/null <<'EOF'
+# TYPE  DATABASE     USER  ADDRESS        METHOD
+local   all          all                  trust
+host    all          all   127.0.0.1/32   trust
+host    replication  all   127.0.0.1/32   trust
+local   replication  all                  trust
+EOF
+  as_server mv "$tmp" "$PRIMARY_DIR"
+}
+
+# ------------------------------------------------------------ init replica --
+create_replica() {
+  say "cloning standby into $REPLICA_DIR (pg_basebackup)"
+  local tmp="$REPLICA_DIR.tmp"
+  as_server rm -rf "$tmp"
+  # A slot left over from an earlier standby (its data dir is gone) is stale:
+  # drop it so `pg_basebackup -C` can create it afresh.  If we kept it, it
+  # would pin all WAL since the old standby disappeared.
+  q "$PRIMARY_PORT" postgres "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '$SLOT_NAME' AND NOT active" >/dev/null
+  # -c fast: checkpoint at once instead of spreading it; --no-sync: same
+  # reasoning as for initdb.
+  # -C -S: create the physical slot now, so the primary keeps every WAL
+  # segment the standby has not received yet -- a delayed standby must never
+  # fall off the end of the kept WAL.  -R writes standby.signal.
+  if ! as_server "$BIN/pg_basebackup" -h 127.0.0.1 -p "$PRIMARY_PORT" -U "$DB_USER" \
+        -D "$tmp" -R -X stream -C -S "$SLOT_NAME" -c fast --no-sync >"$PG_DIR/basebackup.log" 2>&1; then
+    cat "$PG_DIR/basebackup.log" >&2
+    die "pg_basebackup failed (log: $PG_DIR/basebackup.log)"
+  fi
+  # -R put primary_conninfo/primary_slot_name into postgresql.auto.conf,
+  # which would override our per-start freshet-rig.conf; move them there
+  # instead (see start) so that a changed primary port is picked up.
+  as_server sed -i -e '/^primary_conninfo/d' -e '/^primary_slot_name/d' "$tmp/postgresql.auto.conf"
+  # The copy carries the primary's server.log and freshet-rig.conf; the log
+  # would be confusing, the rig conf is rewritten on start anyway.
+  as_server truncate -s 0 "$tmp/server.log" 2>/dev/null || true
+  as_server tee -a "$tmp/postgresql.conf" >/dev/null <<EOF
+
+# ---- Freshet rig: standby ---------------------------------------------------
+hot_standby = on
+# The whole point of the rig: replay (and so visibility) lags the primary.
+# Change it at runtime with: scripts/db.sh set-delay MS
+recovery_min_apply_delay = '${APPLY_DELAY_MS}ms'
+# Let the primary know what the standby still reads, so vacuum on the primary
+# does not cancel long standby queries.
+hot_standby_feedback = on
+# Report write/flush/apply positions every second: keeps
+# pg_stat_replication (and replay_lag) fresh for the lag tooling.
+wal_receiver_status_interval = '1s'
+max_standby_streaming_delay = '30s'
+include_if_exists = 'freshet-rig.conf'
+EOF
+  as_server mv "$tmp" "$REPLICA_DIR"
+}
+
+# ---------------------------------------------------------------- commands --
+cmd_start() {
+  resolve_pg_dir
+  need_bindir install
+  [[ "$APPLY_DELAY_MS" =~ ^[0-9]+$ ]] || die "FRESHET_APPLY_DELAY_MS must be an integer number of ms (got '$APPLY_DELAY_MS')"
+  [[ "$PRIMARY_PORT" != "$REPLICA_PORT" ]] || die "primary and replica ports must differ"
+
+  # Fail before creating anything if another rig (e.g. another checkout's)
+  # already holds our ports.
+  is_running "$PRIMARY_DIR" || ! port_busy "$PRIMARY_PORT" || port_taken "$PRIMARY_PORT" primary
+  is_running "$REPLICA_DIR" || ! port_busy "$REPLICA_PORT" || port_taken "$REPLICA_PORT" replica
+
+  if [[ ! -f "$PRIMARY_DIR/PG_VERSION" ]]; then
+    # A standby cloned from a previous primary cannot follow a new one.
+    if [[ -d "$REPLICA_DIR" ]]; then
+      say "primary is missing; discarding the orphaned standby too"
+      is_running "$REPLICA_DIR" && as_server "$BIN/pg_ctl" stop -D "$REPLICA_DIR" -m fast >/dev/null
+      as_server rm -rf "$REPLICA_DIR"
+    fi
+    as_server rm -rf "$PRIMARY_DIR"   # leftovers without PG_VERSION are junk
+    init_primary
+  fi
+  write_rig_conf "$PRIMARY_DIR" "$PRIMARY_PORT" freshet_primary
+  start_server "$PRIMARY_DIR" "$PRIMARY_PORT" primary
+  wait_until "$START_TIMEOUT_S" primary accepting "$PRIMARY_PORT" ||
+    die "primary does not accept connections on port $PRIMARY_PORT; see $PRIMARY_DIR/server.log"
+  # Idempotent: create the app database once.
+  if [[ "$(q "$PRIMARY_PORT" postgres "SELECT count(*) FROM pg_database WHERE datname = '$DB_NAME'")" == 0 ]]; then
+    q "$PRIMARY_PORT" postgres "CREATE DATABASE $DB_NAME OWNER $DB_USER" >/dev/null
+  fi
+
+  [[ -f "$REPLICA_DIR/PG_VERSION" ]] || { as_server rm -rf "$REPLICA_DIR"; create_replica; }
+  write_rig_conf "$REPLICA_DIR" "$REPLICA_PORT" freshet_replica \
+    "primary_conninfo = 'host=127.0.0.1 port=$PRIMARY_PORT user=$DB_USER application_name=$SLOT_NAME'" \
+    "primary_slot_name = '$SLOT_NAME'"
+  start_server "$REPLICA_DIR" "$REPLICA_PORT" replica
+  wait_until "$START_TIMEOUT_S" replica accepting "$REPLICA_PORT" ||
+    die "standby does not accept connections on port $REPLICA_PORT; see $REPLICA_DIR/server.log"
+  wait_until "$START_TIMEOUT_S" streaming standby_streaming ||
+    die "standby is up but not streaming from the primary after ${START_TIMEOUT_S}s; see $REPLICA_DIR/server.log and $PRIMARY_DIR/server.log"
+
+  echo "primary  $(uri "$PRIMARY_PORT")"
+  echo "replica  $(uri "$REPLICA_PORT")  (recovery_min_apply_delay=$(q "$REPLICA_PORT" "SHOW recovery_min_apply_delay"))"
+}
+
+cmd_stop() {
+  resolve_pg_dir
+  if ! find_bindir; then say "no PostgreSQL binaries, so nothing can be running"; return 0; fi
+  local dir label
+  # Standby first: then the primary's shutdown does not have to wait for a
+  # walsender to hand the final WAL to it.
+  for label in replica primary; do
+    [[ $label == replica ]] && dir="$REPLICA_DIR" || dir="$PRIMARY_DIR"
+    if is_running "$dir"; then
+      say "stopping $label"
+      as_server "$BIN/pg_ctl" stop -D "$dir" -m fast -w -t "$START_TIMEOUT_S" >/dev/null
+    else
+      say "$label not running"
+    fi
+  done
+}
+
+cmd_reset() {
+  cmd_stop
+  say "deleting $PG_DIR"
+  # Delete the contents, not the folder: it may be a fallback folder whose
+  # ownership we set up, and the socket lives here.
+  find "$PG_DIR" -mindepth 1 -delete
+  cmd_start
+}
+
+cmd_status() {
+  resolve_pg_dir
+  need_bindir
+  echo "data folder: $PG_DIR   (binaries: $BIN)"
+  local p_up=0 r_up=0
+  if is_running "$PRIMARY_DIR"; then p_up=1; echo "primary: running  port $PRIMARY_PORT  $(uri "$PRIMARY_PORT")"
+  else echo "primary: not running  (port $PRIMARY_PORT)"; fi
+  if is_running "$REPLICA_DIR"; then r_up=1; echo "replica: running  port $REPLICA_PORT  $(uri "$REPLICA_PORT")"
+  else echo "replica: not running  (port $REPLICA_PORT)"; fi
+  if (( r_up )); then
+    echo "replica: recovery_min_apply_delay = $(q "$REPLICA_PORT" "SHOW recovery_min_apply_delay")"
+    q "$REPLICA_PORT" "SELECT 'replica: in_recovery=' || pg_is_in_recovery()
+        || '  received=' || coalesce(pg_last_wal_receive_lsn()::text, '-')
+        || '  replayed=' || coalesce(pg_last_wal_replay_lsn()::text, '-')
+        || '  last replayed commit ' || coalesce(round(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000)::text || ' ms ago', 'n/a')"
+  fi
+  if (( p_up )); then
+    local rows
+    rows="$(q "$PRIMARY_PORT" postgres "SELECT 'primary: standby ' || application_name || ' state=' || state
+        || '  sent=' || sent_lsn || ' flush=' || coalesce(flush_lsn::text, '-') || ' replay=' || coalesce(replay_lsn::text, '-')
+        || '  replay_lag=' || coalesce(replay_lag::text, '-') FROM pg_stat_replication")"
+    echo "${rows:-primary: no standby connected}"
+    q "$PRIMARY_PORT" postgres "SELECT 'primary: slot ' || slot_name || ' active=' || active || ' restart_lsn=' || coalesce(restart_lsn::text, '-') FROM pg_replication_slots"
+  fi
+}
+
+cmd_set_delay() {
+  local ms="${1:-}"
+  [[ "$ms" =~ ^[0-9]+$ ]] || die "usage: scripts/db.sh set-delay MS   (integer milliseconds, e.g. 400)"
+  resolve_pg_dir
+  need_bindir
+  is_running "$REPLICA_DIR" || die "the standby is not running; run 'scripts/db.sh start' first"
+  # What we learned (PostgreSQL 15): ALTER SYSTEM is accepted on a hot
+  # standby.  It is not a transactional/WAL-logged write -- it only rewrites
+  # the standby's own postgresql.auto.conf -- so read-only recovery does not
+  # block it.  recovery_min_apply_delay is a SIGHUP setting, so
+  # pg_reload_conf() applies it without a restart, and the startup process
+  # re-evaluates a commit it is currently holding back with the new value.
+  # So no need to edit postgresql.auto.conf by hand.
+  q "$REPLICA_PORT" "ALTER SYSTEM SET recovery_min_apply_delay = '${ms}ms'" >/dev/null
+  q "$REPLICA_PORT" "SELECT pg_reload_conf()" >/dev/null
+  # The reload is asynchronous (SIGHUP to the postmaster, then to each
+  # backend), so poll from fresh sessions until the new value is visible.
+  # pg_settings.setting is always in ms, so '1s' vs '1000ms' cannot fool us.
+  local i got=""
+  for i in $(seq 1 50); do
+    got="$(q "$REPLICA_PORT" "SELECT setting FROM pg_settings WHERE name = 'recovery_min_apply_delay'")"
+    [[ "$got" == "$ms" ]] && break
+    sleep 0.1
+  done
+  [[ "$got" == "$ms" ]] || die "standby still reports recovery_min_apply_delay=${got}ms after reload; see $REPLICA_DIR/server.log"
+  echo "recovery_min_apply_delay = $(q "$REPLICA_PORT" "SHOW recovery_min_apply_delay")"
+}
+
+probe_replayed() {
+  [[ "$(q "$REPLICA_PORT" "SELECT count(*) FROM rig_probe" 2>/dev/null)" == 1 ]]
+}
+
+# Cleanup for `measure`: never leave our background poller or temp file behind.
+MEASURE_OUT="" POLLER_PID=""
+measure_cleanup() {
+  [[ -n "$POLLER_PID" ]] && kill "$POLLER_PID" 2>/dev/null || true
+  [[ -n "$MEASURE_OUT" ]] && rm -f "$MEASURE_OUT" || true
+}
+
+cmd_measure() {
+  trap measure_cleanup EXIT
+  resolve_pg_dir
+  need_bindir
+  is_running "$PRIMARY_DIR" && is_running "$REPLICA_DIR" || die "rig is not running; run 'scripts/db.sh start' first"
+  q "$PRIMARY_PORT" "SET client_min_messages = warning;
+                     CREATE TABLE IF NOT EXISTS rig_probe(id int PRIMARY KEY, v bigint);
+                     INSERT INTO rig_probe VALUES (1, 0) ON CONFLICT (id) DO NOTHING" >/dev/null
+  # The standby must have replayed the table and its row before a poller can
+  # query it (with a long delay this takes at least that delay).
+  wait_until 30 probe probe_replayed ||
+    die "standby never saw rig_probe; is it replaying? see 'scripts/db.sh status'"
+
+  local delay_cfg; delay_cfg="$(q "$REPLICA_PORT" "SHOW recovery_min_apply_delay")"
+  say "measuring visibility delay primary -> standby (standby recovery_min_apply_delay=$delay_cfg)"
+  MEASURE_OUT="$(mktemp)"
+  local out="$MEASURE_OUT" results=() run
+  for run in 1 2 3 4 5; do
+    : >"$out"
+    # The poller runs on the standby *before* the write, as a single session
+    # (a fresh psql per poll would take longer than the thing we measure).
+    # Each query in the DO loop takes a new snapshot (READ COMMITTED), so it
+    # sees the row as soon as the standby replays the commit.  The value
+    # written is the primary's clock at write time (in µs); both servers
+    # share this host's clock, so seen - written is the visibility delay.
+    "$BIN/psql" -X -q -v ON_ERROR_STOP=1 "host=127.0.0.1 port=$REPLICA_PORT user=$DB_USER dbname=$DB_NAME" -c "
+      DO \$\$
+      DECLARE
+        t0 bigint := (extract(epoch FROM clock_timestamp()) * 1e6)::bigint;
+        w bigint;
+      BEGIN
+        RAISE NOTICE 'ready';
+        LOOP
+          SELECT v INTO w FROM rig_probe WHERE id = 1;
+          EXIT WHEN w > t0;
+          IF clock_timestamp() > to_timestamp(t0 / 1e6) + interval '60 s' THEN
+            RAISE EXCEPTION 'standby did not see the write within 60 s';
+          END IF;
+          PERFORM pg_sleep(0.002);
+        END LOOP;
+        RAISE NOTICE 'delay_us=%', (extract(epoch FROM clock_timestamp()) * 1e6)::bigint - w;
+      END \$\$" >"$out" 2>&1 &
+    POLLER_PID=$!
+    local i
+    for i in $(seq 1 500); do grep -q ready "$out" && break; sleep 0.01; done
+    grep -q ready "$out" || { cat "$out" >&2; die "standby poller did not start"; }
+    q "$PRIMARY_PORT" "UPDATE rig_probe SET v = (extract(epoch FROM clock_timestamp()) * 1e6)::bigint WHERE id = 1" >/dev/null
+    wait "$POLLER_PID" || { cat "$out" >&2; die "standby poller failed"; }
+    POLLER_PID=""
+    local us; us="$(sed -n 's/.*delay_us=\([0-9-]*\).*/\1/p' "$out")"
+    [[ -n "$us" ]] || { cat "$out" >&2; die "could not parse the poller output"; }
+    results+=("$us")
+    printf 'run %d: %s ms\n' "$run" "$(awk -v u="$us" 'BEGIN { printf "%.1f", u / 1000 }')"
+  done
+  printf 'median: %s ms  (standby recovery_min_apply_delay=%s)\n' \
+    "$(printf '%s\n' "${results[@]}" | sort -n | awk 'NR == 3 { printf "%.1f", $1 / 1000 }')" "$delay_cfg"
+}
+
+cmd_env() {
+  echo "export FRESHET_DB_PRIMARY_URI=$(uri "$PRIMARY_PORT")"
+  echo "export FRESHET_DB_REPLICA_URI=$(uri "$REPLICA_PORT")"
+}
+
+cmd_psql() {
+  local which="${1:-}" port
+  case "$which" in
+    primary) port="$PRIMARY_PORT" ;;
+    replica) port="$REPLICA_PORT" ;;
+    *) die "usage: scripts/db.sh psql primary|replica [psql args...]" ;;
+  esac
+  shift
+  find_bindir || need_bindir
+  exec "$BIN/psql" "host=127.0.0.1 port=$port user=$DB_USER dbname=$DB_NAME" "$@"
+}
+
+main() {
+  local cmd="${1:-}"
+  [[ $# -gt 0 ]] && shift
+  case "$cmd" in
+    start)     cmd_start ;;
+    stop)      cmd_stop ;;
+    reset)     cmd_reset ;;
+    status)    cmd_status ;;
+    set-delay) cmd_set_delay "$@" ;;
+    measure)   cmd_measure ;;
+    env)       cmd_env ;;
+    psql)      cmd_psql "$@" ;;
+    ""|-h|--help|help) usage; [[ -n "$cmd" ]] ;;
+    *) say "unknown command: $cmd"; usage; exit 2 ;;
+  esac
+}
+
+main "$@"
