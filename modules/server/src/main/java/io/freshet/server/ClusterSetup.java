@@ -1,0 +1,42 @@
+package io.freshet.server;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import io.freshet.core.FreshetConfig;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.util.Arrays;
+
+/**
+ * Hazelcast for the clustered event bus: TCP join to an explicit member list on the configured
+ * address, never multicast (slow and unreliable on laptops, CI and containers). The config keeps
+ * the maps Vert.x needs from its bundled default and only changes networking and the name.
+ */
+final class ClusterSetup {
+
+  private ClusterSetup() {}
+
+  static HazelcastClusterManager clusterManager(FreshetConfig config) {
+    String host = config.get(FreshetConfig.CLUSTER_HOST);
+    // Vert.x takes the event-bus host from this property; keep it on the member's own address.
+    System.setProperty("hazelcast.local.localAddress", host);
+    Config hz = ConfigUtil.loadConfig();
+    hz.setClusterName(config.get(FreshetConfig.CLUSTER_NAME));
+    hz.setProperty("hazelcast.wait.seconds.before.join", "0");
+    hz.setProperty("hazelcast.phone.home.enabled", "false");
+    hz.setProperty("hazelcast.logging.type", "slf4j");
+    hz.setProperty("hazelcast.max.no.heartbeat.seconds", "15");
+    NetworkConfig network = hz.getNetworkConfig();
+    network.setPort(config.getInt(FreshetConfig.CLUSTER_PORT)).setPortAutoIncrement(true).setPortCount(20);
+    network.getInterfaces().setEnabled(true).getInterfaces().clear();
+    network.getInterfaces().addInterface(host);
+    JoinConfig join = network.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true).getMembers().clear();
+    Arrays.stream(config.get(FreshetConfig.CLUSTER_MEMBERS).split(",")).map(String::trim).filter(s -> !s.isEmpty())
+        .forEach(member -> join.getTcpIpConfig().addMember(member));
+    return new HazelcastClusterManager(hz);
+  }
+}

@@ -1,0 +1,159 @@
+package io.freshet.server;
+
+import io.freshet.api.WebVerticle;
+import io.freshet.core.FreshetConfig;
+import io.freshet.lag.LagSamplerVerticle;
+import io.freshet.producer.Codecs;
+import io.freshet.publisher.PublisherVerticle;
+import io.freshet.router.GateMode;
+import io.freshet.router.RouterMetrics;
+import io.freshet.router.RouterVerticle;
+import io.freshet.store.Environments;
+import io.freshet.store.Environments.Environment;
+import io.freshet.store.Ids;
+import io.freshet.store.Migrations;
+import io.freshet.store.Pools;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import io.vertx.sqlclient.Pool;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Freshet node: a Vert.x instance (clustered when configured), its pools, the schema, and the
+ * verticles of the flow: publisher → (event bus) → routers ← lag sampler, web edge in front.
+ * It only wires; the verticles and their plain classes decide.
+ */
+public final class FreshetNode {
+
+  private static final Logger log = LoggerFactory.getLogger(FreshetNode.class);
+
+  private final Vertx vertx;
+  private final String nodeId;
+  private final FreshetConfig config;
+  private final Pool primary;
+  private final Pool replica;
+  private final PrometheusMeterRegistry registry;
+  private final List<String> deployments = new ArrayList<>();
+  private Environment development;
+  private int httpPort;
+
+  private FreshetNode(Vertx vertx, String nodeId, FreshetConfig config, Pool primary, Pool replica, PrometheusMeterRegistry registry) {
+    this.vertx = vertx;
+    this.nodeId = nodeId;
+    this.config = config;
+    this.primary = primary;
+    this.replica = replica;
+    this.registry = registry;
+  }
+
+  /** Builds Vert.x, migrates, ensures the development environment, deploys every verticle. */
+  public static Future<FreshetNode> start(FreshetConfig config) {
+    String nodeId = Ids.random("abcdefghijkmnopqrstuvwxyz0123456789", 8);
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
+        .setEnabled(true).setRegistryName("freshet-" + nodeId)
+        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
+    options.getEventBusOptions().setHost(config.get(FreshetConfig.CLUSTER_HOST)).setPort(0);
+    VertxBuilder builder = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry));
+    Future<Vertx> built = config.get(FreshetConfig.CLUSTER_ENABLED)
+        ? builder.withClusterManager(ClusterSetup.clusterManager(config)).buildClustered()
+        : Future.succeededFuture(builder.build());
+    return built.compose(vertx -> {
+      Codecs.register(vertx);
+      Pool primary = Pools.create(vertx, config.get(FreshetConfig.DB_PRIMARY_URI), config.getInt(FreshetConfig.DB_PRIMARY_POOL_SIZE), "primary");
+      String replicaUri = config.get(FreshetConfig.DB_REPLICA_URI);
+      Pool replica = replicaUri == null || replicaUri.isBlank() ? null
+          : Pools.create(vertx, replicaUri, config.getInt(FreshetConfig.DB_REPLICA_POOL_SIZE), "replica");
+      FreshetNode node = new FreshetNode(vertx, nodeId, config, primary, replica, registry);
+      return node.deploy().map(node).recover(e -> vertx.close().transform(v -> Future.failedFuture(e)));
+    });
+  }
+
+  private Future<Void> deploy() {
+    GateMode mode = GateMode.parse(config.get(FreshetConfig.GATE_MODE));
+    if (replica == null && mode != GateMode.PRIMARY_READS) {
+      // No replica: feeds read the primary, so there is no lag to wait out.
+      mode = GateMode.PRIMARY_READS;
+    }
+    JsonObject verticleConfig = config.with(new JsonObject().put(FreshetConfig.GATE_MODE.path(), mode.label())).toJson();
+    Pool reads = mode == GateMode.PRIMARY_READS || replica == null ? primary : replica;
+    RouterMetrics routerMetrics = new RouterMetrics(registry);
+    int routers = config.getInt(FreshetConfig.ROUTER_INSTANCES);
+    DeploymentOptions opts = new DeploymentOptions().setConfig(verticleConfig);
+    return Migrations.apply(primary)
+        .compose(n -> Environments.ensureDevelopment(primary)).onSuccess(env -> development = env)
+        .compose(env -> track(vertx.deployVerticle(new LagSamplerVerticle(mode == GateMode.GATED ? replica : null, registry), opts)))
+        .compose(v -> track(vertx.deployVerticle(new PublisherVerticle(primary), opts)))
+        .compose(v -> {
+          Future<Void> chain = Future.succeededFuture();
+          for (int i = 0; i < routers; i++) {
+            int index = i;
+            chain = chain.compose(x -> track(vertx.deployVerticle(new RouterVerticle(nodeId, index, reads, primary, routerMetrics), opts)));
+          }
+          return chain;
+        })
+        .compose(v -> {
+          List<WebVerticle> webs = new ArrayList<>();
+          int instances = Math.max(1, config.getInt(FreshetConfig.HTTP_INSTANCES));
+          Future<Void> chain = Future.succeededFuture();
+          for (int i = 0; i < instances; i++) {
+            WebVerticle web = new WebVerticle(nodeId, primary, registry);
+            webs.add(web);
+            chain = chain.compose(x -> track(vertx.deployVerticle(web, opts)));
+          }
+          return chain.onSuccess(x -> httpPort = webs.get(0).actualPort());
+        })
+        .onSuccess(v -> log.info("node {} serving on port {} (gate {}, replica {})", nodeId, httpPort, mode.label(),
+            replica == null ? "none" : "configured"));
+  }
+
+  private Future<Void> track(Future<String> deployment) {
+    return deployment.onSuccess(deployments::add).mapEmpty();
+  }
+
+  /** Graceful: stop taking requests first, then the routers and the rest, then leave the cluster. */
+  public Future<Void> stop() {
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = deployments.size() - 1; i >= 0; i--) {
+      String id = deployments.get(i);
+      chain = chain.compose(v -> vertx.undeploy(id).recover(e -> Future.succeededFuture()));
+    }
+    return chain.compose(v -> vertx.close());
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public String nodeId() {
+    return nodeId;
+  }
+
+  public int httpPort() {
+    return httpPort;
+  }
+
+  public Environment development() {
+    return development;
+  }
+
+  public Pool primary() {
+    return primary;
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+}
