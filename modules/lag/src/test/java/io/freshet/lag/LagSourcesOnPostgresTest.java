@@ -138,12 +138,36 @@ class LagSourcesOnPostgresTest {
 
   @Test
   @Order(4)
+  void vanillaSourceCannotMeasureWhileTheStandbyHoldsBackACommit() throws Exception {
+    long applyDelayMs = standby.query("SELECT setting::bigint AS ms FROM pg_settings WHERE name = 'recovery_min_apply_delay'")
+        .execute().await(10, SECONDS).iterator().next().getLong("ms");
+    assumeTrue(applyDelayMs >= 100, "needs a standby apply delay of at least 100 ms (scripts/db.sh set-delay)");
+    primary.query("CREATE TABLE IF NOT EXISTS lag_probe (id int)").execute().await(10, SECONDS);
+    VanillaPgLagSource source = new VanillaPgLagSource(standby);
+
+    // The commit reaches the standby at once but is replayed only after the apply delay; in
+    // between the standby has received WAL it has not applied. A few tries absorb the moment
+    // before the WAL arrives.
+    boolean sawMidApply = false;
+    for (int attempt = 0; attempt < 5 && !sawMidApply; attempt++) {
+      primary.query("INSERT INTO lag_probe VALUES (1)").execute().await(10, SECONDS);
+      for (int i = 0; i < 10 && !sawMidApply; i++) {
+        sawMidApply = source.sample().await(10, SECONDS) == null;
+      }
+    }
+
+    assertThat(sawMidApply).as("a null (unmeasurable) sample while a commit waits to be applied").isTrue();
+    eventually("standby caught up again", () -> source.sample().map(lag -> lag != null && lag == 0L));
+  }
+
+  @Test
+  @Order(5)
   void vanillaSourceReportsZeroOnThePrimary() throws Exception {
     assertThat(new VanillaPgLagSource(primary).sample().await(10, SECONDS)).isZero();
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void verticlePublishesTheVanillaPgEstimateOfARealStandby() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     CompletableFuture<JsonObject> published = new CompletableFuture<>();
