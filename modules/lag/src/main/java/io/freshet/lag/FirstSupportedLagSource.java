@@ -9,10 +9,13 @@ import org.slf4j.LoggerFactory;
  * Tries candidate sources in order and keeps the first whose sample succeeds (even with
  * {@code null}), so a node works unchanged on Aurora and on plain PostgreSQL.
  *
- * <p>Each candidate is tried once: a candidate that fails is not asked again, and when every
- * candidate has failed the source never measures (samples are {@code null}) and the estimate runs
- * on its default plus tripwire observations. Once a source is chosen, its errors only skip a
- * sample; a replica restart must not throw the node back into detection.
+ * <p>A candidate that fails with {@link UnsupportedLagSourceException} is never asked again; when
+ * every candidate is unsupported the source never measures (samples are {@code null}) and the
+ * estimate runs on its default plus tripwire observations. Any other failure during detection (the
+ * replica is restarting, a connection was reset) says nothing about support: the sample is skipped
+ * and the same candidate is asked again next time, so a node that starts while its replica is down
+ * neither gives up measuring nor falls through to a source meant for another kind of database.
+ * Once a source is chosen, its errors only skip a sample and never unselect it.
  *
  * <p>Not thread-safe: call {@link #sample()} from one context, never with two samples in flight
  * ({@link LagSampler} guarantees both).
@@ -25,6 +28,7 @@ public final class FirstSupportedLagSource implements LagSource {
   private int nextCandidate;
   private volatile LagSource chosen;
   private boolean chosenFailing;
+  private boolean detectionFailing;
 
   public FirstSupportedLagSource(List<LagSource> candidates) {
     this.candidates = List.copyOf(candidates);
@@ -67,13 +71,22 @@ public final class FirstSupportedLagSource implements LagSource {
     return safeSample(candidate).transform(ar -> {
       if (ar.succeeded()) {
         chosen = candidate;
+        detectionFailing = false;
         LOG.info("replica lag source: {}", candidate.name());
         return Future.succeededFuture(ar.result());
       }
+      if (!(ar.cause() instanceof UnsupportedLagSourceException)) {
+        if (!detectionFailing) {
+          LOG.warn("replica lag source detection failed at {}, retrying on the next sample: {}",
+              candidate.name(), ar.cause().toString());
+          detectionFailing = true;
+        }
+        return Future.succeededFuture(null);
+      }
       nextCandidate = index + 1;
-      LOG.info("replica lag source {} not usable: {}", candidate.name(), ar.cause().toString());
+      LOG.info("replica lag source {} does not apply: {}", candidate.name(), ar.cause().getMessage());
       if (nextCandidate == candidates.size()) {
-        LOG.warn("no replica lag source works; the estimate runs on its default and tripwire observations");
+        LOG.warn("no replica lag source applies; the estimate runs on its default and tripwire observations");
       }
       return probeFrom(index + 1);
     });

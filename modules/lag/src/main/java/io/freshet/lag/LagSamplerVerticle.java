@@ -87,7 +87,9 @@ public final class LagSamplerVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    sampler.stop();
+    if (sampler != null) {
+      sampler.stop();
+    }
     // The gauge holds the sampler; a redeployed verticle must register its own.
     meters.forEach(registry::remove);
     return Future.succeededFuture();

@@ -45,7 +45,7 @@ class FirstSupportedLagSourceTest {
   @Test
   void degradesToNeverMeasuringWhenNoCandidateWorks() {
     ScriptedLagSource aurora = new ScriptedLagSource("aurora").thenUnsupported();
-    ScriptedLagSource vanilla = new ScriptedLagSource("vanilla-pg").thenThrows("permission denied");
+    ScriptedLagSource vanilla = new ScriptedLagSource("vanilla-pg").thenUnsupported();
     FirstSupportedLagSource source = new FirstSupportedLagSource(List.of(aurora, vanilla));
 
     assertThat(sample(source)).isNull();
@@ -69,5 +69,21 @@ class FirstSupportedLagSourceTest {
     assertThat(sample(source)).isEqualTo(40L);
 
     assertThat(vanilla.calls).isZero();
+  }
+
+  @Test
+  void aDetectionErrorOtherThanUnsupportedSkipsTheSampleAndAsksTheSameCandidateAgain() {
+    ScriptedLagSource aurora = new ScriptedLagSource("aurora")
+        .thenFails("connection refused").thenThrows("connection reset").thenMeasures(25L);
+    ScriptedLagSource vanilla = new ScriptedLagSource("vanilla-pg").thenMeasures(0L);
+    FirstSupportedLagSource source = new FirstSupportedLagSource(List.of(aurora, vanilla));
+
+    assertThat(sample(source)).isNull();
+    assertThat(sample(source)).isNull();
+    assertThat(source.name()).isEqualTo("undetected");
+    assertThat(sample(source)).isEqualTo(25L);
+
+    assertThat(source.name()).isEqualTo("aurora");
+    assertThat(vanilla.calls).as("a down replica is not mistaken for plain PostgreSQL").isZero();
   }
 }
