@@ -1,0 +1,161 @@
+package io.freshet.lag;
+
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Samples a {@link LagSource} into a {@link ReplicaLagEstimator} while feeds are active.
+ *
+ * <p>{@link #touch()} (a feed subscribed, a batch was delivered) starts sampling every
+ * {@code sampleIntervalMs}, with an immediate first sample; sampling stops by itself once nothing
+ * has touched it for {@code idleAfterMs}, so an idle node puts no load on the replica. Samples
+ * never overlap: a tick that finds one in flight is skipped, so a slow replica gets at most one
+ * probe at a time. A failing source only loses its sample; the estimate keeps what it knew.
+ *
+ * <p>Time and timers come in through {@code nowMs} and {@link Scheduler}, so tests drive it with a
+ * fake clock. Not thread-safe: call it from one context (the lag-sampler verticle's event loop).
+ */
+public final class LagSampler {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LagSampler.class);
+
+  /** Periodic timers, e.g. {@code vertx.setPeriodic} and {@code vertx.cancelTimer}. */
+  public interface Scheduler {
+    long schedulePeriodic(long periodMs, Runnable task);
+
+    void cancel(long timerId);
+  }
+
+  /** How a sample ended. */
+  public enum SampleResult {
+    MEASURED, UNMEASURABLE, ERROR
+  }
+
+  /** Told about every completed sample and every change of the estimate. */
+  public interface Listener {
+    default void onSample(SampleResult result) {}
+
+    /** After every sample and whenever an observation changes the estimate. */
+    default void onEstimate(long lagMs, String sourceName) {}
+  }
+
+  private final LagSource source;
+  private final ReplicaLagEstimator estimator;
+  private final Scheduler scheduler;
+  private final LongSupplier nowMs;
+  private final long sampleIntervalMs;
+  private final long idleAfterMs;
+  private final Listener listener;
+
+  private long lastTouchMs;
+  private long timerId = -1;
+  private boolean inFlight;
+  private boolean sourceFailing;
+
+  public LagSampler(LagSource source, ReplicaLagEstimator estimator, Scheduler scheduler, LongSupplier nowMs,
+      long sampleIntervalMs, long idleAfterMs, Listener listener) {
+    if (sampleIntervalMs <= 0) {
+      throw new IllegalArgumentException("lag sampler: sampleIntervalMs must be > 0");
+    }
+    this.source = source;
+    this.estimator = estimator;
+    this.scheduler = scheduler;
+    this.nowMs = nowMs;
+    this.sampleIntervalMs = sampleIntervalMs;
+    this.idleAfterMs = idleAfterMs;
+    this.listener = listener == null ? new Listener() {} : listener;
+  }
+
+  public LagSampler(LagSource source, ReplicaLagEstimator estimator, Scheduler scheduler, LongSupplier nowMs,
+      long sampleIntervalMs, long idleAfterMs) {
+    this(source, estimator, scheduler, nowMs, sampleIntervalMs, idleAfterMs, null);
+  }
+
+  /** Feeds are active: keep sampling, and start now if sampling had stopped. */
+  public void touch() {
+    lastTouchMs = nowMs.getAsLong();
+    if (timerId < 0) {
+      timerId = scheduler.schedulePeriodic(sampleIntervalMs, this::tick);
+      sampleNow();
+    }
+  }
+
+  /** A tripwire saw a row {@code lagMs} behind; widens the estimate at once and keeps sampling. */
+  public void noteObserved(long lagMs) {
+    long now = nowMs.getAsLong();
+    long before = estimator.lagMs(now);
+    estimator.noteObserved(now, lagMs);
+    long after = estimator.lagMs(now);
+    if (after != before) {
+      listener.onEstimate(after, source.name());
+    }
+    touch();
+  }
+
+  public long lagMs() {
+    return estimator.lagMs(nowMs.getAsLong());
+  }
+
+  public String sourceName() {
+    return source.name();
+  }
+
+  public boolean isSampling() {
+    return timerId >= 0;
+  }
+
+  /** Stops the timer (verticle undeploy); a sample in flight still lands in the estimator. */
+  public void stop() {
+    if (timerId >= 0) {
+      scheduler.cancel(timerId);
+      timerId = -1;
+    }
+  }
+
+  private void tick() {
+    if (nowMs.getAsLong() - lastTouchMs > idleAfterMs) {
+      stop();
+      return;
+    }
+    sampleNow();
+  }
+
+  private void sampleNow() {
+    if (inFlight) {
+      return;
+    }
+    inFlight = true;
+    Future<Long> sample;
+    try {
+      sample = source.sample();
+    } catch (RuntimeException e) {
+      sample = Future.failedFuture(e);
+    }
+    sample.onComplete(this::onSampled);
+  }
+
+  private void onSampled(AsyncResult<Long> ar) {
+    inFlight = false;
+    SampleResult result;
+    if (ar.succeeded()) {
+      estimator.recordSample(nowMs.getAsLong(), ar.result());
+      result = ar.result() == null ? SampleResult.UNMEASURABLE : SampleResult.MEASURED;
+      if (sourceFailing) {
+        LOG.info("replica lag source {} samples again", source.name());
+        sourceFailing = false;
+      }
+    } else {
+      result = SampleResult.ERROR;
+      // Once per failure streak: a replica that is down would otherwise log four times a second.
+      if (!sourceFailing) {
+        LOG.warn("replica lag sample from {} failed; keeping the last estimate: {}", source.name(), ar.cause().toString());
+        sourceFailing = true;
+      }
+    }
+    listener.onSample(result);
+    listener.onEstimate(lagMs(), source.name());
+  }
+}

@@ -1,0 +1,104 @@
+package io.freshet.lag;
+
+import java.util.ArrayDeque;
+import java.util.Iterator;
+
+/**
+ * How far the read replica trails the primary, in milliseconds, from two kinds of evidence:
+ * samples a {@link LagSource} measured on the replica, and lags a stale-row tripwire observed.
+ *
+ * <p>{@code lagMs(now) = max(base, floor)}:
+ * <ul>
+ *   <li>{@code base} is the largest sample of the last {@code windowMs}; with none in the window,
+ *       the last measured sample; with none ever, {@code defaultMs}.</li>
+ *   <li>{@code floor} is the latest tripwire observation while it is younger than
+ *       {@code observedFloorTtlMs}. A stale row is proof the replica was at least that far
+ *       behind, and sampling (every 250 ms by default) can miss a short burst entirely, so an
+ *       observation holds the estimate up much longer than a sample does.</li>
+ * </ul>
+ *
+ * <p>An observation also enters the window as a sample, but it never becomes the "last measured"
+ * sample: it describes one row's race, not the replica's steady state, so once its window and
+ * floor are over it must not keep the gate wide for ever.
+ *
+ * <p>No clock and no Vert.x: every method takes {@code nowMs} from the caller (any monotonic
+ * millisecond clock). Methods are synchronized because a metrics scrape reads the estimate from
+ * another thread than the event loop that records samples.
+ */
+public final class ReplicaLagEstimator {
+
+  private record Sample(long atMs, long lagMs) {}
+
+  private final long windowMs;
+  private final long defaultMs;
+  private final long observedFloorTtlMs;
+  private final long maxMs;
+
+  /** Samples and observations of the last {@code windowMs}, oldest first. */
+  private final ArrayDeque<Sample> window = new ArrayDeque<>();
+  private Long lastMeasuredMs;
+  private Sample floor;
+
+  public ReplicaLagEstimator(long windowMs, long defaultMs, long observedFloorTtlMs, long maxMs) {
+    if (windowMs <= 0 || observedFloorTtlMs < 0 || maxMs < 0 || defaultMs < 0) {
+      throw new IllegalArgumentException("lag estimator: windowMs must be > 0 and other durations >= 0");
+    }
+    this.windowMs = windowMs;
+    this.defaultMs = Math.min(defaultMs, maxMs);
+    this.observedFloorTtlMs = observedFloorTtlMs;
+    this.maxMs = maxMs;
+  }
+
+  /** A lag the source measured; {@code null} means it could not measure right now and is ignored. */
+  public synchronized void recordSample(long nowMs, Long lagMs) {
+    if (lagMs == null) {
+      return;
+    }
+    long clamped = clamp(lagMs);
+    window.addLast(new Sample(nowMs, clamped));
+    lastMeasuredMs = clamped;
+    evictBefore(nowMs);
+  }
+
+  /**
+   * A lag a tripwire observed (now minus the commit time of a row the replica did not have yet).
+   * It widens the window at once, and raises the floor unless a higher floor is still in force.
+   */
+  public synchronized void noteObserved(long nowMs, long lagMs) {
+    long clamped = clamp(lagMs);
+    window.addLast(new Sample(nowMs, clamped));
+    if (floor == null || clamped >= floor.lagMs() || !floorInForce(nowMs)) {
+      floor = new Sample(nowMs, clamped);
+    }
+    evictBefore(nowMs);
+  }
+
+  /** The current estimate in milliseconds, always within {@code [0, maxMs]}. */
+  public synchronized long lagMs(long nowMs) {
+    long base = -1;
+    for (Sample sample : window) {
+      if (sample.atMs() >= nowMs - windowMs) {
+        base = Math.max(base, sample.lagMs());
+      }
+    }
+    if (base < 0) {
+      base = lastMeasuredMs != null ? lastMeasuredMs : defaultMs;
+    }
+    return floorInForce(nowMs) ? Math.max(base, floor.lagMs()) : base;
+  }
+
+  private boolean floorInForce(long nowMs) {
+    return floor != null && nowMs - floor.atMs() < observedFloorTtlMs;
+  }
+
+  private void evictBefore(long nowMs) {
+    Iterator<Sample> it = window.iterator();
+    while (it.hasNext() && it.next().atMs() < nowMs - windowMs) {
+      it.remove();
+    }
+  }
+
+  private long clamp(long lagMs) {
+    return Math.max(0, Math.min(lagMs, maxMs));
+  }
+}

@@ -1,0 +1,255 @@
+package io.freshet.lag;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.freshet.core.FreshetConfig;
+import io.freshet.producer.Addresses;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The lag sources against the real primary (55432) and streaming standby (55433) of
+ * {@code scripts/db.sh start}, in a throwaway database. Skipped when the pair is not running,
+ * unless {@code -Dfreshet.requireDb=true}.
+ *
+ * <p>Ordered: the tests up to {@code @Order(10)} need a database without
+ * {@code aurora_replica_status()}; the later ones create it.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class LagSourcesOnPostgresTest {
+
+  private static final String HOST = "127.0.0.1";
+  private static final int PRIMARY_PORT = 55432;
+  private static final int STANDBY_PORT = 55433;
+
+  private Vertx vertx;
+  private String database;
+  private Pool primaryAdmin;
+  private Pool primary;
+  private Pool standby;
+
+  @BeforeAll
+  void createThrowawayDatabase() throws Exception {
+    boolean running = reachable(PRIMARY_PORT) && reachable(STANDBY_PORT);
+    if (!running && Boolean.getBoolean("freshet.requireDb")) {
+      fail("primary/standby not reachable on " + PRIMARY_PORT + "/" + STANDBY_PORT + "; run scripts/db.sh start");
+    }
+    assumeTrue(running, "primary/standby not running on " + PRIMARY_PORT + "/" + STANDBY_PORT);
+
+    vertx = Vertx.vertx();
+    database = "lag_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    primaryAdmin = pool(PRIMARY_PORT, "freshet");
+    // An identifier cannot be a bind parameter; the name is generated above, never user input.
+    primaryAdmin.query("CREATE DATABASE " + database).execute().await(30, SECONDS);
+    Pool standbyAdmin = pool(STANDBY_PORT, "freshet");
+    try {
+      eventually("database replicated to the standby", () -> standbyAdmin
+          .preparedQuery("SELECT 1 FROM pg_database WHERE datname = $1").execute(Tuple.of(database))
+          .map(rows -> rows.size() == 1));
+    } finally {
+      standbyAdmin.close().await(10, SECONDS);
+    }
+    primary = pool(PRIMARY_PORT, database);
+    standby = pool(STANDBY_PORT, database);
+    Boolean inRecovery = standby.query("SELECT pg_is_in_recovery() AS r").execute().await(10, SECONDS)
+        .iterator().next().getBoolean("r");
+    assertThat(inRecovery).as("port " + STANDBY_PORT + " is a standby").isTrue();
+  }
+
+  @AfterAll
+  void dropThrowawayDatabase() throws Exception {
+    if (vertx == null) {
+      return;
+    }
+    for (Pool pool : new Pool[] {primary, standby}) {
+      if (pool != null) {
+        pool.close().await(10, SECONDS);
+      }
+    }
+    primaryAdmin.query("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)").execute().await(30, SECONDS);
+    primaryAdmin.close().await(10, SECONDS);
+    vertx.close().await(10, SECONDS);
+  }
+
+  @Test
+  @Order(1)
+  void auroraSourceNeverPutsTheFunctionOnTheWireWhenItIsAbsent() throws Exception {
+    RecordingSqlClient wire = new RecordingSqlClient(standby);
+    AuroraLagSource source = new AuroraLagSource(wire.client);
+
+    for (int i = 0; i < 3; i++) {
+      assertThatThrownBy(() -> source.sample().await(10, SECONDS)).isInstanceOf(UnsupportedLagSourceException.class);
+    }
+
+    assertThat(wire.sent).as("one detection, memoized").containsExactly(AuroraLagSource.DETECT_SQL);
+    assertThat(wire.countContaining("aurora_replica_status()")).isZero();
+  }
+
+  @Test
+  @Order(2)
+  void firstSupportedChoosesVanillaPgOnAPlainStandby() throws Exception {
+    RecordingSqlClient wire = new RecordingSqlClient(standby);
+    FirstSupportedLagSource source = new FirstSupportedLagSource(
+        List.of(new AuroraLagSource(wire.client), new VanillaPgLagSource(wire.client)));
+
+    Long first = source.sample().await(10, SECONDS);
+    source.sample().await(10, SECONDS);
+
+    assertThat(first).as("caught up (0) or mid-apply (null)").isIn(0L, null);
+    assertThat(source.name()).isEqualTo("vanilla-pg");
+    assertThat(wire.countContaining("to_regproc")).isEqualTo(1);
+    assertThat(wire.countContaining("aurora_replica_status()")).isZero();
+    assertThat(wire.countContaining("pg_is_in_recovery")).isEqualTo(2);
+  }
+
+  @Test
+  @Order(3)
+  void vanillaSourceReportsZeroOnACaughtUpStandby() throws Exception {
+    VanillaPgLagSource source = new VanillaPgLagSource(standby);
+
+    // An apply delay on the standby can leave it mid-apply for a moment after any write.
+    eventually("standby caught up", () -> source.sample().map(lag -> lag != null && lag == 0L));
+  }
+
+  @Test
+  @Order(4)
+  void vanillaSourceCannotMeasureWhileTheStandbyHoldsBackACommit() throws Exception {
+    long applyDelayMs = standby.query("SELECT setting::bigint AS ms FROM pg_settings WHERE name = 'recovery_min_apply_delay'")
+        .execute().await(10, SECONDS).iterator().next().getLong("ms");
+    assumeTrue(applyDelayMs >= 100, "needs a standby apply delay of at least 100 ms (scripts/db.sh set-delay)");
+    primary.query("CREATE TABLE IF NOT EXISTS lag_probe (id int)").execute().await(10, SECONDS);
+    VanillaPgLagSource source = new VanillaPgLagSource(standby);
+
+    // The commit reaches the standby at once but is replayed only after the apply delay; in
+    // between the standby has received WAL it has not applied. A few tries absorb the moment
+    // before the WAL arrives.
+    boolean sawMidApply = false;
+    for (int attempt = 0; attempt < 5 && !sawMidApply; attempt++) {
+      primary.query("INSERT INTO lag_probe VALUES (1)").execute().await(10, SECONDS);
+      for (int i = 0; i < 10 && !sawMidApply; i++) {
+        sawMidApply = source.sample().await(10, SECONDS) == null;
+      }
+    }
+
+    assertThat(sawMidApply).as("a null (unmeasurable) sample while a commit waits to be applied").isTrue();
+    eventually("standby caught up again", () -> source.sample().map(lag -> lag != null && lag == 0L));
+  }
+
+  @Test
+  @Order(5)
+  void vanillaSourceReportsZeroOnThePrimary() throws Exception {
+    assertThat(new VanillaPgLagSource(primary).sample().await(10, SECONDS)).isZero();
+  }
+
+  @Test
+  @Order(6)
+  void verticlePublishesTheVanillaPgEstimateOfARealStandby() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    CompletableFuture<JsonObject> published = new CompletableFuture<>();
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.lagEstimate(), message -> {
+      if ("vanilla-pg".equals(message.body().getString("source"))) {
+        published.complete(message.body());
+      }
+    }).completion().await(5, SECONDS);
+    String id = vertx.deployVerticle(new LagSamplerVerticle(standby, registry),
+        new DeploymentOptions().setConfig(FreshetConfig.defaults().toJson())).await(10, SECONDS);
+    try {
+      vertx.eventBus().send(Addresses.lagTouch(), new JsonObject());
+
+      JsonObject estimate = published.get(10, SECONDS);
+      assertThat(estimate.getString("source")).isEqualTo("vanilla-pg");
+      assertThat(estimate.getLong("lagMs")).as("0 if caught up, else the 30 ms default").isIn(0L, 30L);
+    } finally {
+      vertx.undeploy(id).await(10, SECONDS);
+    }
+  }
+
+  @Test
+  @Order(11)
+  void auroraSourceSamplesTheLargestReaderLagAndDetectsOnlyOnce() throws Exception {
+    primary.query("CREATE FUNCTION aurora_replica_status()"
+        + " RETURNS TABLE(session_id text, replica_lag_in_msec float8) LANGUAGE sql AS $$"
+        + " VALUES ('MASTER_SESSION_ID', 0::float8), ('replica-a', 12.5), ('replica-b', 40), ('replica-c', NULL) $$")
+        .execute().await(10, SECONDS);
+    eventually("function replicated to the standby", () -> standby.query(AuroraLagSource.DETECT_SQL).execute()
+        .map(rows -> rows.iterator().next().getBoolean("available")));
+    RecordingSqlClient wire = new RecordingSqlClient(standby);
+    AuroraLagSource source = new AuroraLagSource(wire.client);
+
+    assertThat(source.sample().await(10, SECONDS)).isEqualTo(40L);
+    assertThat(source.sample().await(10, SECONDS)).isEqualTo(40L);
+
+    assertThat(wire.sent).containsExactly(AuroraLagSource.DETECT_SQL, AuroraLagSource.LAG_SQL, AuroraLagSource.LAG_SQL);
+  }
+
+  @Test
+  @Order(12)
+  void auroraSourceReportsZeroWhenOnlyTheWriterIsListed() throws Exception {
+    primary.query("CREATE OR REPLACE FUNCTION aurora_replica_status()"
+        + " RETURNS TABLE(session_id text, replica_lag_in_msec float8) LANGUAGE sql AS $$"
+        + " VALUES ('MASTER_SESSION_ID', 7::float8) $$").execute().await(10, SECONDS);
+    // The standby replays in commit order: once this later marker is visible, so is the replacement.
+    primary.query("CREATE FUNCTION writer_only_replicated() RETURNS void LANGUAGE sql AS $$ SELECT $$")
+        .execute().await(10, SECONDS);
+    eventually("replaced function replicated", () -> standby.query("SELECT to_regproc('writer_only_replicated') IS NOT NULL AS done")
+        .execute().map(rows -> rows.iterator().next().getBoolean("done")));
+
+    assertThat(new AuroraLagSource(standby).sample().await(10, SECONDS)).isZero();
+  }
+
+  private Pool pool(int port, String db) {
+    return PgBuilder.pool()
+        .connectingTo("postgresql://freshet:freshet@" + HOST + ":" + port + "/" + db)
+        .using(vertx)
+        .build();
+  }
+
+  /** Polls a check every 50 ms on a Vert.x timer until it holds, for at most 30 s. */
+  private void eventually(String what, Supplier<Future<Boolean>> check) throws Exception {
+    long deadline = System.nanoTime() + SECONDS.toNanos(30);
+    while (true) {
+      Future<Boolean> result = check.get().otherwise(false);
+      if (Boolean.TRUE.equals(result.await(10, SECONDS))) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        fail("timed out waiting: " + what);
+      }
+      vertx.timer(50).await(10, SECONDS);
+    }
+  }
+
+  private static boolean reachable(int port) {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(HOST, port), 500);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}
