@@ -33,8 +33,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The lag sources against the real primary (55432) and streaming standby (55433) of
- * {@code scripts/db.sh start}, in a throwaway database. Skipped when the pair is not running,
- * unless {@code -Dfreshet.requireDb=true}.
+ * {@code scripts/db.sh start}, in a throwaway database; the rig is started when it is not up.
  *
  * <p>Ordered: the tests up to {@code @Order(10)} need a database without
  * {@code aurora_replica_status()}; the later ones create it.
@@ -55,11 +54,8 @@ class LagSourcesOnPostgresTest {
 
   @BeforeAll
   void createThrowawayDatabase() throws Exception {
-    boolean running = reachable(PRIMARY_PORT) && reachable(STANDBY_PORT);
-    if (!running && Boolean.getBoolean("freshet.requireDb")) {
-      fail("primary/standby not reachable on " + PRIMARY_PORT + "/" + STANDBY_PORT + "; run scripts/db.sh start");
-    }
-    assumeTrue(running, "primary/standby not running on " + PRIMARY_PORT + "/" + STANDBY_PORT);
+    // Starts the project's primary and standby (scripts/db.sh) when they are not up.
+    io.freshet.store.testing.PgRig.ensureRunning();
 
     vertx = Vertx.vertx();
     database = "lag_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
@@ -139,6 +135,7 @@ class LagSourcesOnPostgresTest {
   @Test
   @Order(4)
   void vanillaSourceCannotMeasureWhileTheStandbyHoldsBackACommit() throws Exception {
+    io.freshet.store.testing.PgRig.setApplyDelayMs(io.freshet.store.testing.PgRig.DEFAULT_APPLY_DELAY_MS);
     long applyDelayMs = standby.query("SELECT setting::bigint AS ms FROM pg_settings WHERE name = 'recovery_min_apply_delay'")
         .execute().await(10, SECONDS).iterator().next().getLong("ms");
     assumeTrue(applyDelayMs >= 100, "needs a standby apply delay of at least 100 ms (scripts/db.sh set-delay)");

@@ -1,0 +1,490 @@
+package io.freshet.router;
+
+import static io.freshet.router.RouterHarness.runFilter;
+import static io.freshet.router.RouterHarness.tagFilter;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.freshet.producer.ChangeRecord;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RouterCoreTest {
+
+  private final RouterHarness h = new RouterHarness();
+
+  private String openRun(String runId, RouterHarness.Replies replies) {
+    return h.open(runFilter(runId), replies);
+  }
+
+  // --- routing -----------------------------------------------------------------------------------
+
+  @Test
+  void snapshotDeliversTheRunAsAnInsert() {
+    h.apply("r1", h.scheduler.now - 5000, "{\"v\":0}");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    openRun("r1", replies);
+    h.scheduler.advance(5);
+    JsonObject snapshot = replies.last();
+    assertThat(snapshot.getLong("seq")).isEqualTo(1);
+    assertThat(replies.lastMetadata()).containsExactly("{\"v\":0}");
+    assertThat(snapshot.getJsonArray("messages").getString(0)).contains("\"operation\":\"insert\"");
+  }
+
+  @Test
+  void aHeldPollReceivesTheChangeThatWakesItWithCurrentContent() {
+    long t0 = h.scheduler.now;
+    h.apply("r1", t0 - 5000, "{\"v\":0}");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = openRun("r1", replies);
+    h.scheduler.advance(5);
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    h.poll(handle, 1, true, live);
+    assertThat(live.bodies).isEmpty();
+    h.apply("r1", h.scheduler.now, "{\"v\":1}");
+    h.record("r1", h.scheduler.now);
+    h.scheduler.advance(1);
+    assertThat(live.lastMetadata()).containsExactly("{\"v\":1}");
+    assertThat(live.last().getLong("seq")).isEqualTo(2);
+    assertThat(live.last().getJsonArray("messages").getString(0)).contains("\"operation\":\"update\"");
+  }
+
+  @Test
+  void routesATagMatchToItsFeedAndIgnoresNonMatches() {
+    h.apply("r1", h.scheduler.now - 10, "a", "user:1");
+    h.apply("r2", h.scheduler.now - 10, "b", "user:2");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = h.open(tagFilter(0, "user:1"), replies);
+    h.scheduler.advance(5);
+    assertThat(replies.lastMetadata()).containsExactly("a");
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    h.poll(handle, 1, true, live);
+    h.replica.hydrates.clear();
+    h.apply("r2", h.scheduler.now, "b2", "user:2");
+    h.record("r2", h.scheduler.now, "user:2");
+    h.scheduler.advance(5);
+    assertThat(h.replica.hydrates).as("nobody follows user:2").isEmpty();
+    h.apply("r1", h.scheduler.now, "a2", "user:1");
+    h.record("r1", h.scheduler.now, "user:1");
+    h.scheduler.advance(5);
+    assertThat(h.replica.hydrates).containsExactly(List.of("r1"));
+    assertThat(live.lastMetadata()).containsExactly("a2");
+  }
+
+  @Test
+  void multiTagFeedsRequireEveryTagOnTheRow() {
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = h.open(tagFilter(0, "a", "b"), replies);
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    h.poll(handle, 1, true, live);
+    h.apply("r1", h.scheduler.now, "only-a", "a");
+    h.record("r1", h.scheduler.now, "a");
+    h.scheduler.advance(5);
+    assertThat(live.bodies).isEmpty();
+    h.apply("r2", h.scheduler.now, "both", "a", "b", "c");
+    h.record("r2", h.scheduler.now, "a", "b", "c");
+    h.scheduler.advance(5);
+    assertThat(live.lastMetadata()).containsExactly("both");
+  }
+
+  @Test
+  void dropsATagMatchCreatedBeforeTheFeedsFloor() {
+    long floor = h.scheduler.now - 1000;
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = h.open(tagFilter(floor, "a"), replies);
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    h.poll(handle, 1, true, live);
+    h.replica.rows.put("old", RouterHarness.row("old", h.scheduler.now, List.of("a"), null, "old", floor - 1));
+    h.record("old", h.scheduler.now, "a");
+    h.scheduler.advance(5);
+    assertThat(live.bodies).isEmpty();
+    h.replica.rows.put("new", RouterHarness.row("new", h.scheduler.now, List.of("a"), null, "new", floor + 1));
+    h.record("new", h.scheduler.now, "a");
+    h.scheduler.advance(5);
+    assertThat(live.lastMetadata()).containsExactly("new");
+  }
+
+  @Test
+  void anUntaggedFeedFollowsEveryRun() {
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = h.open(tagFilter(0), replies);
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    h.poll(handle, 1, true, live);
+    h.apply("r9", h.scheduler.now, "any");
+    h.record("r9", h.scheduler.now);
+    h.scheduler.advance(5);
+    assertThat(live.lastMetadata()).containsExactly("any");
+  }
+
+  @Test
+  void classifiesAPartialRecordByHydratingTheRow() {
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = h.open(tagFilter(0, "t"), replies);
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    h.poll(handle, 1, true, live);
+    h.apply("r1", h.scheduler.now, "tagged", "t");
+    h.core.onRecord(new ChangeRecord(RouterHarness.ENV, "r1", h.scheduler.now, null, null));
+    h.scheduler.advance(5);
+    assertThat(live.lastMetadata()).containsExactly("tagged");
+  }
+
+  @Test
+  void routesABatchFeedByBatchId() {
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = h.open(new JsonObject().put("kind", "batch").put("batchId", "batch_1"), replies);
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    h.poll(handle, 1, true, live);
+    h.replica.rows.put("r1", RouterHarness.row("r1", h.scheduler.now, List.of(), "batch_2", "other", 0));
+    h.core.onRecord(new ChangeRecord(RouterHarness.ENV, "r1", h.scheduler.now, List.of(), "batch_2"));
+    h.scheduler.advance(5);
+    assertThat(live.bodies).isEmpty();
+    h.replica.rows.put("r2", RouterHarness.row("r2", h.scheduler.now, List.of(), "batch_1", "mine", 0));
+    h.core.onRecord(new ChangeRecord(RouterHarness.ENV, "r2", h.scheduler.now, List.of(), "batch_1"));
+    h.scheduler.advance(5);
+    assertThat(live.lastMetadata()).containsExactly("mine");
+  }
+
+  @Test
+  void hydratesOnceForSeveralFeedsOfTheSameRunAndSharesTheSerializedRow() {
+    h.apply("r1", h.scheduler.now - 100, "v0");
+    RouterHarness.Replies a = new RouterHarness.Replies();
+    RouterHarness.Replies b = new RouterHarness.Replies();
+    String ha = openRun("r1", a);
+    String hb = openRun("r1", b);
+    h.scheduler.advance(5);
+    RouterHarness.Replies liveA = new RouterHarness.Replies();
+    RouterHarness.Replies liveB = new RouterHarness.Replies();
+    h.poll(ha, 1, true, liveA);
+    h.poll(hb, 1, true, liveB);
+    h.replica.hydrates.clear();
+    h.apply("r1", h.scheduler.now, "v1");
+    h.record("r1", h.scheduler.now);
+    h.scheduler.advance(5);
+    assertThat(h.replica.hydrates).hasSize(1);
+    assertThat(liveA.lastMetadata()).containsExactly("v1");
+    assertThat(liveB.last().getJsonArray("messages")).isEqualTo(liveA.last().getJsonArray("messages"));
+  }
+
+  // --- polls -------------------------------------------------------------------------------------
+
+  @Test
+  void changesLandingBetweenTwoPollsWaitForTheNextPoll() {
+    h.apply("r1", h.scheduler.now - 100, "v0");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = openRun("r1", replies);
+    h.scheduler.advance(5);
+    h.apply("r1", h.scheduler.now, "v1");
+    h.record("r1", h.scheduler.now);
+    h.scheduler.advance(5);
+    RouterHarness.Replies next = new RouterHarness.Replies();
+    h.poll(handle, 1, true, next);
+    assertThat(next.lastMetadata()).containsExactly("v1");
+  }
+
+  @Test
+  void aHoldThatEndsRunsABackstopReadThatCatchesADroppedRecord() {
+    h.apply("r1", h.scheduler.now - 100, "v0");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = openRun("r1", replies);
+    h.scheduler.advance(5);
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    h.poll(handle, 1, true, live);
+    h.apply("r1", h.scheduler.now, "v1"); // its record was lost
+    h.scheduler.advance(19_999);
+    assertThat(live.bodies).isEmpty();
+    h.scheduler.advance(10);
+    assertThat(live.lastMetadata()).containsExactly("v1");
+  }
+
+  @Test
+  void anEmptyHoldAnswersUpToDateWithTheSameOffset() {
+    h.apply("r1", h.scheduler.now - 100, "v0");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = openRun("r1", replies);
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    h.poll(handle, 1, true, live);
+    h.scheduler.advance(20_010);
+    assertThat(live.last().getLong("seq")).isEqualTo(1);
+    assertThat(live.last().getJsonArray("messages")).isEmpty();
+  }
+
+  @Test
+  void aClientThatMissedAnAnswerResumesFromItsOffsetWithoutLosingTheChange() {
+    h.apply("r1", h.scheduler.now - 100, "v0");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = openRun("r1", replies);
+    h.scheduler.advance(5);
+    RouterHarness.Replies lost = new RouterHarness.Replies();
+    h.poll(handle, 1, true, lost);
+    h.apply("r1", h.scheduler.now, "v1");
+    h.record("r1", h.scheduler.now);
+    h.scheduler.advance(5);
+    assertThat(lost.last().getLong("seq")).isEqualTo(2); // written, but the client never read it
+    RouterHarness.Replies resumed = new RouterHarness.Replies();
+    h.poll(handle, 1, true, resumed);
+    assertThat(resumed.lastMetadata()).containsExactly("v1");
+    assertThat(resumed.last().getLong("seq")).isEqualTo(3);
+    RouterHarness.Replies again = new RouterHarness.Replies();
+    h.poll(handle, 3, false, again);
+    assertThat(again.last().getJsonArray("messages")).as("nothing is repeated").isEmpty();
+  }
+
+  @Test
+  void anUnknownHandleIsGoneAndAnOffsetAheadIsABadRequest() {
+    RouterHarness.Replies unknown = new RouterHarness.Replies();
+    h.poll("node1-0-zz-abcdef", 1, true, unknown);
+    assertThat(unknown.failures).containsExactly(409);
+    h.apply("r1", h.scheduler.now - 100, "v0");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = openRun("r1", replies);
+    RouterHarness.Replies ahead = new RouterHarness.Replies();
+    h.poll(handle, 7, true, ahead);
+    assertThat(ahead.failures).containsExactly(400);
+  }
+
+  @Test
+  void aRunUnknownEverywhereIsNotFound() {
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    h.core.open(new JsonObject().put("envId", RouterHarness.ENV).put("filter", runFilter("nope")).put("skip", new io.vertx.core.json.JsonArray()), replies);
+    h.scheduler.advance(5);
+    assertThat(replies.failures).containsExactly(404);
+    assertThat(h.core.feeds()).isZero();
+  }
+
+  @Test
+  void aRunCreatedButNotYetOnTheReplicaIsDeliveredOnceApplied() {
+    long commit = h.scheduler.now;
+    h.replica.primaryVersions.put("r1", commit); // on the primary, not yet on the replica
+    h.lag.lagMs = 100;
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = openRun("r1", replies);
+    h.scheduler.advance(5);
+    assertThat(replies.last().getJsonArray("messages")).isEmpty();
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    h.poll(handle, 1, true, live);
+    h.scheduler.advance(90);
+    h.apply("r1", commit, "created");
+    h.scheduler.advance(20);
+    assertThat(live.lastMetadata()).containsExactly("created");
+  }
+
+  @Test
+  void replaysARecentChangeToAFeedOpenedFromAStaleSnapshot() {
+    h.lag.lagMs = 100;
+    h.apply("x", h.scheduler.now - 10_000, "x");
+    RouterHarness.Replies other = new RouterHarness.Replies();
+    h.open(runFilter("x"), other); // keeps the environment subscribed
+    h.scheduler.advance(3000);
+    h.apply("r1", h.scheduler.now - 10_000, "old");
+    long commit = h.scheduler.now;
+    h.record("r1", commit); // nobody follows r1 yet: only buffered
+    h.scheduler.advance(20);
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = openRun("r1", replies); // reads "old" from the lagging replica
+    h.scheduler.advance(5);
+    assertThat(replies.lastMetadata()).containsExactly("old");
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    h.poll(handle, 1, true, live);
+    h.apply("r1", commit, "new");
+    h.scheduler.advance(200);
+    assertThat(live.lastMetadata()).containsExactly("new");
+  }
+
+  @Test
+  void theEnvironmentIsUnsubscribedAfterItsLastFeedExpiresAndTheLinger() {
+    h.apply("r1", h.scheduler.now - 100, "v0");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    openRun("r1", replies);
+    assertThat(h.subscribed).containsExactly(RouterHarness.ENV);
+    h.scheduler.advance(h.settings.shapeIdleTtlMs() + 1);
+    h.core.sweep();
+    assertThat(h.core.feeds()).isZero();
+    h.scheduler.advance(h.settings.lingerMs() + 1);
+    assertThat(h.subscribed).isEmpty();
+  }
+
+  // --- the read-your-writes gate -----------------------------------------------------------------
+
+  @Test
+  void delaysTheWakeHydrateByLagPlusMarginAnchoredToTheWatermark() {
+    RouterHarness g = new RouterHarness(new JsonObject().put("gate.marginMs", 10));
+    g.lag.lagMs = 80;
+    g.apply("r1", g.scheduler.now - 5000, "v0");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = g.open(runFilter("r1"), replies);
+    g.scheduler.advance(3000); // past the re-read a feed gets on a fresh subscription
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    g.poll(handle, 1, true, live);
+    g.replica.hydrates.clear();
+    long commit = g.scheduler.now;
+    g.record("r1", commit);
+    g.scheduler.advance(30);
+    assertThat(g.replica.hydrates).as("no hydrate while the replica may still lag").isEmpty();
+    g.scheduler.advance(49);
+    assertThat(g.replica.hydrates).isEmpty();
+    g.apply("r1", commit, "v1"); // the replica applies at +80
+    g.scheduler.advance(11);
+    assertThat(g.replica.hydrates).hasSize(1);
+    assertThat(live.lastMetadata()).containsExactly("v1");
+    assertThat(g.counter("freshet.stale.hydrates", "outcome", "recovered")).isZero();
+  }
+
+  @Test
+  void doesNotDelayARecordWhoseCommitIsAlreadyOlderThanTheLag() {
+    RouterHarness g = new RouterHarness(new JsonObject().put("gate.marginMs", 10));
+    g.lag.lagMs = 80;
+    g.apply("r1", g.scheduler.now - 5000, "v0");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = g.open(runFilter("r1"), replies);
+    g.scheduler.advance(5);
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    g.poll(handle, 1, true, live);
+    long commit = g.scheduler.now - 200; // spent 200 ms in transit
+    g.apply("r1", commit, "v1");
+    g.record("r1", commit);
+    g.scheduler.advance(1);
+    assertThat(live.lastMetadata()).containsExactly("v1");
+  }
+
+  @Test
+  void withholdsAStaleRowRetriesAndDeliversOnlyTheFreshVersion() {
+    h.apply("r1", h.scheduler.now - 5000, "v0");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = openRun("r1", replies);
+    h.scheduler.advance(5);
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    h.poll(handle, 1, true, live);
+    h.replica.hydrates.clear();
+    long commit = h.scheduler.now;
+    h.record("r1", commit); // the replica still has v0
+    h.scheduler.advance(5);
+    assertThat(h.replica.hydrates).hasSize(1);
+    assertThat(live.bodies).as("the stale row is withheld").isEmpty();
+    assertThat(h.lag.observed).hasSize(1);
+    h.apply("r1", commit, "v1");
+    h.scheduler.advance(100);
+    assertThat(h.replica.hydrates).hasSize(2);
+    assertThat(live.lastMetadata()).containsExactly("v1");
+    assertThat(live.bodies).hasSize(1);
+    assertThat(h.counter("freshet.stale.hydrates", "outcome", "recovered")).isEqualTo(1);
+  }
+
+  @Test
+  void aMissingRowWithAWatermarkRetriesUntilItAppears() {
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = h.open(tagFilter(0, "t"), replies);
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    h.poll(handle, 1, true, live);
+    long commit = h.scheduler.now;
+    h.record("r1", commit, "t"); // inserted on the primary, not yet on the replica
+    h.scheduler.advance(5);
+    assertThat(live.bodies).isEmpty();
+    h.apply("r1", commit, "created", "t");
+    h.scheduler.advance(100);
+    assertThat(live.lastMetadata()).containsExactly("created");
+    assertThat(h.counter("freshet.stale.hydrates", "outcome", "recovered")).isEqualTo(1);
+  }
+
+  @Test
+  void deliversTheStaleRowWhenRetriesRunOut() {
+    RouterHarness g = new RouterHarness(new JsonObject().put("gate.staleRetries", 1));
+    g.apply("r1", g.scheduler.now - 5000, "v0");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = g.open(runFilter("r1"), replies);
+    g.scheduler.advance(5);
+    g.apply("r1", g.scheduler.now - 1000, "v0.5"); // newer than the snapshot, older than the change
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    g.poll(handle, 1, true, live);
+    g.record("r1", g.scheduler.now);
+    g.scheduler.advance(200);
+    assertThat(live.lastMetadata()).as("liveness over freshness").containsExactly("v0.5");
+    assertThat(g.counter("freshet.stale.hydrates", "outcome", "gave_up")).isEqualTo(1);
+  }
+
+  @Test
+  void afterGivingUpAnEchoDeliversTheFreshRowOnceTheReplicaCatchesUp() {
+    RouterHarness g = new RouterHarness(new JsonObject().put("gate.staleRetries", 0));
+    g.apply("r1", g.scheduler.now - 5000, "v0");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = g.open(runFilter("r1"), replies);
+    g.scheduler.advance(5);
+    g.apply("r1", g.scheduler.now - 1000, "v0.5");
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    g.poll(handle, 1, true, live);
+    long commit = g.scheduler.now;
+    g.record("r1", commit);
+    g.scheduler.advance(5);
+    assertThat(live.lastMetadata()).containsExactly("v0.5");
+    RouterHarness.Replies next = new RouterHarness.Replies();
+    g.poll(handle, live.last().getLong("seq"), true, next);
+    g.apply("r1", commit, "v1");
+    g.scheduler.advance(300);
+    assertThat(next.lastMetadata()).containsExactly("v1");
+  }
+
+  @Test
+  void recordsWithoutAWatermarkBypassTheTripwire() {
+    h.apply("r1", h.scheduler.now - 5000, "v0");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = openRun("r1", replies);
+    h.scheduler.advance(5);
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    h.poll(handle, 1, true, live);
+    h.replica.hydrates.clear();
+    h.apply("r1", h.scheduler.now, "v1");
+    h.record("r1", null);
+    h.scheduler.advance(5);
+    assertThat(h.replica.hydrates).hasSize(1);
+    assertThat(h.lag.observed).isEmpty();
+    assertThat(live.lastMetadata()).containsExactly("v1");
+  }
+
+  @Test
+  void aNewerChangeSupersedesAPendingRetryOfAnOlderOne() {
+    h.apply("r1", h.scheduler.now - 5000, "v0");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = openRun("r1", replies);
+    h.scheduler.advance(5);
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    h.poll(handle, 1, true, live);
+    long first = h.scheduler.now;
+    h.record("r1", first);
+    h.scheduler.advance(5); // stale: retry pending
+    long second = h.scheduler.now;
+    h.record("r1", second);
+    h.apply("r1", second, "v2");
+    h.scheduler.advance(200);
+    assertThat(live.lastMetadata()).containsExactly("v2");
+  }
+
+  @Test
+  void aFailedHydrateIsRetriedRatherThanDroppingTheChange() {
+    h.apply("r1", h.scheduler.now - 5000, "v0");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = openRun("r1", replies);
+    h.scheduler.advance(5);
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    h.poll(handle, 1, true, live);
+    h.apply("r1", h.scheduler.now, "v1");
+    h.replica.failures = 1;
+    h.record("r1", h.scheduler.now);
+    h.scheduler.advance(200);
+    assertThat(live.lastMetadata()).containsExactly("v1");
+  }
+
+  @Test
+  void ungatedModeHydratesAtOnceAndDeliversWhatTheReplicaHas() {
+    RouterHarness u = new RouterHarness(new JsonObject().put("gate.mode", "ungated"));
+    u.lag.lagMs = 150;
+    u.apply("r1", u.scheduler.now - 5000, "v0");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = u.open(runFilter("r1"), replies);
+    u.scheduler.advance(5);
+    u.apply("r1", u.scheduler.now - 50, "v1");
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    u.poll(handle, 1, true, live);
+    u.record("r1", u.scheduler.now); // v2 committed; the replica has v1
+    u.scheduler.advance(1);
+    assertThat(live.lastMetadata()).as("one change behind").containsExactly("v1");
+  }
+}
