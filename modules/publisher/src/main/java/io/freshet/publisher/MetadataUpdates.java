@@ -1,0 +1,149 @@
+package io.freshet.publisher;
+
+import io.freshet.core.FreshetException;
+import io.freshet.producer.ChangeRecord;
+import io.freshet.publisher.RunWrites.WrittenRun;
+import io.freshet.publisher.metadata.JsonValues;
+import io.freshet.publisher.metadata.MetadataOperation;
+import io.freshet.publisher.metadata.MetadataOperations;
+import io.vertx.core.Future;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+
+/**
+ * Run metadata writes with optimistic concurrency: read the document, compute the new one, and
+ * update only if the stored document is still the one read; otherwise read again. Operations from
+ * concurrent writers therefore compose (two increments make +2) without holding a row lock across a
+ * round trip. A computation that changes nothing writes and publishes nothing.
+ */
+final class MetadataUpdates {
+
+  /** Concurrent writers on one run rarely collide more than once or twice; past this, ask the client to retry. */
+  static final int MAX_ATTEMPTS = 8;
+
+  static final String READ = "SELECT metadata, parent_run_id, root_run_id,"
+      + " completed_at < (now() AT TIME ZONE 'utc') - interval '1 hour' AS completed_long_ago"
+      + " FROM task_runs WHERE env_id = $1 AND friendly_id = $2";
+
+  static final String WRITE = "UPDATE task_runs SET metadata = $3, metadata_type = 'application/json',"
+      + " updated_at = " + RunWrites.NEXT_UPDATED_AT
+      + " FROM " + RunWrites.CLOCK
+      + " WHERE env_id = $1 AND friendly_id = $2 AND metadata IS NOT DISTINCT FROM $4"
+      + " RETURNING " + RunWrites.RETURNING;
+
+  /** The document after a write; {@code written} is null when nothing changed and nothing was written. */
+  record Outcome(JsonObject metadata, WrittenRun written) {}
+
+  private final Pool primary;
+  private final Consumer<ChangeRecord> publish;
+  private final MetadataFlusher flusher;
+  private final int maxMetadataBytes;
+
+  MetadataUpdates(Pool primary, Consumer<ChangeRecord> publish, MetadataFlusher flusher, int maxMetadataBytes) {
+    this.primary = primary;
+    this.publish = publish;
+    this.flusher = flusher;
+    this.maxMetadataBytes = maxMetadataBytes;
+  }
+
+  /**
+   * The {@code updateMetadata} command: {@code operations} (even empty) win over {@code metadata};
+   * parent and root operations are buffered for the flusher once this request has succeeded.
+   * Replies {@code {metadata}}.
+   */
+  Future<JsonObject> update(String envId, String runId, JsonObject body) {
+    JsonArray rawOps = JsonFields.optArray(body, "operations", "operations");
+    List<MetadataOperation> ops = rawOps == null ? null : MetadataOperations.parseAll("operations", rawOps);
+    List<MetadataOperation> parentOps = parseOptional(body, "parentOperations");
+    List<MetadataOperation> rootOps = parseOptional(body, "rootOperations");
+    Object rawMetadata = body.getValue("metadata");
+    JsonObject replacement = rawMetadata == null || ops != null ? null : JsonFields.object(rawMetadata, "metadata");
+
+    UnaryOperator<JsonObject> compute;
+    if (ops != null) {
+      compute = current -> MetadataOperations.apply(current, ops).metadata();
+    } else if (replacement != null) {
+      compute = current -> replacement;
+    } else {
+      compute = null;
+    }
+    return write(envId, runId, compute, 1).map(result -> {
+      if (!parentOps.isEmpty()) {
+        flusher.enqueue(envId, result.parentRunId != null ? result.parentRunId : runId, parentOps);
+      }
+      if (!rootOps.isEmpty()) {
+        flusher.enqueue(envId, result.rootRunId != null ? result.rootRunId : runId, rootOps);
+      }
+      return new JsonObject().put("metadata", compute == null ? new JsonObject() : result.outcome.metadata());
+    });
+  }
+
+  /** Applies buffered operations to one run (the flusher's write); publishes when the document changed. */
+  Future<Outcome> applyOperations(String envId, String runId, List<MetadataOperation> ops) {
+    return write(envId, runId, current -> MetadataOperations.apply(current, ops).metadata(), 1).map(r -> r.outcome);
+  }
+
+  private record Attempt(Outcome outcome, String parentRunId, String rootRunId) {}
+
+  /** One read-compute-write round; {@code compute} null means read only (for the run's relations). */
+  private Future<Attempt> write(String envId, String runId, UnaryOperator<JsonObject> compute, int attempt) {
+    return primary.preparedQuery(READ).execute(Tuple.of(envId, runId)).compose(rows -> {
+      if (rows.size() == 0) {
+        throw FreshetException.notFound("Run not found");
+      }
+      Row row = rows.iterator().next();
+      if (Boolean.TRUE.equals(row.getBoolean("completed_long_ago"))) {
+        throw FreshetException.unprocessable("Cannot update metadata for a completed run");
+      }
+      String storedText = row.getString("metadata");
+      String parent = row.getString("parent_run_id");
+      String root = row.getString("root_run_id");
+      JsonObject current = parse(storedText);
+      if (compute == null) {
+        return Future.succeededFuture(new Attempt(new Outcome(current, null), parent, root));
+      }
+      JsonObject next = compute.apply(current);
+      if (JsonValues.deepEquals(current, next)) {
+        return Future.succeededFuture(new Attempt(new Outcome(current, null), parent, root));
+      }
+      String nextText = next.encode();
+      TriggerRequest.checkMetadataSize(nextText, maxMetadataBytes);
+      return primary.preparedQuery(WRITE).execute(Tuple.of(envId, runId, nextText, storedText)).compose(updated -> {
+        if (updated.size() == 0) {
+          // Another writer changed the document after our read: start over from its version.
+          if (attempt >= MAX_ATTEMPTS) {
+            return Future.failedFuture(new FreshetException(503, "Metadata is being updated concurrently; retry"));
+          }
+          return write(envId, runId, compute, attempt + 1);
+        }
+        WrittenRun written = WrittenRun.from(updated.iterator().next());
+        publish.accept(written.toChangeRecord(envId));
+        return Future.succeededFuture(new Attempt(new Outcome(next, written), parent, root));
+      });
+    });
+  }
+
+  private static List<MetadataOperation> parseOptional(JsonObject body, String field) {
+    JsonArray raw = JsonFields.optArray(body, field, field);
+    return raw == null ? List.of() : MetadataOperations.parseAll(field, raw);
+  }
+
+  /** The stored document; a missing or unreadable one counts as empty, as trigger.dev treats it. */
+  static JsonObject parse(String text) {
+    if (text == null || text.isBlank()) {
+      return new JsonObject();
+    }
+    try {
+      return new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      return new JsonObject();
+    }
+  }
+}

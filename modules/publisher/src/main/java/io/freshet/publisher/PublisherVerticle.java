@@ -1,0 +1,70 @@
+package io.freshet.publisher;
+
+import io.freshet.core.FreshetConfig;
+import io.freshet.core.FreshetException;
+import io.freshet.producer.Addresses;
+import io.freshet.producer.ChangePublisher;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.sqlclient.Pool;
+import java.time.Clock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The write side of a node. Takes write commands from the HTTP edge (node-local) and status
+ * transitions from an engine anywhere in the cluster, writes them to the primary, and publishes a
+ * change record carrying each write's committed {@code updated_at}.
+ *
+ * <p>Replies are JSON objects; a client error fails the message with its HTTP status, anything
+ * unexpected with 500 after one log line.
+ */
+public final class PublisherVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(PublisherVerticle.class);
+
+  private final Pool primary;
+  private PublisherCommands commands;
+  private long flushTimer = -1;
+
+  public PublisherVerticle(Pool primary) {
+    this.primary = primary;
+  }
+
+  @Override
+  public Future<?> start() {
+    FreshetConfig config = FreshetConfig.fromJson(config());
+    ChangePublisher publisher = ChangePublisher.create(vertx);
+    commands = new PublisherCommands(primary, publisher::publish, config, Clock.systemUTC());
+
+    MessageConsumer<Object> api = vertx.eventBus().localConsumer(Addresses.publisherCommands(),
+        message -> reply(message, commands.handle(message.body())));
+    MessageConsumer<Object> engine = vertx.eventBus().consumer(Addresses.engineTransitions(),
+        message -> reply(message, commands.handleTransition(message.body())));
+    int interval = config.getInt(FreshetConfig.PUBLISHER_FLUSH_INTERVAL_MS);
+    flushTimer = vertx.setPeriodic(interval, id -> commands.flusher().flush());
+    return Future.all(api.completion(), engine.completion());
+  }
+
+  /** Writes what is still buffered, so a clean undeploy loses no parent or root operations. */
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(flushTimer);
+    return commands == null ? Future.succeededFuture() : commands.flusher().flush();
+  }
+
+  private static void reply(Message<Object> message, Future<io.vertx.core.json.JsonObject> result) {
+    result.onComplete(ar -> {
+      if (ar.succeeded()) {
+        message.reply(ar.result());
+      } else if (ar.cause() instanceof FreshetException e) {
+        message.fail(e.status(), e.getMessage());
+      } else {
+        log.error("publisher command failed", ar.cause());
+        message.fail(500, "internal error");
+      }
+    });
+  }
+}
