@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -30,14 +31,55 @@ final class EnvRouter {
 
   enum Reason { WAKE, RETRY, ECHO }
 
-  /** A run waiting for its hydrate. {@code dueAtMs} &lt; 0 means "compute from the watermark". */
+  /**
+   * A run waiting for its hydrate. It keeps every outstanding watermark and is gated on the oldest:
+   * a newer change never postpones an older one, so a run written faster than the replica applies
+   * still gets each change delivered as soon as it is safe, not only after the writes stop.
+   */
   private static final class PendingRun {
-    Long watermarkMs;
-    long arrivedAtMs;
+    /** Watermark → when its record arrived. */
+    final TreeMap<Long, Long> watermarks = new TreeMap<>();
+    /** A record without a watermark is waiting: hydrate on arrival, no tripwire. */
+    boolean unstamped;
+    long unstampedAtMs;
     int attempt;
     Reason reason = Reason.WAKE;
+    /** Set for retries and echoes; -1 means "from the oldest watermark". */
     long dueAtMs = -1;
+
+    Long gatedOn() {
+      return watermarks.isEmpty() ? null : watermarks.firstKey();
+    }
+
+    void add(Long watermark, long nowMs) {
+      if (watermark == null) {
+        if (!unstamped) {
+          unstamped = true;
+          unstampedAtMs = nowMs;
+        }
+        return;
+      }
+      watermarks.putIfAbsent(watermark, nowMs);
+      if (watermarks.size() > MAX_WATERMARKS) {
+        // Keep the oldest (the one gated on) and the newest; the ones between add nothing.
+        watermarks.remove(watermarks.higherKey(watermarks.firstKey()));
+      }
+    }
+
+    /** Watermarks this read satisfied are done; returns whether any remain. */
+    boolean satisfiedUpTo(long version) {
+      watermarks.headMap(version, true).clear();
+      return !watermarks.isEmpty();
+    }
+
+    void restart() {
+      attempt = 0;
+      reason = Reason.WAKE;
+      dueAtMs = -1;
+    }
   }
+
+  private static final int MAX_WATERMARKS = 64;
 
   final String envId;
   private final RouterSettings settings;
@@ -202,27 +244,35 @@ final class EnvRouter {
   }
 
   private void enqueue(ChangeRecord record, long now) {
-    PendingRun run = pending.get(record.runId());
-    if (run == null) {
-      run = new PendingRun();
-      run.arrivedAtMs = now;
-      run.watermarkMs = record.updatedAtMs();
-      pending.put(record.runId(), run);
-    } else {
-      // A newer change supersedes a retry or echo of an older one: start over from its watermark.
-      if (record.updatedAtMs() != null && (run.watermarkMs == null || record.updatedAtMs() > run.watermarkMs)) {
-        run.watermarkMs = record.updatedAtMs();
-        run.attempt = 0;
-        run.reason = Reason.WAKE;
-        run.dueAtMs = -1;
-        run.arrivedAtMs = now;
-      }
-    }
+    pending.computeIfAbsent(record.runId(), k -> new PendingRun()).add(record.updatedAtMs(), now);
     reschedule();
   }
 
+  /** Puts a run back after a hydrate; merges with records that arrived for it meanwhile. */
+  private void requeue(String runId, PendingRun p) {
+    PendingRun arrived = pending.put(runId, p);
+    if (arrived != null) {
+      arrived.watermarks.forEach(p.watermarks::putIfAbsent);
+      if (arrived.unstamped && !p.unstamped) {
+        p.unstamped = true;
+        p.unstampedAtMs = arrived.unstampedAtMs;
+      }
+    }
+  }
+
   private long dueAt(PendingRun run) {
-    return run.dueAtMs >= 0 ? run.dueAtMs : gate.dueAt(run.watermarkMs, run.arrivedAtMs, lag.lagMs());
+    long due = Long.MAX_VALUE;
+    if (run.unstamped) {
+      due = run.unstampedAtMs;
+    }
+    if (run.dueAtMs >= 0) {
+      return Math.min(due, run.dueAtMs);
+    }
+    Long oldest = run.gatedOn();
+    if (oldest != null) {
+      due = Math.min(due, gate.dueAt(oldest, run.watermarks.get(oldest), lag.lagMs()));
+    }
+    return due;
   }
 
   private void reschedule() {
@@ -271,19 +321,24 @@ final class EnvRouter {
     String reason = batch.values().iterator().next().reason.name().toLowerCase();
     metrics.hydrateQuery(reason);
     for (PendingRun run : batch.values()) {
-      if (run.reason == Reason.WAKE) {
-        metrics.gateDelay(startedAt - run.arrivedAtMs);
+      Long oldest = run.gatedOn();
+      if (run.reason == Reason.WAKE && oldest != null) {
+        metrics.gateDelay(startedAt - run.watermarks.get(oldest));
       }
     }
     source.byIds(envId, batch.keySet()).onComplete(ar -> {
       inFlight--;
       if (ar.succeeded()) {
-        settle(batch, ar.result());
+        settle(batch, ar.result(), startedAt);
       } else {
         // A failed read is retried like a stale one; the backstop is the last net.
-        for (var entry : batch.entrySet()) {
-          retry(entry.getKey(), entry.getValue(), clock.getAsLong());
-        }
+        long now = clock.getAsLong();
+        batch.forEach((run, p) -> {
+          p.attempt++;
+          p.reason = Reason.RETRY;
+          p.dueAtMs = now + gate.retryDelay(lag.lagMs());
+          requeue(run, p);
+        });
       }
       reschedule();
       if (timerId < 0 && !pending.isEmpty()) {
@@ -292,7 +347,12 @@ final class EnvRouter {
     });
   }
 
-  private void settle(Map<String, PendingRun> batch, List<RunRow> rows) {
+  /**
+   * @param readStartedAt when the hydrate was sent: the replica had not applied a stale row's
+   *     write by then, so {@code readStartedAt - watermark} is an honest lower bound on the lag
+   *     (the completion time would add the query's own latency to every observation)
+   */
+  private void settle(Map<String, PendingRun> batch, List<RunRow> rows, long readStartedAt) {
     long now = clock.getAsLong();
     Map<String, RunRow> byId = new HashMap<>();
     for (RunRow row : rows) {
@@ -301,17 +361,28 @@ final class EnvRouter {
     Map<String, Long> expected = new HashMap<>();
     if (gate.checksRows()) {
       batch.forEach((run, p) -> {
-        if (p.watermarkMs != null) {
-          expected.put(run, p.watermarkMs);
+        if (p.gatedOn() != null) {
+          expected.put(run, p.gatedOn());
         }
       });
     }
-    StaleRowTripwire.Verdict verdict = StaleRowTripwire.check(batch.keySet(), expected, byId, now);
+    StaleRowTripwire.Verdict verdict = StaleRowTripwire.check(batch.keySet(), expected, byId, readStartedAt);
     List<RunRow> deliver = new ArrayList<>(verdict.fresh());
     int recovered = 0;
-    for (RunRow row : verdict.fresh()) {
-      if (batch.get(row.runId()).reason == Reason.RETRY) {
+    for (String run : batch.keySet()) {
+      if (verdict.staleRuns().contains(run)) {
+        continue;
+      }
+      PendingRun p = batch.get(run);
+      if (p.reason == Reason.RETRY) {
         recovered++;
+      }
+      p.unstamped = false;
+      RunRow row = byId.get(run);
+      boolean more = gate.checksRows() && row != null ? p.satisfiedUpTo(row.updatedAtMs()) : p.satisfiedUpTo(Long.MAX_VALUE);
+      if (more) {
+        p.restart(); // later changes of this run are still in flight to the replica
+        requeue(run, p);
       }
     }
     if (recovered > 0) {
@@ -325,14 +396,25 @@ final class EnvRouter {
         if (p.reason == Reason.ECHO) {
           echo(run, p, now);
         } else if (p.attempt < settings.staleRetries()) {
-          retry(run, p, now);
+          p.attempt++;
+          p.reason = Reason.RETRY;
+          p.dueAtMs = now + gate.retryDelay(lag.lagMs());
+          requeue(run, p);
         } else {
           gaveUp++;
           RunRow stale = verdict.staleRows().get(run);
           if (stale != null) {
-            deliver.add(stale); // liveness over freshness; the echo brings the fresh row
+            deliver.add(stale); // liveness over freshness; an echo or a later read brings the fresh row
           }
-          echo(run, p, now);
+          long givenUp = p.gatedOn();
+          p.satisfiedUpTo(givenUp);
+          if (!p.watermarks.isEmpty()) {
+            p.restart();
+            requeue(run, p);
+          } else {
+            p.watermarks.put(givenUp, now);
+            echo(run, p, now);
+          }
         }
       }
       if (gaveUp > 0) {
@@ -344,23 +426,15 @@ final class EnvRouter {
     }
   }
 
-  private void retry(String runId, PendingRun p, long now) {
-    if (pending.containsKey(runId)) {
-      return; // a newer record for this run is already waiting; it supersedes the retry
-    }
-    p.attempt++;
-    p.reason = Reason.RETRY;
-    p.dueAtMs = now + gate.retryDelay(lag.lagMs());
-    pending.put(runId, p);
-  }
-
+  /** Re-reads a run whose retries ran out until a read is fresh or its watermark is too old. */
   private void echo(String runId, PendingRun p, long now) {
-    if (pending.containsKey(runId) || p.watermarkMs == null || now - p.watermarkMs >= settings.echoHorizonMs()) {
+    Long watermark = p.gatedOn();
+    if (watermark == null || now - watermark >= settings.echoHorizonMs()) {
       return;
     }
     p.reason = Reason.ECHO;
     p.dueAtMs = now + gate.retryDelay(lag.lagMs());
-    pending.put(runId, p);
+    requeue(runId, p);
   }
 
   // --- feed reads (snapshots, backstops, catch-up) ------------------------------------------------

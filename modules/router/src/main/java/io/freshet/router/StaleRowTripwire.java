@@ -21,8 +21,9 @@ final class StaleRowTripwire {
   /**
    * @param expected watermark per run (runs whose records carried none are absent: they always pass)
    * @param runs the runs this hydrate asked for
+   * @param readAtMs when the read was sent
    */
-  static Verdict check(Iterable<String> runs, Map<String, Long> expected, Map<String, RunRow> rows, long nowMs) {
+  static Verdict check(Iterable<String> runs, Map<String, Long> expected, Map<String, RunRow> rows, long readAtMs) {
     List<RunRow> fresh = new ArrayList<>();
     Map<String, RunRow> staleRows = new HashMap<>();
     List<String> staleRuns = new ArrayList<>();
@@ -35,7 +36,7 @@ final class StaleRowTripwire {
         if (row != null) {
           staleRows.put(run, row);
         }
-        observed = Math.max(observed, nowMs - watermark);
+        observed = Math.max(observed, readAtMs - watermark);
       } else if (row != null) {
         fresh.add(row);
       }

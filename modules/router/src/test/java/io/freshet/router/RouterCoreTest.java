@@ -458,6 +458,43 @@ class RouterCoreTest {
   }
 
   @Test
+  void aRunWrittenFasterThanTheReplicaAppliesStillGetsEachChangeOnceItIsSafe() {
+    RouterHarness g = new RouterHarness(new JsonObject().put("gate.marginMs", 10));
+    g.lag.lagMs = 300;
+    g.apply("r1", g.scheduler.now - 5000, "v0");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = g.open(runFilter("r1"), replies);
+    g.scheduler.advance(3000);
+    long offset = 1;
+    java.util.TreeMap<Long, String> commits = new java.util.TreeMap<>();
+    java.util.List<String> delivered = new java.util.ArrayList<>();
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    g.poll(handle, offset, true, live);
+    for (int step = 1; step <= 20; step++) {
+      long commit = g.scheduler.now;
+      commits.put(commit, "v" + step);
+      g.record("r1", commit);
+      for (int ms = 0; ms < 50; ms++) {
+        // the replica applies each commit exactly 300 ms later
+        var applied = commits.floorEntry(g.scheduler.now - 300);
+        if (applied != null) {
+          g.apply("r1", applied.getKey(), applied.getValue());
+        }
+        g.scheduler.advance(1);
+        if (!live.bodies.isEmpty()) {
+          delivered.addAll(live.lastMetadata());
+          offset = live.last().getLong("seq");
+          live = new RouterHarness.Replies();
+          g.poll(handle, offset, true, live);
+        }
+      }
+    }
+    assertThat(delivered).as("changes flow while the writes go on").hasSizeGreaterThan(10);
+    assertThat(delivered.get(0)).isEqualTo("v1");
+    assertThat(g.counter("freshet.stale.hydrates", "outcome", "gave_up")).isZero();
+  }
+
+  @Test
   void aFailedHydrateIsRetriedRatherThanDroppingTheChange() {
     h.apply("r1", h.scheduler.now - 5000, "v0");
     RouterHarness.Replies replies = new RouterHarness.Replies();

@@ -33,10 +33,22 @@ final class Demo {
     int intervalMs = Integer.parseInt(Main.stringOption(args, "--interval", "50"));
     int steps = Integer.parseInt(Main.stringOption(args, "--steps", "40"));
     String key = Main.stringOption(args, "--key", null);
-    if (key == null) {
-      Vertx vertx = Vertx.vertx();
-      Pool primary = Pools.create(vertx, config.get(FreshetConfig.DB_PRIMARY_URI), 1, "demo");
-      key = Environments.ensureDevelopment(primary).await(30, TimeUnit.SECONDS).apiKey();
+    long applyDelayMs = -1;
+    Vertx vertx = Vertx.vertx();
+    try {
+      if (key == null) {
+        Pool primary = Pools.create(vertx, config.get(FreshetConfig.DB_PRIMARY_URI), 1, "demo");
+        key = Environments.ensureDevelopment(primary).await(30, TimeUnit.SECONDS).apiKey();
+      }
+      String replicaUri = config.get(FreshetConfig.DB_REPLICA_URI);
+      if (!replicaUri.isBlank()) {
+        Pool replica = Pools.create(vertx, replicaUri, 1, "demo-replica");
+        applyDelayMs = replica.query("SELECT setting::bigint FROM pg_settings WHERE name = 'recovery_min_apply_delay'")
+            .execute().await(10, TimeUnit.SECONDS).iterator().next().getLong(0);
+      }
+    } catch (Exception e) {
+      // the demo runs without knowing the apply delay
+    } finally {
       vertx.close().await(10, TimeUnit.SECONDS);
     }
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -52,7 +64,9 @@ final class Demo {
     ConcurrentHashMap<Integer, Long> committedAt = new ConcurrentHashMap<>();
     AtomicInteger lastCommitted = new AtomicInteger(0);
     AtomicBoolean done = new AtomicBoolean();
-    AtomicInteger stale = new AtomicInteger();
+    AtomicInteger backwards = new AtomicInteger();
+    AtomicInteger lastSeen = new AtomicInteger(-1);
+    java.util.List<Long> ages = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
     AtomicInteger deliveries = new AtomicInteger();
     long[] finalArrival = {-1};
     String finalAuth = auth;
@@ -79,15 +93,17 @@ final class Demo {
             }
             int step = new JsonObject(value.getString("metadata")).getInteger("step", -1);
             long now = System.currentTimeMillis();
-            int latest = lastCommitted.get();
             Long at = committedAt.get(step);
-            boolean current = step >= latest || (committedAt.containsKey(step + 1) && committedAt.get(step + 1) > now - 5);
             deliveries.incrementAndGet();
-            if (!current) {
-              stale.incrementAndGet();
+            boolean forward = step > lastSeen.getAndSet(Math.max(lastSeen.get(), step));
+            if (!forward) {
+              backwards.incrementAndGet();
             }
-            System.out.printf("demo: ← step %3d   committed %4s ms ago   latest committed %3d   %s%n", step,
-                at == null ? "?" : Long.toString(now - at), latest, current ? "current" : "STALE");
+            if (at != null) {
+              ages.add(now - at);
+            }
+            System.out.printf("demo: ← metadata.step = %3d   (written %4s ms ago; newest write so far: step %3d)%s%n", step,
+                at == null ? "?" : Long.toString(now - at), lastCommitted.get(), forward ? "" : "  REPEATED/BACKWARDS");
             if (step == steps) {
               finalArrival[0] = at == null ? 0 : now - at;
             }
@@ -111,8 +127,16 @@ final class Demo {
     }
     done.set(true);
     follower.join(30_000);
-    System.out.printf("demo: %d deliveries, %d stale; final step %d %s%n", deliveries.get(), stale.get(), steps,
-        finalArrival[0] >= 0 ? "arrived " + finalArrival[0] + " ms after its commit" : "did NOT arrive");
+    java.util.List<Long> sorted = new java.util.ArrayList<>(ages);
+    java.util.Collections.sort(sorted);
+    System.out.println();
+    System.out.printf("demo: %d writes every %d ms; %d deliveries, %d repeated or backwards%n", steps, intervalMs, deliveries.get(), backwards.get());
+    if (!sorted.isEmpty()) {
+      System.out.printf("demo: write-to-delivery p50 %d ms, max %d ms (replica apply delay %s)%n", sorted.get(sorted.size() / 2),
+          sorted.get(sorted.size() - 1), applyDelayMs < 0 ? "unknown" : applyDelayMs + " ms");
+    }
+    System.out.printf("demo: final step %d %s%n", steps,
+        finalArrival[0] >= 0 ? "arrived " + finalArrival[0] + " ms after it was written" : "did NOT arrive");
   }
 
   private static JsonObject post(HttpClient http, String url, String auth, String method, JsonObject body) throws Exception {

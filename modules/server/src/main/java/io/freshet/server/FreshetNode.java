@@ -82,11 +82,9 @@ public final class FreshetNode {
   }
 
   private Future<Void> deploy() {
-    GateMode mode = GateMode.parse(config.get(FreshetConfig.GATE_MODE));
-    if (replica == null && mode != GateMode.PRIMARY_READS) {
-      // No replica: feeds read the primary, so there is no lag to wait out.
-      mode = GateMode.PRIMARY_READS;
-    }
+    GateMode configured = GateMode.parse(config.get(FreshetConfig.GATE_MODE));
+    // No replica: feeds read the primary, so there is no lag to wait out.
+    GateMode mode = replica == null ? GateMode.PRIMARY_READS : configured;
     JsonObject verticleConfig = config.with(new JsonObject().put(FreshetConfig.GATE_MODE.path(), mode.label())).toJson();
     Pool reads = mode == GateMode.PRIMARY_READS || replica == null ? primary : replica;
     RouterMetrics routerMetrics = new RouterMetrics(registry);

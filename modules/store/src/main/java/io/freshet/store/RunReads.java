@@ -38,13 +38,14 @@ public final class RunReads {
   private RunReads() {}
 
   public static Future<List<RunRow>> byIds(SqlClient client, String envId, Collection<String> runIds) {
-    return client.preparedQuery(BY_IDS).execute(Tuple.of(envId, runIds.toArray(String[]::new))).map(RunReads::rows);
+    return client.preparedQuery(BY_IDS).execute(Tuple.tuple().addString(envId).addArrayOfString(runIds.toArray(String[]::new))).map(RunReads::rows);
   }
 
   /** Runs carrying every tag in {@code tags}, created at or after {@code createdAtFloorMs}, newest first. */
   public static Future<List<RunRow>> byTags(SqlClient client, String envId, List<String> tags, long createdAtFloorMs, int limit) {
     LocalDateTime floor = LocalDateTime.ofEpochSecond(Math.floorDiv(createdAtFloorMs, 1000), (int) Math.floorMod(createdAtFloorMs, 1000) * 1_000_000, ZoneOffset.UTC);
-    return client.preparedQuery(BY_TAGS).execute(Tuple.of(envId, tags.toArray(String[]::new), floor, limit)).map(RunReads::rows);
+    return client.preparedQuery(BY_TAGS).execute(Tuple.tuple().addString(envId).addArrayOfString(tags.toArray(String[]::new))
+        .addLocalDateTime(floor).addInteger(limit)).map(RunReads::rows);
   }
 
   public static Future<List<RunRow>> byBatch(SqlClient client, String envId, String batchId, int limit) {
