@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.freshet.core.FreshetConfig;
 import io.freshet.producer.ChangeRecord;
 import io.freshet.store.testing.Await;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
@@ -149,6 +150,10 @@ class MetadataCommandTest {
   void racingMetadataUpdatesAllApplyAndKeepTheVersionStrictlyIncreasing() {
     String runId = runWithMetadata(new JsonObject());
     int writers = 12;
+    // A second publisher on the same command address: commands alternate between the two, so
+    // their writes race in the database, not only in one publisher's queue.
+    String second = Await.result(f.vertx.deployVerticle(new PublisherVerticle(f.db.primary()),
+        new DeploymentOptions().setConfig(FreshetConfig.defaults().toJson())), 10);
 
     List<Future<Message<Object>>> replies = new ArrayList<>();
     for (int i = 0; i < writers; i++) {
@@ -157,6 +162,7 @@ class MetadataCommandTest {
       replies.add(f.vertx.eventBus().request(Addresses.publisherCommands(), command));
     }
     Await.result(Future.all(replies), 30);
+    Await.result(f.vertx.undeploy(second), 10);
 
     List<ChangeRecord> records = f.nextRecords(writers);
     List<Long> watermarks = records.stream().map(ChangeRecord::updatedAtMs).sorted().toList();
