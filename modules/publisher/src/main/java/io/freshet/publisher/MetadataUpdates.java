@@ -13,15 +13,25 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Run metadata writes with optimistic concurrency: read the document, compute the new one, and
  * update only if the stored document is still the one read; otherwise read again. Operations from
  * concurrent writers therefore compose (two increments make +2) without holding a row lock across a
  * round trip. A computation that changes nothing writes and publishes nothing.
+ *
+ * <p>Writes to one run from this publisher are also queued behind each other: a parent's children
+ * all updating it at once would otherwise keep invalidating each other's reads and burn their
+ * retries. The optimistic check then only has to settle races with other nodes and the flusher's
+ * own writes elsewhere. Call from one context only (the verticle's).
  */
 final class MetadataUpdates {
 
@@ -41,10 +51,14 @@ final class MetadataUpdates {
   /** The document after a write; {@code written} is null when nothing changed and nothing was written. */
   record Outcome(JsonObject metadata, WrittenRun written) {}
 
+  private static final Logger log = LoggerFactory.getLogger(MetadataUpdates.class);
+
   private final Pool primary;
   private final Consumer<ChangeRecord> publish;
   private final MetadataFlusher flusher;
   private final int maxMetadataBytes;
+  /** The last queued write per run ("envId/runId"); removed once it is the last and has finished. */
+  private final Map<String, Future<?>> tails = new HashMap<>();
 
   MetadataUpdates(Pool primary, Consumer<ChangeRecord> publish, MetadataFlusher flusher, int maxMetadataBytes) {
     this.primary = primary;
@@ -74,7 +88,7 @@ final class MetadataUpdates {
     } else {
       compute = null;
     }
-    return write(envId, runId, compute, 1).map(result -> {
+    return serialized(envId, runId, () -> write(envId, runId, compute, 1)).map(result -> {
       if (!parentOps.isEmpty()) {
         flusher.enqueue(envId, result.parentRunId != null ? result.parentRunId : runId, parentOps);
       }
@@ -87,7 +101,25 @@ final class MetadataUpdates {
 
   /** Applies buffered operations to one run (the flusher's write); publishes when the document changed. */
   Future<Outcome> applyOperations(String envId, String runId, List<MetadataOperation> ops) {
-    return write(envId, runId, current -> MetadataOperations.apply(current, ops).metadata(), 1).map(r -> r.outcome);
+    return serialized(envId, runId, () -> write(envId, runId, current -> MetadataOperations.apply(current, ops).metadata(), 1))
+        .map(r -> r.outcome);
+  }
+
+  private <T> Future<T> serialized(String envId, String runId, Supplier<Future<T>> task) {
+    String key = envId + "/" + runId;
+    Future<?> tail = tails.get(key);
+    Future<T> result = tail == null ? start(task) : tail.transform(done -> start(task));
+    tails.put(key, result);
+    result.onComplete(done -> tails.remove(key, result));
+    return result;
+  }
+
+  private static <T> Future<T> start(Supplier<Future<T>> task) {
+    try {
+      return task.get();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   private record Attempt(Outcome outcome, String parentRunId, String rootRunId) {}
@@ -118,6 +150,7 @@ final class MetadataUpdates {
       return primary.preparedQuery(WRITE).execute(Tuple.of(envId, runId, nextText, storedText)).compose(updated -> {
         if (updated.size() == 0) {
           // Another writer changed the document after our read: start over from its version.
+          log.debug("metadata of run {} changed under attempt {}; reading it again", runId, attempt);
           if (attempt >= MAX_ATTEMPTS) {
             return Future.failedFuture(new FreshetException(503, "Metadata is being updated concurrently; retry"));
           }
