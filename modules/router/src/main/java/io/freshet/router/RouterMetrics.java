@@ -22,7 +22,17 @@ public final class RouterMetrics {
     this.gateDelay = DistributionSummary.builder("freshet.gate.delay").baseUnit("milliseconds")
         .description("How long wake hydrates waited after their record arrived.")
         .publishPercentiles(0.5, 0.99).register(registry);
+    // Registered up front so dashboards and alerts see zeros rather than missing series.
+    for (String outcome : new String[] {"recovered", "gave_up"}) {
+      staleHydrates(outcome, 0);
+    }
+    for (String reason : new String[] {"wake", "retry", "echo", "feed-read", "feed-resolve", "catch-up"}) {
+      counter("freshet.hydrate.queries", HYDRATES, "reason", reason);
+    }
+    record(0);
   }
+
+  private static final String HYDRATES = "Read-side queries the router ran, by reason.";
 
   MeterRegistry registry() {
     return registry;
@@ -33,11 +43,15 @@ public final class RouterMetrics {
   }
 
   void hydrateQuery(String reason) {
-    counter("freshet.hydrate.queries", "Read-side queries the router ran, by reason.", "reason", reason).increment();
+    counter("freshet.hydrate.queries", HYDRATES, "reason", reason).increment();
   }
 
   void record() {
-    counter("freshet.change.records", "Change records received by this node's routers.", "kind", "received").increment();
+    record(1);
+  }
+
+  private void record(int n) {
+    counter("freshet.change.records", "Change records received by this node's routers.", "kind", "received").increment(n);
   }
 
   void livePoll(String outcome) {

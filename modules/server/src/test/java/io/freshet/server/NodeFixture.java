@@ -1,0 +1,68 @@
+package io.freshet.server;
+
+import io.freshet.core.FreshetConfig;
+import io.freshet.store.testing.Await;
+import io.freshet.store.testing.PgRig;
+import io.freshet.store.testing.TestDatabase;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+/** A real node on a fresh database of the rig's primary and lagging standby. */
+final class NodeFixture implements AutoCloseable {
+
+  final TestDatabase db;
+  final FreshetNode node;
+  final Http http;
+  private final Vertx setup;
+  private final boolean ownsDb;
+
+  private NodeFixture(Vertx setup, TestDatabase db, FreshetNode node, boolean ownsDb) {
+    this.setup = setup;
+    this.db = db;
+    this.node = node;
+    this.ownsDb = ownsDb;
+    this.http = new Http("http://127.0.0.1:" + node.httpPort(), node.development().apiKey());
+  }
+
+  /** A node on its own fresh database; {@code overrides} are flat config keys. */
+  static NodeFixture start(JsonObject overrides) {
+    Vertx setup = Vertx.vertx();
+    TestDatabase db = PgRig.createDatabase(setup);
+    return new NodeFixture(setup, db, startNode(db, overrides), true);
+  }
+
+  /** Another node on the same database (for cluster tests). */
+  static NodeFixture join(NodeFixture first, JsonObject overrides) {
+    return new NodeFixture(Vertx.vertx(), first.db, startNode(first.db, overrides), false);
+  }
+
+  static FreshetNode startNode(TestDatabase db, JsonObject overrides) {
+    FreshetConfig config = FreshetConfig.defaults().with(new JsonObject()
+        .put("http.port", 0)
+        .put("http.host", "127.0.0.1")
+        .put("db.primary.uri", db.primaryUri())
+        .put("db.replica.uri", db.replicaUri())
+        .mergeIn(overrides));
+    return Await.result(FreshetNode.start(config), 120);
+  }
+
+  static void applyDelay(long ms) {
+    PgRig.setApplyDelayMs(ms);
+  }
+
+  String devEnvId() {
+    return node.development().id();
+  }
+
+  @Override
+  public void close() {
+    try {
+      Await.result(node.stop(), 60);
+    } finally {
+      if (ownsDb) {
+        db.close();
+      }
+      Await.result(setup.close(), 30);
+    }
+  }
+}

@@ -1,0 +1,128 @@
+package io.freshet.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The seed's headline, against the real primary and a standby that applies every commit late:
+ * without the gate a subscriber is one change behind and the last change strands; with it every
+ * delivery carries the change that woke it, and the last one arrives right after the apply delay.
+ */
+class ReadYourWritesTest {
+
+  private static final long APPLY_DELAY_MS = 150;
+  private static NodeFixture gated;
+  private static NodeFixture ungated;
+
+  @BeforeAll
+  static void start() {
+    NodeFixture.applyDelay(APPLY_DELAY_MS);
+    gated = NodeFixture.start(new JsonObject());
+    ungated = NodeFixture.join(gated, new JsonObject().put("gate.mode", "ungated"));
+  }
+
+  @AfterAll
+  static void stop() {
+    ungated.close();
+    gated.close();
+  }
+
+  /** Writes steps 1..n every {@code gapMs} and returns each write's commit time (ms). */
+  private static List<Long> writeSteps(Http http, String runId, int steps, long gapMs) {
+    List<Long> committedAt = new ArrayList<>();
+    for (int step = 1; step <= steps; step++) {
+      http.setMetadata(runId, new JsonObject().put("step", step));
+      committedAt.add(System.currentTimeMillis());
+      FeedFollower.sleep(gapMs);
+    }
+    return committedAt;
+  }
+
+  private static List<Integer> steps(List<FeedFollower.Delivery> deliveries) {
+    return deliveries.stream().map(d -> d.metadata().getInteger("step")).toList();
+  }
+
+  @Test
+  void withoutTheGateASubscriberReceivesContentOneChangeBehindAndTheLastChangeStrands() {
+    String runId = ungated.http.trigger("headline", new JsonObject().put("metadata", new JsonObject().put("step", 0)));
+    gated.db.awaitReplicaCaughtUp();
+    try (FeedFollower feed = new FeedFollower(ungated.http, "/realtime/v1/runs/" + runId, false).ready()) {
+      List<Long> committed = writeSteps(ungated.http, runId, 4, 2 * APPLY_DELAY_MS + 100);
+      FeedFollower.sleep(APPLY_DELAY_MS + 1000);
+      List<Integer> seen = steps(feed.of(runId));
+      // Each wake read the replica before it applied the write that caused it.
+      assertThat(seen).containsSubsequence(0, 1, 2, 3);
+      assertThat(seen).as("the last change is stranded until the backstop").doesNotContain(4);
+      assertThat(committed).hasSize(4);
+    }
+  }
+
+  @Test
+  void withTheGateEveryDeliveryCarriesTheChangeThatWokeItAndTheLastArrivesAfterTheApplyDelay() {
+    String runId = gated.http.trigger("headline", new JsonObject().put("metadata", new JsonObject().put("step", 0)));
+    gated.db.awaitReplicaCaughtUp();
+    try (FeedFollower feed = new FeedFollower(gated.http, "/realtime/v1/runs/" + runId, false).ready()) {
+      List<Long> committed = writeSteps(gated.http, runId, 4, 2 * APPLY_DELAY_MS + 100);
+      FeedFollower.Delivery last = feed.await(d -> runId.equals(d.runId()) && d.metadata().getInteger("step") == 4,
+          APPLY_DELAY_MS + 1000);
+      assertThat(last).as("the final change arrives").isNotNull();
+      assertThat(last.atMs() - committed.get(3)).as("within the apply delay + 300 ms").isLessThan(APPLY_DELAY_MS + 300);
+      List<FeedFollower.Delivery> deliveries = feed.of(runId);
+      assertThat(steps(deliveries)).as("each write woke exactly one delivery of its own content").containsExactly(0, 1, 2, 3, 4);
+      for (int step = 1; step <= 4; step++) {
+        long arrived = deliveries.get(step).atMs();
+        assertThat(arrived - committed.get(step - 1)).as("step %d: not before the replica could have applied it", step)
+            .isGreaterThanOrEqualTo(APPLY_DELAY_MS - 60);
+      }
+    }
+  }
+
+  @Test
+  void aRunWhoseMetadataChangesEvery50MsUnder300MsOfLagDeliversOnlyCurrentContentEndingWithTheFinalValue() {
+    NodeFixture.applyDelay(300);
+    try {
+      String runId = gated.http.trigger("burst", new JsonObject().put("metadata", new JsonObject().put("step", 0)));
+      gated.db.awaitReplicaCaughtUp();
+      try (FeedFollower feed = new FeedFollower(gated.http, "/realtime/v1/runs/" + runId, false).ready()) {
+        int steps = 30;
+        List<Long> committed = writeSteps(gated.http, runId, steps, 50);
+        FeedFollower.Delivery last = feed.await(d -> runId.equals(d.runId()) && d.metadata().getInteger("step") == steps, 300 + 1000);
+        assertThat(last).as("the final value arrives").isNotNull();
+        assertThat(last.atMs() - committed.get(steps - 1)).isLessThan(300 + 300);
+        List<Integer> seen = steps(feed.of(runId));
+        assertThat(seen).as("content only moves forward, never repeats").isSorted().doesNotHaveDuplicates();
+        assertThat(seen.get(seen.size() - 1)).isEqualTo(steps);
+        assertThat(seen.size()).as("changes flow during the burst, not only at its end").isGreaterThan(steps / 3);
+      }
+    } finally {
+      NodeFixture.applyDelay(APPLY_DELAY_MS);
+    }
+  }
+
+  @Test
+  void theSseLiveModeDeliversTheSameCurrentContent() {
+    String runId = gated.http.trigger("sse", new JsonObject().put("metadata", new JsonObject().put("step", 0)));
+    gated.db.awaitReplicaCaughtUp();
+    try (FeedFollower feed = new FeedFollower(gated.http, "/realtime/v1/runs/" + runId, true).ready()) {
+      List<Long> committed = writeSteps(gated.http, runId, 3, 2 * APPLY_DELAY_MS + 100);
+      FeedFollower.Delivery last = feed.await(d -> runId.equals(d.runId()) && d.metadata().getInteger("step") == 3, 2000);
+      assertThat(last).isNotNull();
+      assertThat(last.atMs() - committed.get(2)).isLessThan(APPLY_DELAY_MS + 300);
+      assertThat(steps(feed.of(runId))).containsExactly(0, 1, 2, 3);
+    }
+  }
+
+  @Test
+  void metricsExposeTheGate() {
+    Http.Response metrics = gated.http.get("/metrics");
+    assertThat(metrics.status()).isEqualTo(200);
+    assertThat(metrics.body()).contains("freshet_replica_lag_estimate_milliseconds", "freshet_delivery_lag_milliseconds",
+        "freshet_hydrate_queries_total{reason=\"retry\"", "freshet_stale_hydrates_total{outcome=\"gave_up\"", "freshet_held_feeds");
+  }
+}
