@@ -29,14 +29,12 @@ final class ClusterSetup {
     hz.setProperty("hazelcast.max.no.heartbeat.seconds", "15");
     NetworkConfig network = hz.getNetworkConfig();
     network.setPort(config.getInt(FreshetConfig.CLUSTER_PORT)).setPortAutoIncrement(true).setPortCount(20);
-    network.getInterfaces().setEnabled(true).getInterfaces().clear();
-    network.getInterfaces().addInterface(host);
+    network.getInterfaces().setEnabled(true).setInterfaces(java.util.List.of(host));
     JoinConfig join = network.getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
-    join.getTcpIpConfig().setEnabled(true).getMembers().clear();
-    Arrays.stream(config.get(FreshetConfig.CLUSTER_MEMBERS).split(",")).map(String::trim).filter(s -> !s.isEmpty())
-        .forEach(member -> join.getTcpIpConfig().addMember(member));
+    join.getTcpIpConfig().setEnabled(true).setMembers(Arrays.stream(config.get(FreshetConfig.CLUSTER_MEMBERS).split(","))
+        .map(String::trim).filter(s -> !s.isEmpty()).toList());
     return new HazelcastClusterManager(hz);
   }
 }
