@@ -32,6 +32,8 @@ public final class Migrations {
 
   public static Future<Integer> apply(Pool primary) {
     return primary.withTransaction(tx -> tx.query("SELECT pg_advisory_xact_lock(" + LOCK_KEY + ")").execute()
+        // "already exists, skipping" notices would otherwise be logged as warnings on every start.
+        .compose(v -> tx.query("SET LOCAL client_min_messages = warning").execute())
         .compose(v -> tx.query("CREATE TABLE IF NOT EXISTS schema_migrations ("
             + "version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())").execute())
         .compose(v -> tx.query("SELECT version FROM schema_migrations").execute())
