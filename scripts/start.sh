@@ -27,6 +27,9 @@ fi
 
 bash scripts/db.sh start
 bash scripts/db.sh set-delay "$APPLY_DELAY_MS"
+# The node connects where db.sh put the pair (its ports can be changed with FRESHET_PG_*_PORT).
+eval "$(bash scripts/db.sh env)"
+export FRESHET_DB_PRIMARY_URI FRESHET_DB_REPLICA_URI
 
 mkdir -p .data
 LOG=.data/node.log
