@@ -67,6 +67,7 @@ public final class FreshetConfig {
   public static final Key<Integer> LAG_WINDOW_MS = key("lag.windowMs", 5000, "The estimate is the largest sample in this sliding window.");
   public static final Key<Integer> LAG_DEFAULT_MS = key("lag.defaultMs", 30, "Estimate before any sample has landed.");
   public static final Key<Integer> LAG_OBSERVED_FLOOR_TTL_MS = key("lag.observedFloorTtlMs", 60000, "How long a tripwire observation floors the estimate.");
+  public static final Key<Integer> LAG_OBSERVED_FLOOR_DECAY_MS = key("lag.observedFloorDecayMs", 60000, "After its TTL, an observation's floor falls linearly to nothing over this long.");
   public static final Key<Integer> LAG_MAX_MS = key("lag.maxMs", 60000, "Samples and observations are clamped to [0, lag.maxMs].");
 
   // --- Router ----------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ public final class LagSamplerVerticle extends VerticleBase {
         : new FirstSupportedLagSource(List.of(new AuroraLagSource(replica), new VanillaPgLagSource(replica)));
     ReplicaLagEstimator estimator = new ReplicaLagEstimator(config.getInt(FreshetConfig.LAG_WINDOW_MS),
         config.getInt(FreshetConfig.LAG_DEFAULT_MS), config.getInt(FreshetConfig.LAG_OBSERVED_FLOOR_TTL_MS),
+        config.getInt(FreshetConfig.LAG_OBSERVED_FLOOR_DECAY_MS),
         config.getInt(FreshetConfig.LAG_MAX_MS));
     Map<LagSampler.SampleResult, Counter> samples = new EnumMap<>(LagSampler.SampleResult.class);
     for (LagSampler.SampleResult result : LagSampler.SampleResult.values()) {

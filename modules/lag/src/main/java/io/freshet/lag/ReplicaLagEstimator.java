@@ -11,11 +11,19 @@ import java.util.Iterator;
  * <ul>
  *   <li>{@code base} is the largest sample of the last {@code windowMs}; with none in the window,
  *       the last measured sample; with none ever, {@code defaultMs}.</li>
- *   <li>{@code floor} is the latest tripwire observation while it is younger than
- *       {@code observedFloorTtlMs}. A stale row is proof the replica was at least that far
- *       behind, and sampling (every 250 ms by default) can miss a short burst entirely, so an
- *       observation holds the estimate up much longer than a sample does.</li>
+ *   <li>{@code floor} is the latest tripwire observation: held at its value for
+ *       {@code observedFloorTtlMs}, then falling linearly to nothing over {@code floorDecayMs}.
+ *       A stale row is proof the replica was at least that far behind, and sampling (every
+ *       250 ms by default) can miss a short burst entirely, so an observation holds the estimate
+ *       up much longer than a sample does.</li>
  * </ul>
+ *
+ * <p>Why decay rather than expire: on vanilla PostgreSQL the sampler cannot measure a lagging
+ * replica at all, so the floor is the estimate. Dropping it at once would send every gate back
+ * to racing the replica, and with three retries starting near zero the retry chain only reaches
+ * about 170 ms, so any larger lag would be delivered stale after each expiry. Decaying, a stable
+ * lag is re-confirmed by a dip of a few milliseconds (which the gate's margin absorbs, or one
+ * retry corrects), while a lag that really shrank is followed down within the decay.
  *
  * <p>An observation also enters the window as a sample, but it never becomes the "last measured"
  * sample: it describes one row's race, not the replica's steady state, so once its window and
@@ -32,6 +40,7 @@ public final class ReplicaLagEstimator {
   private final long windowMs;
   private final long defaultMs;
   private final long observedFloorTtlMs;
+  private final long floorDecayMs;
   private final long maxMs;
 
   /** Samples and observations of the last {@code windowMs}, oldest first. */
@@ -40,12 +49,17 @@ public final class ReplicaLagEstimator {
   private Sample floor;
 
   public ReplicaLagEstimator(long windowMs, long defaultMs, long observedFloorTtlMs, long maxMs) {
-    if (windowMs <= 0 || observedFloorTtlMs < 0 || maxMs < 0 || defaultMs < 0) {
+    this(windowMs, defaultMs, observedFloorTtlMs, 0, maxMs);
+  }
+
+  public ReplicaLagEstimator(long windowMs, long defaultMs, long observedFloorTtlMs, long floorDecayMs, long maxMs) {
+    if (windowMs <= 0 || observedFloorTtlMs < 0 || floorDecayMs < 0 || maxMs < 0 || defaultMs < 0) {
       throw new IllegalArgumentException("lag estimator: windowMs must be > 0 and other durations >= 0");
     }
     this.windowMs = windowMs;
     this.defaultMs = Math.min(defaultMs, maxMs);
     this.observedFloorTtlMs = observedFloorTtlMs;
+    this.floorDecayMs = floorDecayMs;
     this.maxMs = maxMs;
   }
 
@@ -67,7 +81,7 @@ public final class ReplicaLagEstimator {
   public synchronized void noteObserved(long nowMs, long lagMs) {
     long clamped = clamp(lagMs);
     window.addLast(new Sample(nowMs, clamped));
-    if (floor == null || clamped >= floor.lagMs() || !floorInForce(nowMs)) {
+    if (clamped >= floorAt(nowMs)) {
       floor = new Sample(nowMs, clamped);
     }
     evictBefore(nowMs);
@@ -84,11 +98,23 @@ public final class ReplicaLagEstimator {
     if (base < 0) {
       base = lastMeasuredMs != null ? lastMeasuredMs : defaultMs;
     }
-    return floorInForce(nowMs) ? Math.max(base, floor.lagMs()) : base;
+    return Math.max(base, floorAt(nowMs));
   }
 
-  private boolean floorInForce(long nowMs) {
-    return floor != null && nowMs - floor.atMs() < observedFloorTtlMs;
+  /** The floor's value now: held for the TTL, then decaying linearly to zero. */
+  private long floorAt(long nowMs) {
+    if (floor == null) {
+      return 0;
+    }
+    long age = nowMs - floor.atMs();
+    if (age < observedFloorTtlMs) {
+      return floor.lagMs();
+    }
+    long decaying = age - observedFloorTtlMs;
+    if (decaying >= floorDecayMs) {
+      return 0;
+    }
+    return floor.lagMs() * (floorDecayMs - decaying) / floorDecayMs;
   }
 
   private void evictBefore(long nowMs) {

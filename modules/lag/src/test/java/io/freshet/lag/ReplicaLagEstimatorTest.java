@@ -117,4 +117,36 @@ class ReplicaLagEstimatorTest {
     estimator.recordSample(2_250, null);
     assertThat(estimator.lagMs(100_000)).as("last known stays 25").isEqualTo(25);
   }
+
+  @Test
+  void afterItsTtlAFloorDecaysLinearlyInsteadOfDroppingAtOnce() {
+    ReplicaLagEstimator estimator = new ReplicaLagEstimator(WINDOW, 0, FLOOR_TTL, 60_000, 60_000);
+    estimator.recordSample(1_000, 0L);
+    estimator.noteObserved(1_000, 300);
+
+    assertThat(estimator.lagMs(1_000 + FLOOR_TTL - 1)).as("held for the TTL").isEqualTo(300);
+    assertThat(estimator.lagMs(1_000 + FLOOR_TTL + 30_000)).as("half way down").isEqualTo(150);
+    assertThat(estimator.lagMs(1_000 + FLOOR_TTL + 59_000)).isEqualTo(5);
+    assertThat(estimator.lagMs(1_000 + FLOOR_TTL + 60_000)).as("gone after the decay").isEqualTo(0);
+  }
+
+  @Test
+  void aNewObservationDuringTheDecayReplacesTheFloorWhenAtLeastItsCurrentValue() {
+    ReplicaLagEstimator estimator = new ReplicaLagEstimator(WINDOW, 0, FLOOR_TTL, 60_000, 60_000);
+    estimator.recordSample(1_000, 0L);
+    estimator.noteObserved(1_000, 300);
+    long decaying = 1_000 + FLOOR_TTL + 30_000; // floor is 150 here
+    estimator.noteObserved(decaying, 160);
+
+    assertThat(estimator.lagMs(decaying + FLOOR_TTL - 1)).as("the new, higher floor is held afresh").isEqualTo(160);
+  }
+
+  @Test
+  void withoutADecayAnExpiredFloorDropsToTheSampledBase() {
+    ReplicaLagEstimator estimator = new ReplicaLagEstimator(WINDOW, 0, FLOOR_TTL, 0, 60_000);
+    estimator.recordSample(1_000, 12L);
+    estimator.noteObserved(1_000, 300);
+
+    assertThat(estimator.lagMs(1_000 + FLOOR_TTL)).isEqualTo(12);
+  }
 }
