@@ -2,6 +2,7 @@ package io.freshet.router;
 
 import io.freshet.core.RunRow;
 import io.freshet.producer.ChangeRecord;
+import io.freshet.store.RunReads;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.util.ArrayList;
@@ -329,7 +330,7 @@ final class EnvRouter {
     source.byIds(envId, batch.keySet()).onComplete(ar -> {
       inFlight--;
       if (ar.succeeded()) {
-        settle(batch, ar.result(), startedAt);
+        settle(batch, ar.result().rows(), ar.result().replayedAtMs(), startedAt);
       } else {
         // A failed read is retried like a stale one; the backstop is the last net.
         long now = clock.getAsLong();
@@ -352,7 +353,7 @@ final class EnvRouter {
    *     write by then, so {@code readStartedAt - watermark} is an honest lower bound on the lag
    *     (the completion time would add the query's own latency to every observation)
    */
-  private void settle(Map<String, PendingRun> batch, List<RunRow> rows, long readStartedAt) {
+  private void settle(Map<String, PendingRun> batch, List<RunRow> rows, Long replayedAtMs, long readStartedAt) {
     long now = clock.getAsLong();
     Map<String, RunRow> byId = new HashMap<>();
     for (RunRow row : rows) {
@@ -398,7 +399,8 @@ final class EnvRouter {
         } else if (p.attempt < settings.staleRetries()) {
           p.attempt++;
           p.reason = Reason.RETRY;
-          p.dueAtMs = now + gate.retryDelay(lag.lagMs());
+          p.dueAtMs = gate.retryDueAt(p.gatedOn(), readStartedAt, replayedAtMs, lag.lagMs(), now,
+              p.attempt == settings.staleRetries());
           requeue(run, p);
         } else {
           gaveUp++;
@@ -465,7 +467,7 @@ final class EnvRouter {
     source.byIds(envId, batch.keySet()).onComplete(ar -> {
       Map<String, RunRow> rows = new HashMap<>();
       if (ar.succeeded()) {
-        ar.result().forEach(r -> rows.put(r.runId(), r));
+        ar.result().rows().forEach(r -> rows.put(r.runId(), r));
       }
       batch.forEach((run, promises) -> promises.forEach(p -> {
         if (ar.succeeded()) {
@@ -491,7 +493,7 @@ final class EnvRouter {
       return Future.succeededFuture(List.of());
     }
     metrics.hydrateQuery("catch-up");
-    return source.byIds(envId, runIds);
+    return source.byIds(envId, runIds).map(RunReads.Hydration::rows);
   }
 
   int pendingCount() {

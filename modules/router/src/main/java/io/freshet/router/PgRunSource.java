@@ -19,14 +19,14 @@ final class PgRunSource implements RunSource {
   }
 
   @Override
-  public Future<List<RunRow>> byIds(String envId, Collection<String> runIds) {
-    return RunReads.byIds(reads, envId, runIds);
+  public Future<RunReads.Hydration> byIds(String envId, Collection<String> runIds) {
+    return RunReads.hydrate(reads, envId, runIds);
   }
 
   @Override
   public Future<List<RunRow>> resolve(String envId, FeedFilter filter, int limit) {
     if (filter instanceof FeedFilter.Run run) {
-      return RunReads.byIds(reads, envId, List.of(run.runId()));
+      return RunReads.hydrate(reads, envId, List.of(run.runId())).map(RunReads.Hydration::rows);
     }
     if (filter instanceof FeedFilter.Tags tags) {
       return RunReads.byTags(reads, envId, tags.tags(), tags.createdAtFloorMs(), limit);

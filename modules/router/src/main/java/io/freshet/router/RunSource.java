@@ -1,6 +1,7 @@
 package io.freshet.router;
 
 import io.freshet.core.RunRow;
+import io.freshet.store.RunReads;
 import io.vertx.core.Future;
 import java.util.Collection;
 import java.util.List;
@@ -8,8 +9,8 @@ import java.util.List;
 /** The router's reads: hydrates and feed resolves from the read side, and existence checks on the primary. */
 public interface RunSource {
 
-  /** Whole rows of these runs, as the read side has them now. */
-  Future<List<RunRow>> byIds(String envId, Collection<String> runIds);
+  /** Whole rows of these runs, as the read side has them now, with the replica's replay position. */
+  Future<RunReads.Hydration> byIds(String envId, Collection<String> runIds);
 
   /** The rows a feed follows (a run, tag membership, a batch), as the read side has them now. */
   Future<List<RunRow>> resolve(String envId, FeedFilter filter, int limit);

@@ -494,6 +494,67 @@ class RouterCoreTest {
     assertThat(g.counter("freshet.stale.hydrates", "outcome", "gave_up")).isZero();
   }
 
+  /** Runs r1 on a replica that applies every commit exactly 500 ms late; returns when v1 arrived. */
+  private long followOnA500MsReplica(boolean busy, RouterHarness.Replies[] out, RouterHarness g) {
+    java.util.TreeMap<Long, String> commits = new java.util.TreeMap<>();
+    java.util.TreeMap<Long, Long> otherCommits = new java.util.TreeMap<>();
+    Runnable replicaApplies = () -> {
+      long visibleUpTo = g.scheduler.now - 500;
+      var applied = commits.floorEntry(visibleUpTo);
+      if (applied != null) {
+        g.apply("r1", applied.getKey(), applied.getValue());
+      }
+      Long last = applied == null ? null : applied.getKey();
+      var other = otherCommits.floorKey(visibleUpTo);
+      g.replica.replayedAtMs = last == null ? other : other == null ? last : Math.max(last, other);
+    };
+    commits.put(g.scheduler.now - 10_000, "v0");
+    replicaApplies.run();
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = g.open(runFilter("r1"), replies);
+    for (int ms = 0; ms < 3000; ms++) {
+      if (busy && ms % 20 == 0) {
+        otherCommits.put(g.scheduler.now, 0L); // other runs keep the replica replaying
+      }
+      replicaApplies.run();
+      g.scheduler.advance(1);
+    }
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    out[0] = live;
+    g.poll(handle, 1, true, live);
+    long commit = g.scheduler.now;
+    commits.put(commit, "v1");
+    g.record("r1", commit);
+    for (int ms = 0; ms < 1500 && live.bodies.isEmpty(); ms++) {
+      if (busy && ms % 20 == 0) {
+        otherCommits.put(g.scheduler.now, 0L);
+      }
+      replicaApplies.run();
+      g.scheduler.advance(1);
+    }
+    return g.scheduler.now - commit;
+  }
+
+  @Test
+  void onABusyReplicaALagFarAboveTheEstimateIsReadFreshRightAfterItsApplyDelay() {
+    RouterHarness g = new RouterHarness(new JsonObject().put("gate.marginMs", 10));
+    RouterHarness.Replies[] live = new RouterHarness.Replies[1];
+    long took = followOnA500MsReplica(true, live, g);
+    assertThat(live[0].lastMetadata()).as("fresh, not delivered stale").containsExactly("v1");
+    assertThat(g.counter("freshet.stale.hydrates", "outcome", "gave_up")).isZero();
+    assertThat(took).as("the replay position times the last retry").isBetween(500L, 560L);
+  }
+
+  @Test
+  void onAQuietReplicaALagFarAboveTheEstimateIsStillReadFreshWithinTheMaxDelay() {
+    RouterHarness g = new RouterHarness(new JsonObject().put("gate.marginMs", 10));
+    RouterHarness.Replies[] live = new RouterHarness.Replies[1];
+    long took = followOnA500MsReplica(false, live, g);
+    assertThat(live[0].lastMetadata()).containsExactly("v1");
+    assertThat(g.counter("freshet.stale.hydrates", "outcome", "gave_up")).isZero();
+    assertThat(took).isLessThanOrEqualTo(1100L);
+  }
+
   @Test
   void aFailedHydrateIsRetriedRatherThanDroppingTheChange() {
     h.apply("r1", h.scheduler.now - 5000, "v0");

@@ -5,6 +5,7 @@ import io.freshet.core.PgText;
 import io.freshet.core.RunColumn;
 import io.freshet.core.RunRow;
 import io.freshet.producer.ChangeRecord;
+import io.freshet.store.RunReads;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -67,7 +68,7 @@ final class RouterHarness {
     int failures;
 
     @Override
-    public Future<List<RunRow>> byIds(String envId, Collection<String> runIds) {
+    public Future<RunReads.Hydration> byIds(String envId, Collection<String> runIds) {
       hydrates.add(List.copyOf(runIds));
       if (failures > 0) {
         failures--;
@@ -79,8 +80,11 @@ final class RouterHarness {
           out.add(rows.get(id));
         }
       }
-      return Future.succeededFuture(out);
+      return Future.succeededFuture(new RunReads.Hydration(out, replayedAtMs));
     }
+
+    /** The commit time of the last transaction the replica replayed; null when unknown. */
+    Long replayedAtMs;
 
     @Override
     public Future<List<RunRow>> resolve(String envId, FeedFilter filter, int limit) {

@@ -27,6 +27,17 @@ public final class RunReads {
       + ", env_id, batch_id";
 
   static final String BY_IDS = "SELECT " + COLUMNS + " FROM task_runs WHERE env_id = $1 AND friendly_id = ANY($2)";
+  /**
+   * A hydrate: the rows, plus (in the same round trip) the commit time of the last transaction the
+   * replica has replayed. One row always comes back, so the replay position arrives even when no
+   * run matched (the insert race). On a primary the position is null.
+   */
+  static final String HYDRATE = "SELECT " + prefixed("t") + ", (extract(epoch FROM r.replayed) * 1000)::bigint AS replayed"
+      + " FROM (SELECT pg_last_xact_replay_timestamp() AS replayed) r"
+      + " LEFT JOIN task_runs t ON t.env_id = $1 AND t.friendly_id = ANY($2)";
+
+  /** Rows a hydrate read, and the replica's replay position then (epoch ms; null on a primary). */
+  public record Hydration(List<RunRow> rows, Long replayedAtMs) {}
   static final String BY_TAGS = "SELECT " + COLUMNS + " FROM task_runs"
       + " WHERE env_id = $1 AND run_tags @> $2 AND created_at >= $3 ORDER BY created_at DESC LIMIT $4";
   static final String BY_BATCH = "SELECT " + COLUMNS + " FROM task_runs"
@@ -39,6 +50,27 @@ public final class RunReads {
 
   public static Future<List<RunRow>> byIds(SqlClient client, String envId, Collection<String> runIds) {
     return client.preparedQuery(BY_IDS).execute(Tuple.tuple().addString(envId).addArrayOfString(runIds.toArray(String[]::new))).map(RunReads::rows);
+  }
+
+  public static Future<Hydration> hydrate(SqlClient client, String envId, Collection<String> runIds) {
+    int replayed = RunColumn.values().length + 2;
+    return client.preparedQuery(HYDRATE)
+        .execute(Tuple.tuple().addString(envId).addArrayOfString(runIds.toArray(String[]::new)))
+        .map(result -> {
+          List<RunRow> rows = new ArrayList<>();
+          Long replayedAtMs = null;
+          for (Row row : result) {
+            replayedAtMs = row.getLong(replayed);
+            if (row.getString(RunColumn.ID.ordinal()) != null) {
+              rows.add(toRunRow(row));
+            }
+          }
+          return new Hydration(rows, replayedAtMs);
+        });
+  }
+
+  private static String prefixed(String alias) {
+    return Arrays.stream(COLUMNS.split(", ")).map(c -> alias + "." + c).collect(Collectors.joining(", "));
   }
 
   /** Runs carrying every tag in {@code tags}, created at or after {@code createdAtFloorMs}, newest first. */
