@@ -245,8 +245,24 @@ final class EnvRouter {
   }
 
   private void enqueue(ChangeRecord record, long now) {
-    pending.computeIfAbsent(record.runId(), k -> new PendingRun()).add(record.updatedAtMs(), now);
-    reschedule();
+    PendingRun run = pending.computeIfAbsent(record.runId(), k -> new PendingRun());
+    run.add(record.updatedAtMs(), now);
+    // A new record can only pull the next wake earlier: compare its run's due time alone rather
+    // than rescanning every pending run for each record.
+    if (inFlight < settings.hydrateConcurrency()) {
+      scheduleAt(dueAt(run));
+    }
+  }
+
+  private void scheduleAt(long at) {
+    if (timerId >= 0 && timerAtMs <= at) {
+      return;
+    }
+    if (timerId >= 0) {
+      scheduler.cancel(timerId);
+    }
+    timerAtMs = at;
+    timerId = scheduler.schedule(Math.max(0, at - clock.getAsLong()), this::wake);
   }
 
   /** Puts a run back after a hydrate; merges with records that arrived for it meanwhile. */
@@ -284,14 +300,7 @@ final class EnvRouter {
     for (PendingRun run : pending.values()) {
       next = Math.min(next, dueAt(run));
     }
-    if (timerId >= 0 && timerAtMs <= next) {
-      return;
-    }
-    if (timerId >= 0) {
-      scheduler.cancel(timerId);
-    }
-    timerAtMs = next;
-    timerId = scheduler.schedule(Math.max(0, next - clock.getAsLong()), this::wake);
+    scheduleAt(next);
   }
 
   /** The timer fired: hydrate every run that is due (or nearly), in one query per batch. */
