@@ -88,13 +88,14 @@ final class RealtimeRoutes {
           throw FreshetException.badRequest("handle is required with an offset other than -1 or now");
         }
         ShapeHandle owner = ShapeHandle.parse(handle);
+        FeedRef feed = new FeedRef(principal.envId(), filter);
         boolean live = ElectricProtocol.isLive(params);
         if (live && ElectricProtocol.isSse(params)) {
           limiter.acquire(principal.envId()).onComplete(slot -> {
             if (slot.failed()) {
               ctx.fail(slot.cause());
             } else {
-              stream(ctx, owner, offset.seq(), skip, params.get("offset"), params.get("cursor"), slot.result());
+              stream(ctx, feed, owner, offset.seq(), skip, params.get("offset"), params.get("cursor"), slot.result());
             }
           });
         } else if (live) {
@@ -102,11 +103,11 @@ final class RealtimeRoutes {
             if (slot.failed()) {
               ctx.fail(slot.cause());
             } else {
-              longPoll(ctx, owner, offset.seq(), skip, params.get("cursor"), slot.result());
+              longPoll(ctx, feed, owner, offset.seq(), skip, params.get("cursor"), slot.result());
             }
           });
         } else {
-          poll(ctx, owner, offset.seq(), skip);
+          poll(ctx, feed, owner, offset.seq(), skip);
         }
       } catch (RuntimeException e) {
         ctx.fail(e);
@@ -135,8 +136,8 @@ final class RealtimeRoutes {
   }
 
   /** A catch-up request (not live): answers at once with whatever the client has not seen. */
-  private void poll(RoutingContext ctx, ShapeHandle owner, long offset, JsonArray skip) {
-    JsonObject request = pollRequest(owner, offset, false, 0, "");
+  private void poll(RoutingContext ctx, FeedRef feed, ShapeHandle owner, long offset, JsonArray skip) {
+    JsonObject request = pollRequest(feed, owner, offset, false, 0, "");
     Bus.ask(vertx, address(owner), request, 30_000).onComplete(ar -> {
       if (ar.failed()) {
         failPoll(ctx, ar.cause());
@@ -149,10 +150,10 @@ final class RealtimeRoutes {
     });
   }
 
-  private void longPoll(RoutingContext ctx, ShapeHandle owner, long offset, JsonArray skip, String cursor, Runnable release) {
+  private void longPoll(RoutingContext ctx, FeedRef feed, ShapeHandle owner, long offset, JsonArray skip, String cursor, Runnable release) {
     long hold = holdMs();
     String pollId = UUID.randomUUID().toString();
-    JsonObject request = pollRequest(owner, offset, true, hold, pollId);
+    JsonObject request = pollRequest(feed, owner, offset, true, hold, pollId);
     String address = address(owner);
     boolean[] done = {false};
     ctx.response().closeHandler(v -> {
@@ -182,11 +183,11 @@ final class RealtimeRoutes {
   }
 
   /** SSE: one change message per event, an up-to-date event after each group, closed after a while. */
-  private void stream(RoutingContext ctx, ShapeHandle owner, long offset, JsonArray skip, String rawOffset, String cursor, Runnable release) {
+  private void stream(RoutingContext ctx, FeedRef feed, ShapeHandle owner, long offset, JsonArray skip, String rawOffset, String cursor, Runnable release) {
     String address = address(owner);
     // A first, non-live poll validates the handle (a 409 must be a plain response, not an event)
     // and flushes whatever is already pending.
-    Bus.ask(vertx, address, pollRequest(owner, offset, false, 0, ""), 30_000).onComplete(first -> {
+    Bus.ask(vertx, address, pollRequest(feed, owner, offset, false, 0, ""), 30_000).onComplete(first -> {
       if (first.failed()) {
         release.run();
         failPoll(ctx, first.cause());
@@ -201,13 +202,18 @@ final class RealtimeRoutes {
           .putHeader(ElectricProtocol.HANDLE, owner.toString())
           .putHeader(ElectricProtocol.OFFSET, rawOffset)
           .putHeader(ElectricProtocol.CURSOR, ElectricProtocol.cursor(cursor));
-      new SseSession(vertx, response, owner, address, sseMaxMs, keepAliveMs, livePollMs, release).start(first.result());
+      new SseSession(vertx, response, owner, address, pollRequest(feed, owner, 0, true, 0, ""), sseMaxMs, keepAliveMs, livePollMs, release)
+          .start(first.result());
     });
   }
 
-  private JsonObject pollRequest(ShapeHandle owner, long offset, boolean live, long holdMs, String pollId) {
+  /** The environment and filter a request names; the feed's router checks the handle against them. */
+  record FeedRef(String envId, JsonObject filter) {}
+
+  static JsonObject pollRequest(FeedRef feed, ShapeHandle owner, long offset, boolean live, long holdMs, String pollId) {
     return new JsonObject().put("op", "poll").put("handle", owner.toString()).put("offset", offset)
-        .put("live", live).put("holdMs", holdMs).put("pollId", pollId);
+        .put("live", live).put("holdMs", holdMs).put("pollId", pollId)
+        .put("envId", feed.envId()).put("filter", feed.filter());
   }
 
   private static String address(ShapeHandle owner) {

@@ -20,6 +20,7 @@ final class SseSession {
   private final HttpServerResponse response;
   private final ShapeHandle owner;
   private final String address;
+  private final JsonObject pollTemplate;
   private final long endsAtMs;
   private final long keepAliveMs;
   private final long holdMs;
@@ -31,12 +32,13 @@ final class SseSession {
   private String pollId;
   private boolean closed;
 
-  SseSession(Vertx vertx, HttpServerResponse response, ShapeHandle owner, String address, long maxMs, long keepAliveMs,
-      long holdMs, Runnable release) {
+  SseSession(Vertx vertx, HttpServerResponse response, ShapeHandle owner, String address, JsonObject pollTemplate, long maxMs,
+      long keepAliveMs, long holdMs, Runnable release) {
     this.vertx = vertx;
     this.response = response;
     this.owner = owner;
     this.address = address;
+    this.pollTemplate = pollTemplate;
     this.endsAtMs = System.currentTimeMillis() + maxMs;
     this.keepAliveMs = keepAliveMs;
     this.holdMs = holdMs;
@@ -73,8 +75,8 @@ final class SseSession {
       return;
     }
     pollId = UUID.randomUUID().toString();
-    JsonObject request = new JsonObject().put("op", "poll").put("handle", owner.toString()).put("offset", seq)
-        .put("live", true).put("holdMs", Math.min(holdMs, remaining)).put("pollId", pollId);
+    JsonObject request = pollTemplate.copy().put("offset", seq).put("live", true)
+        .put("holdMs", Math.min(holdMs, remaining)).put("pollId", pollId);
     Bus.ask(vertx, address, request, Math.min(holdMs, remaining) + 15_000).onComplete(ar -> {
       if (closed) {
         return;

@@ -19,6 +19,17 @@ public sealed interface FeedFilter {
 
   JsonObject toJson();
 
+  /**
+   * Whether a poll's filter names this feed. A tag feed's createdAt floor is fixed when the feed
+   * opens (clients send their window again on every poll), so only the kind and the ids or tags count.
+   */
+  default boolean sameFeedAs(FeedFilter other) {
+    if (this instanceof Tags mine && other instanceof Tags theirs) {
+      return java.util.Set.copyOf(mine.tags()).equals(java.util.Set.copyOf(theirs.tags()));
+    }
+    return equals(other);
+  }
+
   record Run(String runId) implements FeedFilter {
     @Override
     public boolean mayMatch(ChangeRecord record) {

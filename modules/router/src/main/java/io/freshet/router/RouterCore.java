@@ -150,6 +150,14 @@ public final class RouterCore {
       reply.fail(409, "handle is no longer known; refetch");
       return;
     }
+    // A handle is only good for the environment and the feed it was opened for: never let a
+    // caller read another environment's rows, or another feed than its URL (and token) names.
+    JsonObject filter = request.getJsonObject("filter");
+    if (!shape.envId.equals(request.getString("envId"))
+        || filter == null || !shape.filter.sameFeedAs(FeedFilter.fromJson(filter))) {
+      reply.fail(409, "handle does not belong to this feed; refetch");
+      return;
+    }
     long offset = request.getLong("offset");
     boolean live = request.getBoolean("live", false);
     long now = clock.getAsLong();

@@ -243,6 +243,35 @@ class RouterCoreTest {
   }
 
   @Test
+  void aHandleIsRefusedForAnotherEnvironmentOrAnotherFeed() {
+    h.apply("r1", h.scheduler.now - 100, "secret");
+    h.apply("r2", h.scheduler.now - 100, "other");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = openRun("r1", replies);
+    RouterHarness.Replies otherEnv = new RouterHarness.Replies();
+    h.core.poll(new JsonObject().put("handle", handle).put("offset", 1).put("live", false)
+        .put("envId", "env_2").put("filter", runFilter("r1")), otherEnv);
+    assertThat(otherEnv.failures).containsExactly(409);
+    RouterHarness.Replies otherFeed = new RouterHarness.Replies();
+    h.core.poll(new JsonObject().put("handle", handle).put("offset", 1).put("live", false)
+        .put("envId", RouterHarness.ENV).put("filter", runFilter("r2")), otherFeed);
+    assertThat(otherFeed.failures).containsExactly(409);
+    RouterHarness.Replies same = new RouterHarness.Replies();
+    h.poll(handle, 1, false, same);
+    assertThat(same.failures).isEmpty();
+  }
+
+  @Test
+  void aTagFeedIsTheSameFeedWhateverWindowTheClientSendsAgain() {
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = h.open(tagFilter(1000, "a", "b"), replies);
+    RouterHarness.Replies later = new RouterHarness.Replies();
+    h.core.poll(new JsonObject().put("handle", handle).put("offset", 1).put("live", false)
+        .put("envId", RouterHarness.ENV).put("filter", tagFilter(5000, "b", "a")), later);
+    assertThat(later.failures).isEmpty();
+  }
+
+  @Test
   void aRunUnknownEverywhereIsNotFound() {
     RouterHarness.Replies replies = new RouterHarness.Replies();
     h.core.open(new JsonObject().put("envId", RouterHarness.ENV).put("filter", runFilter("nope")).put("skip", new io.vertx.core.json.JsonArray()), replies);

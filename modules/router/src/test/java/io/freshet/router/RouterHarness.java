@@ -212,11 +212,17 @@ final class RouterHarness {
   String open(JsonObject filter, Replies replies) {
     core.open(new JsonObject().put("envId", ENV).put("filter", filter).put("skip", new JsonArray()), replies);
     scheduler.advance(1); // run reads share a query on the next tick
-    return replies.last().getString("handle");
+    String handle = replies.last().getString("handle");
+    filters.put(handle, filter);
+    return handle;
   }
 
+  /** The filter each opened handle was opened with, so polls can name it as the web edge does. */
+  final java.util.Map<String, JsonObject> filters = new java.util.HashMap<>();
+
   void poll(String handle, long offset, boolean live, Replies replies) {
-    core.poll(new JsonObject().put("handle", handle).put("offset", offset).put("live", live).put("holdMs", 20_000).put("pollId", "p" + offset), replies);
+    core.poll(new JsonObject().put("handle", handle).put("offset", offset).put("live", live).put("holdMs", 20_000)
+        .put("pollId", "p" + offset).put("envId", ENV).put("filter", filters.getOrDefault(handle, runFilter("?"))), replies);
   }
 
   static JsonObject runFilter(String runId) {

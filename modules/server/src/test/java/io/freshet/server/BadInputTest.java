@@ -141,4 +141,18 @@ class BadInputTest {
     expect(404, f.http.withKey(otherEnvKey).put("/api/v1/runs/" + runId + "/metadata", "{\"metadata\":{\"x\":1}}"));
     assertThat(new JsonObject(storedRun().getString("metadata")).getString("keep")).isEqualTo("me");
   }
+
+  @Test
+  void aHandleCannotBeBorrowedByAnotherEnvironmentOrAnotherFeed() {
+    String key = f.node.development().apiKey();
+    Http.Response mine = f.http.get("/realtime/v1/runs/" + runId + "?offset=-1");
+    String handle = mine.header("electric-handle");
+    // Another environment's key, naming this environment's run and handle.
+    Http.Response borrowed = expect(409, f.http.withKey(otherEnvKey).get("/realtime/v1/runs/" + runId + "?offset=0_0&handle=" + handle));
+    assertThat(borrowed.body()).doesNotContain("keep");
+    // A token for the other run, presenting this run's handle under its own run's URL.
+    String otherToken = PublicTokens.sign(key, f.devEnvId(), List.of("read:runs:" + otherRunId), System.currentTimeMillis() / 1000, 600);
+    Http.Response swapped = expect(409, f.http.withKey(otherToken).get("/realtime/v1/runs/" + otherRunId + "?offset=0_0&handle=" + handle));
+    assertThat(swapped.body()).doesNotContain("keep");
+  }
 }
