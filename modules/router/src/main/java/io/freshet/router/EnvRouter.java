@@ -4,7 +4,6 @@ import io.freshet.core.RunRow;
 import io.freshet.producer.ChangeRecord;
 import io.freshet.store.RunReads;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -92,11 +91,7 @@ final class EnvRouter {
   private final RouterMetrics metrics;
   private final Consumer<Shape> onPending;
 
-  private final Map<String, Set<Shape>> byRun = new HashMap<>();
-  private final Map<String, Set<Shape>> byTag = new HashMap<>();
-  private final Set<Shape> untagged = new HashSet<>();
-  private final Map<String, Set<Shape>> byBatch = new HashMap<>();
-  private final Set<Shape> shapes = new HashSet<>();
+  private final FeedIndex feeds = new FeedIndex();
 
   private final ReplayBuffer replay;
   private final Map<String, PendingRun> pending = new LinkedHashMap<>();
@@ -104,8 +99,7 @@ final class EnvRouter {
   private long timerId = -1;
   private long timerAtMs = Long.MAX_VALUE;
 
-  private final Map<String, List<Promise<RunRow>>> runReads = new LinkedHashMap<>();
-  private long runReadTimer = -1;
+  private final RunReadBatcher runReads;
 
   long subscribedAtMs = -1;
   Future<Void> subscription;
@@ -123,91 +117,28 @@ final class EnvRouter {
     this.metrics = metrics;
     this.onPending = onPending;
     this.replay = new ReplayBuffer(settings.replayWindowMs(), settings.replayMaxRuns());
+    this.runReads = new RunReadBatcher(envId, source, scheduler, settings.hydrateBatchMax(), metrics);
   }
 
   // --- feeds -------------------------------------------------------------------------------------
 
   void register(Shape shape) {
-    shapes.add(shape);
-    if (shape.filter instanceof FeedFilter.Run run) {
-      byRun.computeIfAbsent(run.runId(), k -> new HashSet<>()).add(shape);
-    } else if (shape.filter instanceof FeedFilter.Tags tags) {
-      if (tags.tags().isEmpty()) {
-        untagged.add(shape);
-      } else {
-        for (String tag : tags.tags()) {
-          byTag.computeIfAbsent(tag, k -> new HashSet<>()).add(shape);
-        }
-      }
-    } else if (shape.filter instanceof FeedFilter.Batch batch) {
-      byBatch.computeIfAbsent(batch.batchId(), k -> new HashSet<>()).add(shape);
-    }
+    feeds.register(shape);
   }
 
   void unregister(Shape shape) {
-    shapes.remove(shape);
-    if (shape.filter instanceof FeedFilter.Run run) {
-      removeFrom(byRun, run.runId(), shape);
-    } else if (shape.filter instanceof FeedFilter.Tags tags) {
-      untagged.remove(shape);
-      for (String tag : tags.tags()) {
-        removeFrom(byTag, tag, shape);
-      }
-    } else if (shape.filter instanceof FeedFilter.Batch batch) {
-      removeFrom(byBatch, batch.batchId(), shape);
-    }
+    feeds.unregister(shape);
   }
 
   boolean isEmpty() {
-    return shapes.isEmpty();
-  }
-
-  Set<Shape> shapes() {
-    return shapes;
-  }
-
-  /** Feeds a record may concern, before hydration. */
-  private Set<Shape> candidates(ChangeRecord record) {
-    Set<Shape> out = new HashSet<>(byRun.getOrDefault(record.runId(), Set.of()));
-    if (record.isFull()) {
-      for (String tag : record.tags()) {
-        for (Shape shape : byTag.getOrDefault(tag, Set.of())) {
-          if (shape.filter.mayMatch(record)) {
-            out.add(shape);
-          }
-        }
-      }
-      out.addAll(untagged);
-      if (record.batchId() != null) {
-        out.addAll(byBatch.getOrDefault(record.batchId(), Set.of()));
-      }
-    } else {
-      // A partial record: its tags and batch are unknown until the row is read.
-      byTag.values().forEach(out::addAll);
-      out.addAll(untagged);
-      byBatch.values().forEach(out::addAll);
-    }
-    return out;
-  }
-
-  /** Feeds a hydrated row may concern; each decides with its filter. */
-  private Set<Shape> candidates(RunRow row) {
-    Set<Shape> out = new HashSet<>(byRun.getOrDefault(row.runId(), Set.of()));
-    for (String tag : row.tags()) {
-      out.addAll(byTag.getOrDefault(tag, Set.of()));
-    }
-    out.addAll(untagged);
-    if (row.batchId() != null) {
-      out.addAll(byBatch.getOrDefault(row.batchId(), Set.of()));
-    }
-    return out;
+    return feeds.isEmpty();
   }
 
   /** Offers rows to their feeds, then tells the router which feeds now have something to emit. */
   void deliver(Collection<RunRow> rows) {
     Set<Shape> touched = new HashSet<>();
     for (RunRow row : rows) {
-      for (Shape shape : candidates(row)) {
+      for (Shape shape : feeds.candidates(row)) {
         if (shape.offer(row)) {
           touched.add(shape);
         }
@@ -222,7 +153,7 @@ final class EnvRouter {
     long now = clock.getAsLong();
     metrics.record();
     replay.add(record, now);
-    if (candidates(record).isEmpty()) {
+    if (feeds.candidates(record).isEmpty()) {
       return; // nobody follows it; kept for replay only
     }
     lag.touch();
@@ -450,48 +381,10 @@ final class EnvRouter {
 
   // --- feed reads (snapshots, backstops, catch-up) ------------------------------------------------
 
-  /** Reads one run for a feed; reads requested in the same tick share one query. */
-  Future<RunRow> readRun(String runId) {
-    Promise<RunRow> promise = Promise.promise();
-    runReads.computeIfAbsent(runId, k -> new ArrayList<>()).add(promise);
-    if (runReads.size() >= settings.hydrateBatchMax()) {
-      flushRunReads();
-    } else if (runReadTimer < 0) {
-      runReadTimer = scheduler.schedule(1, this::flushRunReads);
-    }
-    return promise.future();
-  }
-
-  private void flushRunReads() {
-    if (runReadTimer >= 0) {
-      scheduler.cancel(runReadTimer);
-      runReadTimer = -1;
-    }
-    if (runReads.isEmpty()) {
-      return;
-    }
-    Map<String, List<Promise<RunRow>>> batch = new LinkedHashMap<>(runReads);
-    runReads.clear();
-    metrics.hydrateQuery("feed-read");
-    source.byIds(envId, batch.keySet()).onComplete(ar -> {
-      Map<String, RunRow> rows = new HashMap<>();
-      if (ar.succeeded()) {
-        ar.result().rows().forEach(r -> rows.put(r.runId(), r));
-      }
-      batch.forEach((run, promises) -> promises.forEach(p -> {
-        if (ar.succeeded()) {
-          p.complete(rows.get(run));
-        } else {
-          p.fail(ar.cause());
-        }
-      }));
-    });
-  }
-
   /** Every row a feed follows, as the read side has them now. */
   Future<List<RunRow>> readFeed(Shape shape) {
     if (shape.filter instanceof FeedFilter.Run run) {
-      return readRun(run.runId()).map(row -> row == null ? List.of() : List.of(row));
+      return runReads.read(run.runId()).map(row -> row == null ? List.of() : List.of(row));
     }
     metrics.hydrateQuery("feed-resolve");
     return source.resolve(envId, shape.filter, settings.maxRunsPerFeed());
@@ -507,15 +400,5 @@ final class EnvRouter {
 
   int pendingCount() {
     return pending.size();
-  }
-
-  private static void removeFrom(Map<String, Set<Shape>> index, String key, Shape shape) {
-    Set<Shape> set = index.get(key);
-    if (set != null) {
-      set.remove(shape);
-      if (set.isEmpty()) {
-        index.remove(key);
-      }
-    }
   }
 }
