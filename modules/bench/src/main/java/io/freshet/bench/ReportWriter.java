@@ -42,14 +42,14 @@ public final class ReportWriter {
     }
     StringBuilder md = new StringBuilder();
     md.append("| scale figure (gated) | measured | target |\n|---|---:|---:|\n");
-    md.append(String.format(Locale.ROOT, "| change records routed per second, %d held feeds | %,.0f (%,d of %,d published, in %,d ms) | ≥ 20,000 |\n",
+    md.append(String.format(Locale.ROOT, "| change records routed per second, %d held feeds (burst, until drained) | %,.0f (%,d of %,d published, in %,d ms) | ≥ 20,000 |\n",
         s.heldFeeds(), s.routedPerSecond(), s.recordsRouted(), s.recordsPublished(), s.routingMs()));
     md.append(String.format(Locale.ROOT, "| hydrate queries per second during that | %,.0f | – |\n", s.hydratesPerSecond()));
     md.append(String.format(Locale.ROOT, "| concurrent SSE subscribers held | %,d of %,d attempted (%,d failed) | ≥ 10,000 |\n",
         s.sseHeld(), s.sseTarget(), s.sseFailed()));
     md.append(String.format(Locale.ROOT, "| commit-to-client p50 / p99 at %,.0f changes/s (%,d SSE rows) | %s / %s ms | p99 ≤ %d ms (delay + 100) |\n",
         s.changesPerSecond(), s.sseDeliveries(), ms(s.p50()), ms(s.p99()), s.applyDelayMs() + 100));
-    md.append(String.format(Locale.ROOT, "| heap per subscriber (node + client in one JVM, after GC) | %,.0f bytes (%,d → %,d MB) | – |\n",
+    md.append(String.format(Locale.ROOT, "| node heap per SSE subscriber (after full GC; client in its own JVM) | %,.0f bytes (%,d → %,d MB) | – |\n",
         s.heapBytesPerSubscriber(), s.heapBeforeBytes() >> 20, s.heapAfterBytes() >> 20));
     return md.toString();
   }
