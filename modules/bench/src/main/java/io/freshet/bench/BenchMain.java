@@ -33,6 +33,15 @@ public final class BenchMain {
   /** A final change is stranded when it has not arrived this long after the apply delay. */
   static final long STRAND_GRACE_MS = 1000;
 
+  /**
+   * One node per mode and apply delay by default (its intervals run back to back on it, 20 ms
+   * first, so a point inherits the lag estimator's memory of the previous one: a tripwire
+   * observation floors the estimate for {@code lag.observedFloorTtlMs}, 60 s). {@code --node-per
+   * point} gives every point a fresh node instead, which trades that carry-over for an estimator
+   * cold start in every point.
+   */
+  private static boolean nodePerPoint = false;
+
   public static void main(String[] args) throws Exception {
     BenchSettings settings = BenchSettings.quick();
     Path out = null;
@@ -44,6 +53,8 @@ public final class BenchMain {
         settings = BenchSettings.full();
       } else if (a.equals("--out")) {
         out = Path.of(args[++i]);
+      } else if (a.equals("--node-per")) {
+        nodePerPoint = "point".equals(args[++i]);
       } else if (a.startsWith("--")) {
         settings = settings.with(a.substring(2), args[++i]);
       } else {
@@ -73,9 +84,9 @@ public final class BenchMain {
 
   private int run() throws Exception {
     int total = settings.modes().size() * settings.delaysMs().size() * settings.intervalsMs().size();
-    say(String.format(Locale.ROOT, "freshet bench (%s): %d modes × %d apply delays × %d write intervals = %d points, %d runs each; "
+    say(String.format(Locale.ROOT, "freshet bench (%s, a fresh node per %s): %d modes × %d apply delays × %d write intervals = %d points, %d runs each; "
             + "rig primary :%d, standby :%d; results in %s",
-        settings.name(), settings.modes().size(), settings.delaysMs().size(), settings.intervalsMs().size(), total,
+        settings.name(), nodePerPoint ? "point" : "mode and apply delay", settings.modes().size(), settings.delaysMs().size(), settings.intervalsMs().size(), total,
         settings.runs(), rig.primaryPort, rig.replicaPort, out));
     List<SweepPoint> points = new ArrayList<>();
     if (total > 0) {
@@ -86,20 +97,12 @@ public final class BenchMain {
       rig.setApplyDelay(delay);
       say("standby apply delay set to " + delay + " ms");
       for (String mode : settings.modes()) {
-        FreshetNode node = startNode(mode);
-        try (NodeClients clients = new NodeClients(vertx, node)) {
-          Workload workload = new Workload(vertx, clients.feeds, clients.writer, clients.apiKey, new NodeMeters(node.registry()), BenchMain::say);
+        if (nodePerPoint) {
           for (long interval : settings.intervalsMs()) {
-            n++;
-            SweepPoint p = workload.run(new Workload.Spec(mode, delay, interval, settings.runs(), settings.writesPerRun(interval), settings.tailMs()));
-            points.add(p);
-            say(String.format(Locale.ROOT, "[%d/%d] %-13s delay=%4d interval=%4d: rows=%d stale=%s behind=%s stranded=%d/%d p50=%s p99=%s ms (%.1f s)",
-                n, total, mode, delay, interval, p.tally().delivered, ReportWriter.share(p.tally().stale, p.tally().delivered),
-                ReportWriter.share(p.tally().behind, p.tally().delivered), p.tally().stranded, p.tally().subscribers,
-                ReportWriter.ms(p.p(50)), ReportWriter.ms(p.p(99)), p.durationMs() / 1000.0));
+            n = points(mode, delay, List.of(interval), points, n, total);
           }
-        } finally {
-          Await.of(node.stop(), 60);
+        } else {
+          n = points(mode, delay, settings.intervalsMs(), points, n, total);
         }
       }
     }
@@ -132,6 +135,28 @@ public final class BenchMain {
     say("results: " + out.resolve("report.md") + (points.isEmpty() ? "" : ", " + out.resolve("latency.svg")) + ", " + out.resolve("points.csv"));
     Await.of(vertx.close(), 30);
     return 0;
+  }
+
+  /** Runs the given intervals on one fresh node; returns the number of points done so far. */
+  private int points(String mode, long delay, List<Long> intervals, List<SweepPoint> points, int n, int total) throws Exception {
+    FreshetNode node = startNode(mode);
+    try (NodeClients clients = new NodeClients(vertx, node)) {
+      Workload workload = new Workload(vertx, clients.feeds, clients.writer, clients.apiKey, new NodeMeters(node.registry()), BenchMain::say);
+      for (long interval : intervals) {
+        n++;
+        SweepPoint p = workload.run(new Workload.Spec(mode, delay, interval, settings.runs(), settings.writesPerRun(interval), settings.tailMs()));
+        points.add(p);
+        say(String.format(Locale.ROOT, "[%d/%d] %-13s delay=%4d interval=%4d: rows=%d stale=%s behind=%s stranded=%d/%d p50=%s p99=%s ms; "
+                + "tripwire %.0f recovered %.0f gave up, lag estimate %.0f ms (%.1f s)",
+            n, total, mode, delay, interval, p.tally().delivered, ReportWriter.share(p.tally().stale, p.tally().delivered),
+            ReportWriter.share(p.tally().behind, p.tally().delivered), p.tally().stranded, p.tally().subscribers,
+            ReportWriter.ms(p.p(50)), ReportWriter.ms(p.p(99)), p.staleRecovered(), p.staleGaveUp(), p.lagEstimateMs(),
+            p.durationMs() / 1000.0));
+      }
+    } finally {
+      Await.of(node.stop(), 60);
+    }
+    return n;
   }
 
   /** A short discarded point so the first measured one does not pay for JIT and pool warm-up. */

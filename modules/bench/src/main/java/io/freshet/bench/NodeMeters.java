@@ -18,10 +18,11 @@ final class NodeMeters {
 
   /** One reading. */
   record Reading(double hydrates, double primaryLeases, double replicaLeases, double records, double staleRecovered,
-      double staleGaveUp) {
+      double staleGaveUp, double lagEstimateMs) {
+    /** Counters as differences; the lag estimate (a gauge) as read at the end. */
     Reading minus(Reading before) {
       return new Reading(hydrates - before.hydrates, primaryLeases - before.primaryLeases, replicaLeases - before.replicaLeases,
-          records - before.records, staleRecovered - before.staleRecovered, staleGaveUp - before.staleGaveUp);
+          records - before.records, staleRecovered - before.staleRecovered, staleGaveUp - before.staleGaveUp, lagEstimateMs);
     }
   }
 
@@ -34,7 +35,17 @@ final class NodeMeters {
   Reading read() {
     return new Reading(sum("freshet.hydrate.queries", null, null), leases("primary"), leases("replica"),
         sum("freshet.change.records", "kind", "received"), sum("freshet.stale.hydrates", "outcome", "recovered"),
-        sum("freshet.stale.hydrates", "outcome", "gave_up"));
+        sum("freshet.stale.hydrates", "outcome", "gave_up"), gauge("freshet.replica.lag.estimate"));
+  }
+
+  private double gauge(String name) {
+    double v = Double.NaN;
+    for (Meter meter : registry.getMeters()) {
+      if (meter.getId().getName().equals(name) && meter instanceof io.micrometer.core.instrument.Gauge g) {
+        v = Double.isNaN(v) ? g.value() : Math.max(v, g.value());
+      }
+    }
+    return v;
   }
 
   double leases(String poolName) {

@@ -11,7 +11,7 @@ final class Notes {
       - **Workload.** Per point: `runs` runs triggered through `POST /api/v1/tasks/{task}/trigger`, one subscriber each on
         `GET /realtime/v1/runs/{runId}` (alternately live long-poll and SSE), then each run's metadata replaced through
         `PUT /api/v1/runs/{runId}/metadata` with `{"seq": k, "writtenAt": ms}` every *interval* (writes of one run are serial; runs
-        are staggered over the interval), then a quiet tail of apply delay + 1.5 s. A fresh node per mode and apply delay.
+        are staggered over the interval), then a quiet tail of apply delay + 1.5 s. A fresh node per mode and apply delay, its intervals run back to back (20 ms, 100 ms, 1 s); `--node-per point` starts one per point.
       - **Commit time** is client-side: the moment the PUT returned (the server's `updatedAt` of delivered rows is kept too, in
         the raw data). **Latency** of write k on a subscriber = first arrival of a row with `seq ≥ k` − commit time of k. Writes
         superseded before delivery count with the row that covered them. `−delay` columns subtract the apply delay: the overhead

@@ -11,10 +11,13 @@ import io.freshet.bench.FreshnessClassifier.Tally;
  *     workload's own writes (2 per metadata update, 1 per trigger: see {@link Workload})
  * @param hydrates the router's read-side queries ({@code freshet_hydrate_queries_total}), which go to
  *     the primary in {@code primary-reads} and to the replica otherwise
+ * @param staleRecovered rows the tripwire withheld and a retry then read fresh (gated only)
+ * @param staleGaveUp rows delivered stale after the retries ran out (gated only)
+ * @param lagEstimateMs the node's lag estimate ({@code freshet_replica_lag_estimate}) at the end
  */
 public record SweepPoint(String mode, long applyDelayMs, long intervalMs, int runs, int longPollSubscribers,
     int sseSubscribers, long writes, Tally tally, double replicaQueries, double primaryQueries, double hydrates,
-    long durationMs) {
+    long durationMs, double staleRecovered, double staleGaveUp, double lagEstimateMs) {
 
   public double perChange(double queries) {
     return tally.delivered == 0 ? Double.NaN : queries / tally.delivered;

@@ -108,7 +108,8 @@ final class Workload {
     }
     double primaryFeedStatements = Math.max(0, used.primaryLeases() - PRIMARY_STATEMENTS_PER_UPDATE * (double) writes);
     return new SweepPoint(spec.mode(), spec.applyDelayMs(), spec.intervalMs(), traces.size(), lp, sse, writes, tally,
-        used.replicaLeases(), primaryFeedStatements, used.hydrates(), System.currentTimeMillis() - startedAt);
+        used.replicaLeases(), primaryFeedStatements, used.hydrates(), System.currentTimeMillis() - startedAt,
+        used.staleRecovered(), used.staleGaveUp(), used.lagEstimateMs());
   }
 
   /** The run's writes, serial, the k-th due at {@code firstAt + (k-1) * interval}; completes with the last return time. */
