@@ -1,0 +1,235 @@
+package io.freshet.bench;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.parsetools.RecordParser;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Follows one run's feed the way Electric's client does, without blocking: the snapshot
+ * ({@code offset=-1}), then live long-polls ({@code live=true}) or an SSE stream
+ * ({@code live_sse=true}), resuming from the handle, offset and cursor each answer carries; a 409
+ * starts over from a new snapshot. Every row received is handed to the sink with its arrival time.
+ */
+final class FeedSubscriber {
+
+  /** Receives each delivered row: its metadata {@code seq}, the server's {@code updatedAt} and the arrival time. */
+  interface Sink {
+    void row(int seq, long updatedAtMs, long arrivedAtMs);
+  }
+
+  private final Vertx vertx;
+  private final HttpClientAgent client;
+  private final String authorization;
+  private final String path;
+  private final boolean sse;
+  private final Sink sink;
+  private String handle;
+  private String offset = "-1";
+  private String cursor = "";
+  private HttpClientRequest current;
+  private volatile boolean closed;
+  private volatile boolean streaming;
+  volatile int failures;
+
+  FeedSubscriber(Vertx vertx, HttpClientAgent client, String apiKey, String runId, boolean sse, Sink sink) {
+    this.vertx = vertx;
+    this.client = client;
+    this.authorization = "Bearer " + apiKey;
+    this.path = "/realtime/v1/runs/" + runId;
+    this.sse = sse;
+    this.sink = sink;
+  }
+
+  boolean sse() {
+    return sse;
+  }
+
+  /** True once the SSE response has started (or, for long-poll, once the snapshot arrived). */
+  boolean connected() {
+    return streaming;
+  }
+
+  /** Takes the snapshot, then follows live until {@link #close}. Completes when the snapshot has arrived. */
+  Future<Void> start() {
+    Promise<Void> opened = Promise.promise();
+    snapshot(opened);
+    return opened.future();
+  }
+
+  void close() {
+    closed = true;
+    HttpClientRequest request = current;
+    if (request != null) {
+      request.reset();
+    }
+  }
+
+  private void snapshot(Promise<Void> opened) {
+    get(path + "?offset=-1").compose(resp -> resp.body().map(body -> {
+      if (resp.statusCode() != 200) {
+        throw new IllegalStateException("snapshot answered " + resp.statusCode() + ": " + body);
+      }
+      handle = resp.getHeader("electric-handle");
+      offset = resp.getHeader("electric-offset");
+      rows(new JsonArray(body), System.currentTimeMillis());
+      return (Void) null;
+    })).onComplete(ar -> {
+      if (ar.failed()) {
+        failures++;
+        if (opened != null) {
+          opened.tryFail(ar.cause());
+        } else if (!closed) {
+          vertx.setTimer(200, id -> snapshot(null));
+        }
+        return;
+      }
+      if (opened != null) {
+        opened.tryComplete();
+      }
+      if (!sse) {
+        streaming = true;
+      }
+      live();
+    });
+  }
+
+  private void live() {
+    if (closed) {
+      return;
+    }
+    String uri = path + "?handle=" + handle + "&offset=" + offset + "&live=true&cursor=" + cursor + (sse ? "&live_sse=true" : "");
+    get(uri).onComplete(ar -> {
+      if (closed) {
+        return;
+      }
+      if (ar.failed()) {
+        failures++;
+        streaming = false;
+        vertx.setTimer(100, id -> live());
+        return;
+      }
+      HttpClientResponse resp = ar.result();
+      if (resp.statusCode() == 409) {
+        resp.body().onComplete(x -> restart());
+        return;
+      }
+      if (resp.statusCode() != 200) {
+        failures++;
+        resp.body().onComplete(x -> vertx.setTimer(100, id -> live()));
+        return;
+      }
+      String c = resp.getHeader("electric-cursor");
+      if (c != null) {
+        cursor = c;
+      }
+      if (sse) {
+        stream(resp);
+      } else {
+        resp.body().onComplete(body -> {
+          if (body.failed()) {
+            failures++;
+            vertx.setTimer(100, id -> live());
+            return;
+          }
+          long now = System.currentTimeMillis();
+          handle = resp.getHeader("electric-handle");
+          offset = resp.getHeader("electric-offset");
+          rows(new JsonArray(body.result()), now);
+          live();
+        });
+      }
+    });
+  }
+
+  private void stream(HttpClientResponse resp) {
+    streaming = true;
+    List<JsonObject> group = new ArrayList<>();
+    RecordParser lines = RecordParser.newDelimited("\n", resp);
+    lines.handler(line -> {
+      if (line.length() < 6 || !line.getString(0, 6).equals("data: ")) {
+        return; // comments, keep-alives and blank separators
+      }
+      JsonObject message = new JsonObject(line.getBuffer(6, line.length()));
+      JsonObject headers = message.getJsonObject("headers");
+      if (headers != null && "up-to-date".equals(headers.getString("control"))) {
+        long now = System.currentTimeMillis();
+        JsonArray batch = new JsonArray();
+        group.forEach(batch::add);
+        rows(batch, now);
+        group.clear();
+        offset = headers.getString("global_last_seen_lsn") + "_0";
+      } else {
+        group.add(message);
+      }
+    });
+    lines.exceptionHandler(e -> failures++);
+    lines.endHandler(v -> {
+      streaming = false;
+      live(); // the server ends a stream after a while; reconnect from the last offset at once
+    });
+  }
+
+  private void restart() {
+    handle = null;
+    offset = "-1";
+    streaming = false;
+    snapshot(null);
+  }
+
+  private Future<HttpClientResponse> get(String uri) {
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setURI(uri)
+        .putHeader("Authorization", authorization).setIdleTimeout(90_000);
+    if (sse && uri.contains("live_sse")) {
+      options.putHeader("Accept", "text/event-stream");
+    }
+    return client.request(options).compose(request -> {
+      current = request;
+      return request.send();
+    });
+  }
+
+  private void rows(JsonArray messages, long arrivedAtMs) {
+    for (int i = 0; i < messages.size(); i++) {
+      JsonObject message = messages.getJsonObject(i);
+      if (!message.containsKey("key")) {
+        continue;
+      }
+      JsonObject value = message.getJsonObject("value");
+      String metadata = value.getString("metadata");
+      int seq = -1;
+      if (metadata != null) {
+        seq = new JsonObject(metadata).getInteger("seq", -1);
+      }
+      sink.row(seq, updatedAtMs(value.getString("updatedAt")), arrivedAtMs);
+    }
+  }
+
+  /** {@code updatedAt} is zone-less UTC text, e.g. {@code 2026-01-15 10:17:03.123}. */
+  static long updatedAtMs(String text) {
+    if (text == null) {
+      return -1;
+    }
+    try {
+      return LocalDateTime.parse(text.replace(' ', 'T')).toInstant(ZoneOffset.UTC).toEpochMilli();
+    } catch (RuntimeException e) {
+      return -1;
+    }
+  }
+
+  static Buffer none() {
+    return Buffer.buffer();
+  }
+}

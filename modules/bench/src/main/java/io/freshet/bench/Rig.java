@@ -1,0 +1,58 @@
+package io.freshet.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The primary and lagging standby the benchmark runs against, driven through the project's own
+ * {@code scripts/db.sh} (same ports as given in the environment, so it changes only its own pair).
+ */
+final class Rig {
+
+  final Path repo;
+  final int primaryPort;
+  final int replicaPort;
+
+  Rig(Path repo, int primaryPort, int replicaPort) {
+    this.repo = repo;
+    this.primaryPort = primaryPort;
+    this.replicaPort = replicaPort;
+  }
+
+  String primaryUri() {
+    return "postgresql://freshet:freshet@127.0.0.1:" + primaryPort + "/freshet";
+  }
+
+  String replicaUri() {
+    return "postgresql://freshet:freshet@127.0.0.1:" + replicaPort + "/freshet";
+  }
+
+  /** Sets {@code recovery_min_apply_delay} on the running standby; returns once it is in effect. */
+  void setApplyDelay(long ms) {
+    run("set-delay", Long.toString(ms));
+  }
+
+  private void run(String... args) {
+    String[] command = new String[args.length + 2];
+    command[0] = "bash";
+    command[1] = repo.resolve("scripts/db.sh").toString();
+    System.arraycopy(args, 0, command, 2, args.length);
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    pb.environment().put("FRESHET_PG_PRIMARY_PORT", Integer.toString(primaryPort));
+    pb.environment().put("FRESHET_PG_REPLICA_PORT", Integer.toString(replicaPort));
+    try {
+      Process p = pb.start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException("scripts/db.sh " + String.join(" ", args) + " failed: " + out);
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot run scripts/db.sh: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+}

@@ -1,0 +1,125 @@
+package io.freshet.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.freshet.bench.FreshnessClassifier.Tally;
+import io.freshet.bench.RunTrace.Delivery;
+import io.freshet.bench.RunTrace.Write;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.Test;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+
+class BenchLogicTest {
+
+  private static final long DELAY = 150;
+  private final FreshnessClassifier classifier = new FreshnessClassifier(DELAY, 20, 1000);
+
+  @Test
+  void percentilesUseNearestRank() {
+    LatencyRecorder r = new LatencyRecorder();
+    for (int v = 100; v >= 1; v--) {
+      r.record(v);
+    }
+    assertThat(r.percentile(50)).isEqualTo(50);
+    assertThat(r.percentile(95)).isEqualTo(95);
+    assertThat(r.percentile(99)).isEqualTo(99);
+    assertThat(r.percentile(100)).isEqualTo(100);
+    assertThat(r.percentile(0.1)).isEqualTo(1);
+    assertThat(new LatencyRecorder().percentile(50)).isEqualTo(-1);
+  }
+
+  @Test
+  void gatedStyleDeliveriesAreFreshAndTheirLatencyIsCommitToArrival() {
+    // Writes every 1 s; each delivered 160 ms after its PUT returned (after the apply delay).
+    List<Write> writes = List.of(new Write(1, 995, 1000), new Write(2, 1995, 2000), new Write(3, 2995, 3000));
+    List<Delivery> got = List.of(new Delivery(1, 1160, 1000), new Delivery(2, 2160, 2000), new Delivery(3, 3160, 3000));
+
+    Tally t = classifier.classify(writes, got, 0);
+
+    assertThat(t.delivered).isEqualTo(3);
+    assertThat(t.stale).isZero();
+    assertThat(t.behind).isZero();
+    assertThat(t.stranded).isZero();
+    assertThat(t.missing).isZero();
+    assertThat(t.latency.snapshot()).containsExactly(160, 160, 160);
+  }
+
+  @Test
+  void oneBehindDeliveriesAreBehindAndTheLastChangeIsStranded() {
+    // Ungated: change k+1 wakes a read that returns k; nothing wakes the feed after the last change.
+    List<Write> writes = List.of(new Write(1, 995, 1000), new Write(2, 1995, 2000), new Write(3, 2995, 3000));
+    List<Delivery> got = List.of(new Delivery(1, 2005, 1000), new Delivery(2, 3005, 2000));
+
+    Tally t = classifier.classify(writes, got, 0);
+
+    assertThat(t.behind).isEqualTo(2);
+    assertThat(t.stale).as("the standby had nothing newer when these were read").isZero();
+    assertThat(t.stranded).isEqualTo(1);
+    assertThat(t.missing).isEqualTo(1);
+    assertThat(t.latency.snapshot()).containsExactly(1005, 1005);
+  }
+
+  @Test
+  void aRowOlderThanWhatTheStandbyHadAppliedIsStale() {
+    List<Write> writes = List.of(new Write(1, 995, 1000), new Write(2, 1095, 1100));
+    // Seq 1 arriving at 1400: write 2 returned 300 ms earlier, more than delay + tolerance.
+    List<Delivery> got = List.of(new Delivery(1, 1400, 1000), new Delivery(2, 1450, 1100));
+
+    Tally t = classifier.classify(writes, got, 0);
+
+    assertThat(t.stale).isEqualTo(1);
+    assertThat(t.stranded).isZero();
+  }
+
+  @Test
+  void aFinalChangeArrivingAfterTheGraceIsStrandedButCounted() {
+    List<Write> writes = List.of(new Write(1, 995, 1000));
+    List<Delivery> got = List.of(new Delivery(1, 1000 + DELAY + 1001, 1000));
+
+    Tally t = classifier.classify(writes, got, 0);
+
+    assertThat(t.stranded).isEqualTo(1);
+    assertThat(t.missing).isZero();
+    assertThat(t.latency.percentile(50)).isEqualTo(DELAY + 1001);
+  }
+
+  @Test
+  void snapshotRowsBeforeTheWritesAreIgnored() {
+    List<Write> writes = List.of(new Write(1, 995, 1000));
+    List<Delivery> got = List.of(new Delivery(0, 500, 400), new Delivery(1, 1160, 1000));
+
+    assertThat(classifier.classify(writes, got, 900).delivered).isEqualTo(1);
+  }
+
+  @Test
+  void svgHasOnePanelPerDelayAndOneSeriesPerMode() throws Exception {
+    Map<String, long[]> series = new LinkedHashMap<>();
+    for (String mode : BenchSettings.MODES) {
+      series.put(mode, new long[] {1, 20, 170, 1200});
+    }
+    String svg = SvgPlot.render("latency <&> test", List.of(new SvgPlot.Panel(150, series), new SvgPlot.Panel(0, series)));
+
+    DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
+    f.setNamespaceAware(true);
+    Document doc = f.newDocumentBuilder().parse(new ByteArrayInputStream(svg.getBytes(StandardCharsets.UTF_8)));
+    assertThat(doc.getDocumentElement().getLocalName()).isEqualTo("svg");
+    NodeList groups = doc.getElementsByTagName("g");
+    assertThat(groups.getLength()).isEqualTo(2);
+    for (int i = 0; i < groups.getLength(); i++) {
+      NodeList paths = ((Element) groups.item(i)).getElementsByTagName("path");
+      assertThat(paths.getLength()).isEqualTo(BenchSettings.MODES.size());
+      for (int j = 0; j < paths.getLength(); j++) {
+        Element path = (Element) paths.item(j);
+        assertThat(path.getAttribute("data-mode")).isEqualTo(BenchSettings.MODES.get(j));
+        assertThat(path.getAttribute("d")).startsWith("M");
+      }
+    }
+  }
+}
