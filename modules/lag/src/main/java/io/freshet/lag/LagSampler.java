@@ -95,6 +95,17 @@ public final class LagSampler {
     touch();
   }
 
+  /** A read proved the replica applies commits within {@code lagMs}; caps the estimate. */
+  public void noteUpperBound(long lagMs) {
+    long now = nowMs.getAsLong();
+    long before = estimator.lagMs(now);
+    estimator.noteUpperBound(now, lagMs);
+    long after = estimator.lagMs(now);
+    if (after != before) {
+      listener.onEstimate(after, source.name());
+    }
+  }
+
   public long lagMs() {
     return estimator.lagMs(nowMs.getAsLong());
   }

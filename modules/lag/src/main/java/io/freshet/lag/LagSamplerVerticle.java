@@ -23,7 +23,8 @@ import java.util.Map;
  * One per node: keeps the replica-lag estimate for the routers of this node.
  *
  * <p>Node-local addresses: {@link Addresses#lagTouch()} (any body) keeps sampling alive;
- * {@link Addresses#lagObservations()} takes {@code {"observedMs": n}} (or {@code {}} to just ask)
+ * {@link Addresses#lagObservations()} takes {@code {"observedMs": n}} (a stale read: a lower bound),
+ * {@code {"upperBoundMs": n}} (a read's proof that commits apply within n), or {@code {}} to just ask,
  * and replies {@code {"lagMs", "source"}}; the estimate is published on
  * {@link Addresses#lagEstimate()} after every sample and whenever an observation changes it.
  */
@@ -97,14 +98,18 @@ public final class LagSamplerVerticle extends VerticleBase {
   }
 
   private void onObservation(Message<Object> message) {
-    Object observed = message.body() instanceof JsonObject body ? body.getValue("observedMs") : null;
-    if (message.body() != null && !(message.body() instanceof JsonObject)
-        || observed != null && !(observed instanceof Number)) {
-      message.fail(400, "expected {\"observedMs\": <milliseconds>} or {}");
+    JsonObject body = message.body() instanceof JsonObject json ? json : null;
+    Object observed = body == null ? null : body.getValue("observedMs");
+    Object upper = body == null ? null : body.getValue("upperBoundMs");
+    if (message.body() != null && body == null
+        || observed != null && !(observed instanceof Number) || upper != null && !(upper instanceof Number)) {
+      message.fail(400, "expected {\"observedMs\": <milliseconds>}, {\"upperBoundMs\": <milliseconds>} or {}");
       return;
     }
     if (observed != null) {
       sampler.noteObserved(((Number) observed).longValue());
+    } else if (upper != null) {
+      sampler.noteUpperBound(((Number) upper).longValue());
     } else {
       sampler.touch();
     }

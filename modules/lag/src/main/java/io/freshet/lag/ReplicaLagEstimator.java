@@ -18,6 +18,12 @@ import java.util.Iterator;
  *       up much longer than a sample does.</li>
  * </ul>
  *
+ * <p>A {@code ceiling} caps it: a read that saw the replica's last replayed commit proves the
+ * replica applies commits within {@code readTime - thatCommit} (while its delay is steady), so a
+ * held or decaying floor follows a lag that really dropped within one read instead of over-waiting
+ * until it decays. A ceiling lasts one window, and a later tripwire observation above it (the lag
+ * grew) removes it.
+ *
  * <p>Why decay rather than expire: on vanilla PostgreSQL the sampler cannot measure a lagging
  * replica at all, so the floor is the estimate. Dropping it at once would send every gate back
  * to racing the replica, and with three retries starting near zero the retry chain only reaches
@@ -47,6 +53,7 @@ public final class ReplicaLagEstimator {
   private final ArrayDeque<Sample> window = new ArrayDeque<>();
   private Long lastMeasuredMs;
   private Sample floor;
+  private Sample ceiling;
 
   public ReplicaLagEstimator(long windowMs, long defaultMs, long observedFloorTtlMs, long maxMs) {
     this(windowMs, defaultMs, observedFloorTtlMs, 0, maxMs);
@@ -84,7 +91,18 @@ public final class ReplicaLagEstimator {
     if (clamped >= floorAt(nowMs)) {
       floor = new Sample(nowMs, clamped);
     }
+    if (ceiling != null && clamped > ceiling.lagMs()) {
+      ceiling = null; // the lag grew past what an earlier read proved
+    }
     evictBefore(nowMs);
+  }
+
+  /** An upper bound a read proved: the replica applied a commit at most {@code lagMs} after it. */
+  public synchronized void noteUpperBound(long nowMs, long lagMs) {
+    long clamped = clamp(lagMs);
+    if (ceiling == null || clamped <= ceiling.lagMs() || nowMs - ceiling.atMs() >= windowMs) {
+      ceiling = new Sample(nowMs, clamped);
+    }
   }
 
   /** The current estimate in milliseconds, always within {@code [0, maxMs]}. */
@@ -98,7 +116,11 @@ public final class ReplicaLagEstimator {
     if (base < 0) {
       base = lastMeasuredMs != null ? lastMeasuredMs : defaultMs;
     }
-    return Math.max(base, floorAt(nowMs));
+    long estimate = Math.max(base, floorAt(nowMs));
+    if (ceiling != null && nowMs - ceiling.atMs() < windowMs) {
+      estimate = Math.min(estimate, ceiling.lagMs());
+    }
+    return estimate;
   }
 
   /** The floor's value now: held for the TTL, then decaying linearly to zero. */

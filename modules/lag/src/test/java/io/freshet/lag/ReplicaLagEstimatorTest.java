@@ -149,4 +149,23 @@ class ReplicaLagEstimatorTest {
 
     assertThat(estimator.lagMs(1_000 + FLOOR_TTL)).isEqualTo(12);
   }
+
+  @Test
+  void anUpperBoundFromAReadCapsAHeldFloorWhenTheLagDropped() {
+    ReplicaLagEstimator estimator = new ReplicaLagEstimator(WINDOW, 0, FLOOR_TTL, 60_000, 60_000);
+    estimator.noteObserved(1_000, 300);
+    estimator.noteUpperBound(20_000, 12);
+
+    assertThat(estimator.lagMs(20_000)).as("the replica now applies within 12 ms").isEqualTo(12);
+    assertThat(estimator.lagMs(20_000 + WINDOW)).as("a ceiling lasts one window").isEqualTo(300);
+  }
+
+  @Test
+  void aLaterStaleObservationAboveTheCeilingRemovesIt() {
+    ReplicaLagEstimator estimator = new ReplicaLagEstimator(WINDOW, 0, FLOOR_TTL, 60_000, 60_000);
+    estimator.noteUpperBound(1_000, 12);
+    estimator.noteObserved(1_500, 200);
+
+    assertThat(estimator.lagMs(1_500)).isEqualTo(200);
+  }
 }

@@ -46,6 +46,16 @@ final class BusLagView implements LagView {
   }
 
   @Override
+  public void upperBound(long upperMs) {
+    if (upperMs >= lagMs) {
+      return; // tells the sampler nothing new; most reads on a steady replica end here
+    }
+    lagMs = upperMs;
+    vertx.eventBus().<JsonObject>request(Addresses.lagObservations(), new JsonObject().put("upperBoundMs", upperMs), LOCAL)
+        .onSuccess(reply -> lagMs = reply.body().getLong("lagMs", lagMs));
+  }
+
+  @Override
   public void touch() {
     long now = System.currentTimeMillis();
     if (now - lastTouchMs >= TOUCH_EVERY_MS) {

@@ -270,7 +270,12 @@ final class EnvRouter {
     source.byIds(envId, batch.keySet()).onComplete(ar -> {
       inFlight--;
       if (ar.succeeded()) {
-        settle(batch, ar.result().rows(), ar.result().replayedAtMs(), startedAt);
+        Long replayedAt = ar.result().replayedAtMs();
+        if (gate.checksRows() && replayedAt != null) {
+          // The replica had applied the commit at replayedAt by the time this read returned.
+          lag.upperBound(Math.max(0, clock.getAsLong() - replayedAt));
+        }
+        settle(batch, ar.result().rows(), replayedAt, startedAt);
       } else {
         // A failed read is retried like a stale one; the backstop is the last net.
         long now = clock.getAsLong();

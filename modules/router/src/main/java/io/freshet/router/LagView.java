@@ -9,6 +9,9 @@ public interface LagView {
   /** Reports a stale read seen by the tripwire; the estimate widens to at least {@code lagMs}. */
   void observed(long lagMs);
 
+  /** A read proved the replica applies commits within {@code lagMs}: the estimate may not exceed it. */
+  void upperBound(long lagMs);
+
   /** Feeds are active: keep sampling. */
   void touch();
 }

@@ -585,6 +585,25 @@ class RouterCoreTest {
   }
 
   @Test
+  void eachHydrateReportsTheReplayPositionAsAnUpperBoundOnTheLag() {
+    h.lag.lagMs = 300; // held from an earlier, slower replica
+    h.apply("r1", h.scheduler.now - 5000, "v0");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = openRun("r1", replies);
+    h.scheduler.advance(3000);
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    h.poll(handle, 1, true, live);
+    long commit = h.scheduler.now - 400;
+    h.apply("r1", commit, "v1");
+    h.replica.replayedAtMs = h.scheduler.now - 12; // the replica now applies within 12 ms
+    h.record("r1", commit);
+    h.scheduler.advance(1);
+    assertThat(live.lastMetadata()).containsExactly("v1");
+    assertThat(h.lag.upperBounds).contains(12L);
+    assertThat(h.lag.lagMs).isEqualTo(12);
+  }
+
+  @Test
   void aFailedHydrateIsRetriedRatherThanDroppingTheChange() {
     h.apply("r1", h.scheduler.now - 5000, "v0");
     RouterHarness.Replies replies = new RouterHarness.Replies();

@@ -118,6 +118,14 @@ final class RouterHarness {
       lagMs = Math.max(lagMs, ms);
     }
 
+    final List<Long> upperBounds = new ArrayList<>();
+
+    @Override
+    public void upperBound(long ms) {
+      upperBounds.add(ms);
+      lagMs = Math.min(lagMs, ms);
+    }
+
     @Override
     public void touch() {}
   }
