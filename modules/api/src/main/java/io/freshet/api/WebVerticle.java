@@ -45,7 +45,13 @@ public final class WebVerticle extends VerticleBase {
         .exposedHeaders(Set.of("electric-handle", "electric-offset", "electric-schema", "electric-cursor",
             "electric-up-to-date", "retry-after", "x-trigger-jwt", "x-trigger-jwt-claims")));
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.getInt(FreshetConfig.HTTP_BODY_LIMIT_BYTES)));
-    router.get("/health").handler(ctx -> ctx.json(new JsonObject().put("status", "ok").put("node", nodeId)));
+    // For load balancers: a node that cannot reach its primary can neither write nor authenticate.
+    router.get("/health").handler(ctx -> primary.query("SELECT 1").execute()
+        .timeout(2, java.util.concurrent.TimeUnit.SECONDS)
+        .onComplete(ar -> ctx.response().setStatusCode(ar.succeeded() ? 200 : 503)
+            .putHeader("content-type", "application/json").putHeader("cache-control", "no-store")
+            .end(new JsonObject().put("status", ar.succeeded() ? "ok" : "unavailable").put("node", nodeId)
+                .put("primary", ar.succeeded() ? "ok" : String.valueOf(ar.cause().getMessage())).encode())));
     router.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4")
         .end(registry.scrape()));
     new RealtimeRoutes(vertx, nodeId, config, auth, limiter).mount(router);

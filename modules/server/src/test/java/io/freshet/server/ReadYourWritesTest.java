@@ -119,6 +119,14 @@ class ReadYourWritesTest {
   }
 
   @Test
+  void healthReportsTheNodeAndItsPrimary() {
+    Http.Response health = gated.http.withKey(null).get("/health");
+    assertThat(health.status()).isEqualTo(200);
+    assertThat(health.json().getString("status")).isEqualTo("ok");
+    assertThat(health.json().getString("node")).isEqualTo(gated.node.nodeId());
+  }
+
+  @Test
   void metricsExposeTheGate() {
     Http.Response metrics = gated.http.get("/metrics");
     assertThat(metrics.status()).isEqualTo(200);
