@@ -7,7 +7,6 @@ import io.freshet.core.RunColumn;
 import io.freshet.core.ShapeHandle;
 import io.freshet.producer.Addresses;
 import io.freshet.store.Ids;
-import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
@@ -257,9 +256,5 @@ final class RealtimeRoutes {
 
   static void cors(HttpServerResponse response) {
     response.putHeader("access-control-allow-origin", "*").putHeader("access-control-expose-headers", "*");
-  }
-
-  static Future<Void> none() {
-    return Future.succeededFuture();
   }
 }

@@ -58,18 +58,14 @@ public final class PgRig {
     run("set-delay", Long.toString(ms));
   }
 
+  /** Starts the pair through scripts/db.sh unless both ports already answer (scripts/test.sh started it). */
   public static synchronized void ensureRunning() {
-    if (started || (reachable(PRIMARY_PORT) && reachable(REPLICA_PORT) && started())) {
+    if (started || reachable(PRIMARY_PORT) && reachable(REPLICA_PORT)) {
       started = true;
       return;
     }
     run("start");
     started = true;
-  }
-
-  private static boolean started() {
-    // Ports answering is enough when the rig was started outside the tests (scripts/test.sh).
-    return true;
   }
 
   private static void run(String... args) {
