@@ -87,7 +87,11 @@ final class RealtimeRoutes {
         if (handle == null) {
           throw FreshetException.badRequest("handle is required with an offset other than -1 or now");
         }
-        ShapeHandle owner = ShapeHandle.parse(handle);
+        ShapeHandle owner = ShapeHandle.tryParse(handle).orElse(null);
+        if (owner == null) {
+          failPoll(ctx, new Bus.Gone("handle is not one this server issued; refetch"));
+          return;
+        }
         boolean live = ElectricProtocol.isLive(params);
         if (live && ElectricProtocol.isSse(params)) {
           limiter.acquire(principal.envId()).onComplete(slot -> {
