@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ShapeStream, isChangeMessage, isControlMessage } from "@electric-sql/client";
-import { BASE, SECRET, eventually, http, sleep, transition, unique } from "./helpers.js";
+import { BASE, SECRET, eventually, http, sleep, track, transition, unique } from "./helpers.js";
 
 async function triggerRun(metadata) {
   const res = await http("POST", "/api/v1/tasks/electric-task/trigger", {
@@ -47,6 +47,7 @@ function follow(runId, { liveSse = false, offset, handle } = {}) {
       errors.push(error);
     },
   });
+  track(() => controller.abort());
   let row;
   stream.subscribe((messages) => {
     for (const message of messages) {

@@ -1,6 +1,22 @@
 // Shared helpers for the client tests. Everything talks to a real Freshet node whose address and
 // keys come from the environment (clients/run.sh exports them).
 import assert from "node:assert/strict";
+import { after } from "node:test";
+
+// Whatever a test left open (a failed assertion skips its cleanup) is stopped when the file ends,
+// so a failing test file still exits instead of hanging on a held request.
+const openStreams = new Set();
+after(() => {
+  for (const stop of openStreams) {
+    stop();
+  }
+});
+
+/** Registers a stop function to run when the test file ends; returns it. */
+export function track(stop) {
+  openStreams.add(stop);
+  return stop;
+}
 
 function required(name) {
   const value = process.env[name];
@@ -70,6 +86,7 @@ export function collect(iterable, { stop } = {}) {
       state.done = true;
     }
   })();
+  track(() => iterable.unsubscribe?.());
   return {
     items,
     state,
@@ -99,7 +116,9 @@ export function collect(iterable, { stop } = {}) {
       }
       assert.equal(outcome, "ended", `${label}: the subscription did not end`);
     },
+    /** Ends the subscription (its held request is aborted), so the test process can exit. */
     stop() {
+      iterable.unsubscribe?.();
       stop?.();
     },
   };
