@@ -120,6 +120,18 @@ describe("public access tokens", () => {
     }
   });
 
+  test("a public token may ride in ?token= (for EventSource); a secret key may not", async () => {
+    const token = await auth.createPublicToken({ scopes: { read: { runs: [runA] } } });
+    const ok = await http("GET", `/realtime/v1/runs/${runA}?offset=-1&token=${encodeURIComponent(token)}`, { key: null });
+    assert.equal(ok.status, 200, ok.text);
+    assert.ok(ok.json.some((m) => m.value?.friendlyId === runA));
+    assertRefused(await http("GET", `/realtime/v1/runs/${runB}?offset=-1&token=${encodeURIComponent(token)}`, { key: null }), "?token= for another run");
+    const secret = await http("GET", `/realtime/v1/runs/${runA}?offset=-1&token=${SECRET}`, { key: null });
+    assert.equal(secret.status, 401);
+    assert.match(secret.json.error, /only a public access token/);
+    assertRefused(await http("PUT", `/api/v1/runs/${runA}/metadata?token=${encodeURIComponent(token)}`, { key: null, body: { metadata: {} } }), "?token= on a write");
+  });
+
   test("an expired token is refused", async () => {
     const token = await auth.createPublicToken({
       scopes: { read: { runs: [runA] } },
