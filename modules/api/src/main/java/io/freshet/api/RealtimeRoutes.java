@@ -65,7 +65,14 @@ final class RealtimeRoutes {
   }
 
   private void serve(RoutingContext ctx, Supplier<JsonObject> filterOf, java.util.function.Function<JsonObject, List<String>> resourcesOf) {
-    auth.authenticate(ctx.request().getHeader("Authorization")).onComplete(ar -> {
+    String authorization;
+    try {
+      authorization = authorization(ctx);
+    } catch (FreshetException e) {
+      ctx.fail(e);
+      return;
+    }
+    auth.authenticate(authorization).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
         return;
@@ -86,7 +93,11 @@ final class RealtimeRoutes {
         if (handle == null) {
           throw FreshetException.badRequest("handle is required with an offset other than -1 or now");
         }
-        ShapeHandle owner = ShapeHandle.parse(handle);
+        ShapeHandle owner = ShapeHandle.tryParse(handle).orElse(null);
+        if (owner == null) {
+          failPoll(ctx, new Bus.Gone("handle is not one this server issued; refetch"));
+          return;
+        }
         FeedRef feed = new FeedRef(principal.envId(), filter);
         boolean live = ElectricProtocol.isLive(params);
         if (live && ElectricProtocol.isSse(params)) {
@@ -112,6 +123,23 @@ final class RealtimeRoutes {
         ctx.fail(e);
       }
     });
+  }
+
+  /**
+   * The {@code Authorization} header, or else a {@code ?token=} query parameter: a browser's
+   * {@code EventSource} cannot send headers. The query form takes only a public access token, never
+   * a secret key, since URLs end up in logs and browser history.
+   */
+  static String authorization(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Authorization");
+    String token = ctx.request().getParam("token");
+    if (header != null || token == null) {
+      return header;
+    }
+    if (!PublicTokens.looksLikeJwt(token.trim())) {
+      throw FreshetException.unauthorized("?token= takes only a public access token (a JWT); send secret keys in the Authorization header");
+    }
+    return "Bearer " + token.trim();
   }
 
   private String localRouter(String envId) {

@@ -1,5 +1,6 @@
 package io.freshet.core;
 
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -14,6 +15,19 @@ public record ShapeHandle(String nodeId, int routerIndex, String local) {
   @Override
   public String toString() {
     return nodeId + "-" + routerIndex + "-" + local;
+  }
+
+  /**
+   * Parses a handle a client sent back; empty when it is not of this server's form (a handle from
+   * another Electric server, or from an older Freshet), which the caller treats like any handle it
+   * no longer knows: 409 must-refetch, so the client starts over instead of stopping on a 400.
+   */
+  public static Optional<ShapeHandle> tryParse(String handle) {
+    var m = FORM.matcher(handle == null ? "" : handle);
+    if (!m.matches()) {
+      return Optional.empty();
+    }
+    return Optional.of(new ShapeHandle(m.group(1), Integer.parseInt(m.group(2)), m.group(3)));
   }
 
   /** Parses a handle a client sent back; a malformed one is a client error (400). */

@@ -109,7 +109,8 @@ class BadInputTest {
     String feed = "/realtime/v1/runs/" + runId;
     expect(400, f.http.get(feed + "?offset=abc"));
     expect(400, f.http.get(feed + "?offset=5_0"));
-    expect(400, f.http.get(feed + "?offset=5_0&handle=not-a-handle"));
+    // A handle of another form (another server's) must be refetched: a 400 would stop Electric's clients for good.
+    expect(409, f.http.get(feed + "?offset=5_0&handle=not-a-handle"));
     Http.Response snapshot = f.http.get(feed + "?offset=-1");
     String handle = snapshot.header("electric-handle");
     expect(400, f.http.get(feed + "?offset=99_0&handle=" + handle));

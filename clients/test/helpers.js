@@ -1,0 +1,183 @@
+// Shared helpers for the client tests. Everything talks to a real Freshet node whose address and
+// keys come from the environment (clients/run.sh exports them).
+import assert from "node:assert/strict";
+import { after } from "node:test";
+
+// Whatever a test left open (a failed assertion skips its cleanup) is stopped when the file ends,
+// so a failing test file still exits instead of hanging on a held request.
+const openStreams = new Set();
+after(() => {
+  for (const stop of openStreams) {
+    stop();
+  }
+});
+
+/** Registers a stop function to run when the test file ends; returns it. */
+export function track(stop) {
+  openStreams.add(stop);
+  return stop;
+}
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`${name} is not set: run the tests through clients/run.sh`);
+  }
+  return value;
+}
+
+export const BASE = required("FRESHET_BASE_URL");
+export const SECRET = required("FRESHET_SECRET_KEY");
+export const OTHER_KEY = process.env.FRESHET_OTHER_KEY;
+/** A node with realtime.maxConnectionsPerEnv=2 and a short SSE keep-alive, for the limits test. */
+export const LIMITED_BASE = process.env.FRESHET_LIMITED_BASE_URL;
+
+/** A unique suffix so tests sharing the database never see each other's tags. */
+export function unique(prefix) {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A plain JSON call; returns status, headers and the parsed body (or the text). */
+export async function http(method, path, { key = SECRET, body, headers = {}, base = BASE } = {}) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      ...headers,
+    },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, json, text };
+}
+
+/** Drives a run's status the way an engine would (completed/failed set completedAt). */
+export async function transition(runId, to, extra = {}, key = SECRET) {
+  const res = await http("POST", `/engine/v1/runs/${runId}/transitions`, { key, body: { to, ...extra } });
+  assert.equal(res.status, 200, `transition ${runId} -> ${to}: ${res.status} ${res.text}`);
+  return res.json;
+}
+
+/**
+ * Consumes an async iterable (a trigger.dev RunSubscription) in the background, keeping every
+ * item, so a test can wait for a condition with a deadline instead of hanging: a subscription
+ * that hits a 4xx goes silent without ending.
+ */
+export function collect(iterable, { stop } = {}) {
+  const items = [];
+  const state = { done: false, error: undefined };
+  const finished = (async () => {
+    try {
+      for await (const item of iterable) {
+        items.push(item);
+      }
+    } catch (error) {
+      state.error = error;
+    } finally {
+      state.done = true;
+    }
+  })();
+  track(() => iterable.unsubscribe?.());
+  return {
+    items,
+    state,
+    finished,
+    async waitFor(predicate, label, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (state.error) {
+          throw state.error;
+        }
+        const found = predicate(items);
+        if (found) {
+          return found;
+        }
+        if (state.done) {
+          break;
+        }
+        await sleep(20);
+      }
+      throw new Error(`timed out waiting for ${label}; got ${items.length} items: ${JSON.stringify(items.slice(-5), null, 1).slice(0, 4000)}`);
+    },
+    async waitForEnd(label, timeoutMs = 15_000) {
+      const timer = sleep(timeoutMs).then(() => "timeout");
+      const outcome = await Promise.race([finished.then(() => "ended"), timer]);
+      if (state.error) {
+        throw state.error;
+      }
+      assert.equal(outcome, "ended", `${label}: the subscription did not end`);
+    },
+    /** Ends the subscription (its held request is aborted), so the test process can exit. */
+    stop() {
+      iterable.unsubscribe?.();
+      stop?.();
+    },
+  };
+}
+
+/**
+ * Every row a subscription delivered must equal one of the states committed so far (never a
+ * stale or invented one), states must never go backwards, and the last one must be delivered.
+ * {@code project} picks the compared fields from a delivered row.
+ */
+export function assertCommittedSequence(rows, committed, project, label) {
+  let last = -1;
+  for (const row of rows) {
+    const seen = project(row);
+    const index = committed.findIndex((state) => isDeepStrictEqual(state, seen));
+    assert.ok(index >= 0, `${label}: delivered a row that was never committed: ${JSON.stringify(seen)}\ncommitted: ${JSON.stringify(committed)}`);
+    assert.ok(index >= last, `${label}: went back from state ${last} to ${index}: ${JSON.stringify(seen)}`);
+    last = index;
+  }
+  assert.equal(last, committed.length - 1, `${label}: the final change was not delivered`);
+}
+
+function isDeepStrictEqual(a, b) {
+  try {
+    assert.deepStrictEqual(a, b);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until `check()` is truthy, polling. */
+export async function eventually(check, label, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) {
+        return value;
+      }
+    } catch (error) {
+      lastError = error;
+    }
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${label}${lastError ? `: ${lastError.message}` : ""}`);
+}
+
+/** The value of a Prometheus gauge from /metrics (summed over label sets). */
+export async function metric(name, base = BASE) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  let total = 0;
+  let found = false;
+  for (const line of text.split("\n")) {
+    if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+      total += Number(line.slice(line.lastIndexOf(" ") + 1));
+      found = true;
+    }
+  }
+  return found ? total : undefined;
+}

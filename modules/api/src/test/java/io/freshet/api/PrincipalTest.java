@@ -1,0 +1,40 @@
+package io.freshet.api;
+
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.freshet.core.FreshetException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class PrincipalTest {
+
+  private static Principal token(String... scopes) {
+    return new Principal("env_1", false, List.of(scopes));
+  }
+
+  @Test
+  void readRunsIsASuperScopeForEveryRealtimeFeed() {
+    Principal all = token("read:runs");
+    assertThatCode(() -> all.requireRead(List.of("runs:run_1"))).doesNotThrowAnyException();
+    assertThatCode(() -> all.requireRead(List.of("tags:user:1", "tags:vip"))).doesNotThrowAnyException();
+    assertThatCode(() -> all.requireRead(List.of("batch:batch_1"))).doesNotThrowAnyException();
+  }
+
+  @Test
+  void aRunScopedTokenReadsOnlyThatRun() {
+    Principal one = token("read:runs:run_1");
+    assertThatCode(() -> one.requireRead(List.of("runs:run_1"))).doesNotThrowAnyException();
+    assertThatThrownBy(() -> one.requireRead(List.of("runs:run_2")))
+        .isInstanceOfSatisfying(FreshetException.class, e -> org.assertj.core.api.Assertions.assertThat(e.status()).isEqualTo(403));
+    assertThatThrownBy(() -> one.requireRead(List.of("tags:run_1"))).isInstanceOf(FreshetException.class);
+    assertThatThrownBy(() -> one.requireRead(List.of("batch:batch_1"))).isInstanceOf(FreshetException.class);
+  }
+
+  @Test
+  void aTagFeedNeedsOneOfItsTags() {
+    Principal tag = token("read:tags:user:1");
+    assertThatCode(() -> tag.requireRead(List.of("tags:user:1", "tags:vip"))).doesNotThrowAnyException();
+    assertThatThrownBy(() -> tag.requireRead(List.of("tags:user:2"))).isInstanceOf(FreshetException.class);
+  }
+}
