@@ -43,6 +43,9 @@ final class HttpErrors {
       log.error("unexpected failure on {} {}", ctx.request().method(), ctx.request().path(), failure);
     }
     RealtimeRoutes.cors(ctx.response());
+    if (status == 429) {
+      ctx.response().putHeader("retry-after", "1"); // the 1.5 Electric client waits at least this long
+    }
     ctx.response().setStatusCode(status).putHeader("content-type", "application/json")
         .putHeader("cache-control", "no-store")
         .end(new JsonObject().put("error", message).encode());
