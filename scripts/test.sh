@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a clean clone: starts the local primary and lagging standby (installing
-# PostgreSQL when missing), then runs every Maven module's tests against them (unit tests, the
-# end-to-end feeds, the two-node cluster, bad input) and, when present, the client compatibility
-# suite and the benchmark's quick smoke run.
+# PostgreSQL when missing), runs every Maven module's tests against them (unit tests, the end-to-end
+# feeds, the two-node cluster, bad input), then the real-client suite (trigger.dev SDK, Electric
+# client, headless Chromium; installs npm packages and Chromium when missing) and the benchmark's
+# quick smoke run (no figure is asserted). Ends with one "N passed, N failed" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,9 +12,18 @@ bash scripts/db.sh set-delay 150
 
 mvn -B -ntp verify
 
-if [ -x clients/run.sh ] || [ -f clients/run.sh ]; then
-  bash clients/run.sh
-fi
-if [ -f scripts/bench.sh ]; then
-  bash scripts/bench.sh --quick
-fi
+CLIENT_LOG=$(mktemp)
+bash clients/run.sh 2>&1 | tee "$CLIENT_LOG"
+
+bash scripts/bench.sh --quick
+
+# Java: every surefire report; Node: the test runner's own totals.
+java_counts=$(cat modules/*/target/surefire-reports/TEST-*.xml | grep -o '<testsuite [^>]*' | awk '
+  function attr(name,   m) { return match($0, name "=\"[0-9]+\"") ? substr($0, RSTART + length(name) + 2, RLENGTH - length(name) - 3) : 0 }
+  { t += attr("tests"); f += attr("failures") + attr("errors") }
+  END { print t + 0, f + 0 }')
+node_pass=$(grep -E '^# pass [0-9]+' "$CLIENT_LOG" | awk '{s+=$3} END {print s+0}')
+node_fail=$(grep -E '^# fail [0-9]+' "$CLIENT_LOG" | awk '{s+=$3} END {print s+0}')
+read -r java_total java_failed <<< "$java_counts"
+echo "test.sh: $java_total Java tests, $node_pass client tests, benchmark smoke run done"
+echo "$((java_total - java_failed + node_pass)) passed, $((java_failed + node_fail)) failed"
