@@ -95,6 +95,17 @@ public final class LagSampler {
     touch();
   }
 
+  /** A measurement made elsewhere (a router's replay bracket); counts like one of the source's samples. */
+  public void noteMeasured(long lagMs) {
+    long now = nowMs.getAsLong();
+    long before = estimator.lagMs(now);
+    estimator.recordSample(now, lagMs);
+    long after = estimator.lagMs(now);
+    if (after != before) {
+      listener.onEstimate(after, source.name());
+    }
+  }
+
   /** A read proved the replica applies commits within {@code lagMs}; caps the estimate. */
   public void noteUpperBound(long lagMs) {
     long now = nowMs.getAsLong();

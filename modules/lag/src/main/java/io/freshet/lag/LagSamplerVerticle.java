@@ -24,7 +24,8 @@ import java.util.Map;
  *
  * <p>Node-local addresses: {@link Addresses#lagTouch()} (any body) keeps sampling alive;
  * {@link Addresses#lagObservations()} takes {@code {"observedMs": n}} (a stale read: a lower bound),
- * {@code {"upperBoundMs": n}} (a read's proof that commits apply within n), or {@code {}} to just ask,
+ * {@code {"upperBoundMs": n}} (a read's proof that commits apply within n), {@code {"sampleMs": n}}
+ * (a delay routers measured by bracketing an apply between two reads), or {@code {}} to just ask,
  * and replies {@code {"lagMs", "source"}}; the estimate is published on
  * {@link Addresses#lagEstimate()} after every sample and whenever an observation changes it.
  */
@@ -101,15 +102,18 @@ public final class LagSamplerVerticle extends VerticleBase {
     JsonObject body = message.body() instanceof JsonObject json ? json : null;
     Object observed = body == null ? null : body.getValue("observedMs");
     Object upper = body == null ? null : body.getValue("upperBoundMs");
-    if (message.body() != null && body == null
-        || observed != null && !(observed instanceof Number) || upper != null && !(upper instanceof Number)) {
-      message.fail(400, "expected {\"observedMs\": <milliseconds>}, {\"upperBoundMs\": <milliseconds>} or {}");
+    Object measured = body == null ? null : body.getValue("sampleMs");
+    if (message.body() != null && body == null || observed != null && !(observed instanceof Number)
+        || upper != null && !(upper instanceof Number) || measured != null && !(measured instanceof Number)) {
+      message.fail(400, "expected {\"observedMs\": n}, {\"upperBoundMs\": n}, {\"sampleMs\": n} (milliseconds) or {}");
       return;
     }
     if (observed != null) {
       sampler.noteObserved(((Number) observed).longValue());
     } else if (upper != null) {
       sampler.noteUpperBound(((Number) upper).longValue());
+    } else if (measured != null) {
+      sampler.noteMeasured(((Number) measured).longValue());
     } else {
       sampler.touch();
     }

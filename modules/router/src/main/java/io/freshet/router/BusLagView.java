@@ -19,6 +19,9 @@ final class BusLagView implements LagView {
   private final Vertx vertx;
   private volatile long lagMs;
   private long lastTouchMs;
+  private final ReplayBracket bracket = new ReplayBracket();
+  private long lastSampleSentMs;
+  private static final long SAMPLE_EVERY_MS = 20;
   private MessageConsumer<JsonObject> consumer;
 
   BusLagView(Vertx vertx, long initialLagMs) {
@@ -53,6 +56,17 @@ final class BusLagView implements LagView {
     lagMs = upperMs;
     vertx.eventBus().<JsonObject>request(Addresses.lagObservations(), new JsonObject().put("upperBoundMs", upperMs), LOCAL)
         .onSuccess(reply -> lagMs = reply.body().getLong("lagMs", lagMs));
+  }
+
+  @Override
+  public void replayed(long startMs, long endMs, long replayedAtMs) {
+    bracket.onRead(startMs, endMs, replayedAtMs).ifPresent(sampleMs -> {
+      if (endMs - lastSampleSentMs >= SAMPLE_EVERY_MS) {
+        lastSampleSentMs = endMs;
+        vertx.eventBus().<JsonObject>request(Addresses.lagObservations(), new JsonObject().put("sampleMs", sampleMs), LOCAL)
+            .onSuccess(reply -> lagMs = reply.body().getLong("lagMs", lagMs));
+      }
+    });
   }
 
   @Override

@@ -214,7 +214,14 @@ final class EnvRouter {
       due = run.unstampedAtMs;
     }
     if (run.dueAtMs >= 0) {
-      return Math.min(due, run.dueAtMs);
+      long scheduled = run.dueAtMs;
+      Long oldest = run.gatedOn();
+      if (run.reason == Reason.RETRY && oldest != null) {
+        // A retry scheduled under a lower estimate waits for a higher one measured since, rather
+        // than spending an attempt on a read that cannot be fresh yet.
+        scheduled = Math.max(scheduled, gate.dueAt(oldest, run.watermarks.get(oldest), lag.lagMs()));
+      }
+      return Math.min(due, scheduled);
     }
     Long oldest = run.gatedOn();
     if (oldest != null) {
@@ -272,8 +279,10 @@ final class EnvRouter {
       if (ar.succeeded()) {
         Long replayedAt = ar.result().replayedAtMs();
         if (gate.checksRows() && replayedAt != null) {
+          long endedAt = clock.getAsLong();
           // The replica had applied the commit at replayedAt by the time this read returned.
-          lag.upperBound(Math.max(0, clock.getAsLong() - replayedAt));
+          lag.upperBound(Math.max(0, endedAt - replayedAt));
+          lag.replayed(startedAt, endedAt, replayedAt);
         }
         settle(batch, ar.result().rows(), replayedAt, startedAt);
       } else {

@@ -12,6 +12,12 @@ public interface LagView {
   /** A read proved the replica applies commits within {@code lagMs}: the estimate may not exceed it. */
   void upperBound(long lagMs);
 
+  /**
+   * A read ran from {@code startMs} to {@code endMs} and saw the replica's last replayed commit at
+   * {@code replayedAtMs}; consecutive reads can measure the apply delay ({@link ReplayBracket}).
+   */
+  void replayed(long startMs, long endMs, long replayedAtMs);
+
   /** Feeds are active: keep sampling. */
   void touch();
 }

@@ -127,6 +127,9 @@ final class RouterHarness {
     }
 
     @Override
+    public void replayed(long startMs, long endMs, long replayedAtMs) {}
+
+    @Override
     public void touch() {}
   }
 
