@@ -85,32 +85,25 @@ public final class LagSampler {
 
   /** A tripwire saw a row {@code lagMs} behind; widens the estimate at once and keeps sampling. */
   public void noteObserved(long lagMs) {
-    long now = nowMs.getAsLong();
-    long before = estimator.lagMs(now);
-    estimator.noteObserved(now, lagMs);
-    long after = estimator.lagMs(now);
-    if (after != before) {
-      listener.onEstimate(after, source.name());
-    }
+    changing(now -> estimator.noteObserved(now, lagMs));
     touch();
   }
 
   /** A measurement made elsewhere (a router's replay bracket); counts like one of the source's samples. */
   public void noteMeasured(long lagMs) {
-    long now = nowMs.getAsLong();
-    long before = estimator.lagMs(now);
-    estimator.recordSample(now, lagMs);
-    long after = estimator.lagMs(now);
-    if (after != before) {
-      listener.onEstimate(after, source.name());
-    }
+    changing(now -> estimator.recordSample(now, lagMs));
   }
 
   /** A read proved the replica applies commits within {@code lagMs}; caps the estimate. */
   public void noteUpperBound(long lagMs) {
+    changing(now -> estimator.noteUpperBound(now, lagMs));
+  }
+
+  /** Applies one piece of evidence and tells the listener when it moved the estimate. */
+  private void changing(java.util.function.LongConsumer evidence) {
     long now = nowMs.getAsLong();
     long before = estimator.lagMs(now);
-    estimator.noteUpperBound(now, lagMs);
+    evidence.accept(now);
     long after = estimator.lagMs(now);
     if (after != before) {
       listener.onEstimate(after, source.name());

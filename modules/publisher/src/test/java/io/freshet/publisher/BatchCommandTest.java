@@ -9,29 +9,9 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class BatchCommandTest {
-
-  static PublisherFixture f;
-
-  @BeforeAll
-  static void start() {
-    f = new PublisherFixture();
-  }
-
-  @AfterAll
-  static void stop() {
-    f.close();
-  }
-
-  @BeforeEach
-  void clearRecords() {
-    f.drainRecords();
-  }
+class BatchCommandTest extends OnThePrimary {
 
   private JsonObject createBatch(JsonObject body) {
     return f.send(f.command("createBatch").put("body", body));

@@ -10,29 +10,9 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class TagsAndStatusCommandTest {
-
-  static PublisherFixture f;
-
-  @BeforeAll
-  static void start() {
-    f = new PublisherFixture();
-  }
-
-  @AfterAll
-  static void stop() {
-    f.close();
-  }
-
-  @BeforeEach
-  void clearRecords() {
-    f.drainRecords();
-  }
+class TagsAndStatusCommandTest extends OnThePrimary {
 
   private String run(String... tags) {
     String runId = f.trigger("work", new JsonObject().put("payload", "{\"n\":1}")

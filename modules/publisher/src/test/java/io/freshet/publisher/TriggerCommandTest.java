@@ -10,29 +10,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.time.LocalDateTime;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class TriggerCommandTest {
-
-  static PublisherFixture f;
-
-  @BeforeAll
-  static void start() {
-    f = new PublisherFixture();
-  }
-
-  @AfterAll
-  static void stop() {
-    f.close();
-  }
-
-  @BeforeEach
-  void clearRecords() {
-    f.drainRecords();
-  }
+class TriggerCommandTest extends OnThePrimary {
 
   private static JsonObject sdkBody() {
     return new JsonObject()
