@@ -35,11 +35,7 @@ class RouterCoreTest {
   void aHeldPollReceivesTheChangeThatWakesItWithCurrentContent() {
     long t0 = h.scheduler.now;
     h.apply("r1", t0 - 5000, "{\"v\":0}");
-    RouterHarness.Replies replies = new RouterHarness.Replies();
-    String handle = openRun("r1", replies);
-    h.scheduler.advance(5);
-    RouterHarness.Replies live = new RouterHarness.Replies();
-    h.poll(handle, 1, true, live);
+    RouterHarness.Replies live = h.follow("r1", 5);
     assertThat(live.bodies).isEmpty();
     h.apply("r1", h.scheduler.now, "{\"v\":1}");
     h.record("r1", h.scheduler.now);
@@ -184,11 +180,7 @@ class RouterCoreTest {
   @Test
   void aHoldThatEndsRunsABackstopReadThatCatchesADroppedRecord() {
     h.apply("r1", h.scheduler.now - 100, "v0");
-    RouterHarness.Replies replies = new RouterHarness.Replies();
-    String handle = openRun("r1", replies);
-    h.scheduler.advance(5);
-    RouterHarness.Replies live = new RouterHarness.Replies();
-    h.poll(handle, 1, true, live);
+    RouterHarness.Replies live = h.follow("r1", 5);
     h.apply("r1", h.scheduler.now, "v1"); // its record was lost
     h.scheduler.advance(19_999);
     assertThat(live.bodies).isEmpty();
@@ -339,11 +331,7 @@ class RouterCoreTest {
     RouterHarness g = new RouterHarness(new JsonObject().put("gate.marginMs", 10));
     g.lag.lagMs = 80;
     g.apply("r1", g.scheduler.now - 5000, "v0");
-    RouterHarness.Replies replies = new RouterHarness.Replies();
-    String handle = g.open(runFilter("r1"), replies);
-    g.scheduler.advance(3000); // past the re-read a feed gets on a fresh subscription
-    RouterHarness.Replies live = new RouterHarness.Replies();
-    g.poll(handle, 1, true, live);
+    RouterHarness.Replies live = g.follow("r1", 3000);
     g.replica.hydrates.clear();
     long commit = g.scheduler.now;
     g.record("r1", commit);
@@ -363,11 +351,7 @@ class RouterCoreTest {
     RouterHarness g = new RouterHarness(new JsonObject().put("gate.marginMs", 10));
     g.lag.lagMs = 80;
     g.apply("r1", g.scheduler.now - 5000, "v0");
-    RouterHarness.Replies replies = new RouterHarness.Replies();
-    String handle = g.open(runFilter("r1"), replies);
-    g.scheduler.advance(5);
-    RouterHarness.Replies live = new RouterHarness.Replies();
-    g.poll(handle, 1, true, live);
+    RouterHarness.Replies live = g.follow("r1", 5);
     long commit = g.scheduler.now - 200; // spent 200 ms in transit
     g.apply("r1", commit, "v1");
     g.record("r1", commit);
@@ -378,11 +362,7 @@ class RouterCoreTest {
   @Test
   void withholdsAStaleRowRetriesAndDeliversOnlyTheFreshVersion() {
     h.apply("r1", h.scheduler.now - 5000, "v0");
-    RouterHarness.Replies replies = new RouterHarness.Replies();
-    String handle = openRun("r1", replies);
-    h.scheduler.advance(5);
-    RouterHarness.Replies live = new RouterHarness.Replies();
-    h.poll(handle, 1, true, live);
+    RouterHarness.Replies live = h.follow("r1", 5);
     h.replica.hydrates.clear();
     long commit = h.scheduler.now;
     h.record("r1", commit); // the replica still has v0
@@ -454,11 +434,7 @@ class RouterCoreTest {
   @Test
   void recordsWithoutAWatermarkBypassTheTripwire() {
     h.apply("r1", h.scheduler.now - 5000, "v0");
-    RouterHarness.Replies replies = new RouterHarness.Replies();
-    String handle = openRun("r1", replies);
-    h.scheduler.advance(5);
-    RouterHarness.Replies live = new RouterHarness.Replies();
-    h.poll(handle, 1, true, live);
+    RouterHarness.Replies live = h.follow("r1", 5);
     h.replica.hydrates.clear();
     h.apply("r1", h.scheduler.now, "v1");
     h.record("r1", null);
@@ -471,11 +447,7 @@ class RouterCoreTest {
   @Test
   void aNewerChangeSupersedesAPendingRetryOfAnOlderOne() {
     h.apply("r1", h.scheduler.now - 5000, "v0");
-    RouterHarness.Replies replies = new RouterHarness.Replies();
-    String handle = openRun("r1", replies);
-    h.scheduler.advance(5);
-    RouterHarness.Replies live = new RouterHarness.Replies();
-    h.poll(handle, 1, true, live);
+    RouterHarness.Replies live = h.follow("r1", 5);
     long first = h.scheduler.now;
     h.record("r1", first);
     h.scheduler.advance(5); // stale: retry pending
@@ -588,11 +560,7 @@ class RouterCoreTest {
   void eachHydrateReportsTheReplayPositionAsAnUpperBoundOnTheLag() {
     h.lag.lagMs = 300; // held from an earlier, slower replica
     h.apply("r1", h.scheduler.now - 5000, "v0");
-    RouterHarness.Replies replies = new RouterHarness.Replies();
-    String handle = openRun("r1", replies);
-    h.scheduler.advance(3000);
-    RouterHarness.Replies live = new RouterHarness.Replies();
-    h.poll(handle, 1, true, live);
+    RouterHarness.Replies live = h.follow("r1", 3000);
     long commit = h.scheduler.now - 400;
     h.apply("r1", commit, "v1");
     h.replica.replayedAtMs = h.scheduler.now - 12; // the replica now applies within 12 ms
@@ -606,11 +574,7 @@ class RouterCoreTest {
   @Test
   void aFailedHydrateIsRetriedRatherThanDroppingTheChange() {
     h.apply("r1", h.scheduler.now - 5000, "v0");
-    RouterHarness.Replies replies = new RouterHarness.Replies();
-    String handle = openRun("r1", replies);
-    h.scheduler.advance(5);
-    RouterHarness.Replies live = new RouterHarness.Replies();
-    h.poll(handle, 1, true, live);
+    RouterHarness.Replies live = h.follow("r1", 5);
     h.apply("r1", h.scheduler.now, "v1");
     h.replica.failures = 1;
     h.record("r1", h.scheduler.now);

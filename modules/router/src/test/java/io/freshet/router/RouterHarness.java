@@ -228,6 +228,19 @@ final class RouterHarness {
     return handle;
   }
 
+  /** The handle {@link #follow} opened last. */
+  String lastHandle;
+
+  /** Opens a feed of {@code runId}, lets {@code settleMs} pass, and holds a live poll at offset 1. */
+  Replies follow(String runId, long settleMs) {
+    Replies snapshot = new Replies();
+    lastHandle = open(runFilter(runId), snapshot);
+    scheduler.advance(settleMs);
+    Replies live = new Replies();
+    poll(lastHandle, 1, true, live);
+    return live;
+  }
+
   /** The filter each opened handle was opened with, so polls can name it as the web edge does. */
   final java.util.Map<String, JsonObject> filters = new java.util.HashMap<>();
 
