@@ -2,7 +2,6 @@ package io.freshet.bench;
 
 import io.freshet.bench.FreshnessClassifier.Tally;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpClientAgent;
@@ -97,9 +96,7 @@ public final class SseLoadClient {
     long start = System.currentTimeMillis();
     List<Future<Long>> done = new ArrayList<>();
     for (int i = 0; i < traces.size(); i++) {
-      Promise<Long> p = Promise.promise();
-      write(vertx, writer, traces.get(i), 1, start + interval * i / traces.size(), interval, writesPerRun, p);
-      done.add(p.future());
+      done.add(writer.pacedWrites(vertx, traces.get(i), start + interval * i / traces.size(), interval, writesPerRun, msg -> { }));
     }
     long last = 0;
     for (Future<Long> f : done) {
@@ -126,22 +123,5 @@ public final class SseLoadClient {
     System.out.flush();
     subscribers.forEach(FeedSubscriber::close);
     System.exit(0);
-  }
-
-  private static void write(Vertx vertx, WriteClient writer, RunTrace trace, int seq, long dueAt, long interval, int count, Promise<Long> done) {
-    vertx.setTimer(Math.max(1, dueAt - System.currentTimeMillis()), id -> {
-      long sent = System.currentTimeMillis();
-      writer.updateMetadata(trace.runId, new JsonObject().put("seq", seq).put("writtenAt", sent)).onComplete(ar -> {
-        long returned = System.currentTimeMillis();
-        if (ar.succeeded()) {
-          trace.wrote(seq, sent, returned);
-        }
-        if (seq >= count) {
-          done.complete(returned);
-        } else {
-          write(vertx, writer, trace, seq + 1, dueAt + interval, interval, count, done);
-        }
-      });
-    });
   }
 }

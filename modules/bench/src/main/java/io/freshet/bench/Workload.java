@@ -2,7 +2,6 @@ package io.freshet.bench;
 
 import io.freshet.bench.FreshnessClassifier.Tally;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.json.JsonObject;
@@ -85,7 +84,7 @@ final class Workload {
     List<Future<Long>> done = new ArrayList<>();
     for (int i = 0; i < traces.size(); i++) {
       long offset = spec.intervalMs() * i / Math.max(1, traces.size());
-      done.add(writes(traces.get(i), writeStart + offset, spec));
+      done.add(writer.pacedWrites(vertx, traces.get(i), writeStart + offset, spec.intervalMs(), spec.writesPerRun(), progress));
     }
     long lastReturn = 0;
     for (Future<Long> f : done) {
@@ -110,31 +109,5 @@ final class Workload {
     return new SweepPoint(spec.mode(), spec.applyDelayMs(), spec.intervalMs(), traces.size(), lp, sse, writes, tally,
         used.replicaLeases(), primaryFeedStatements, used.hydrates(), System.currentTimeMillis() - startedAt,
         used.staleRecovered(), used.staleGaveUp(), used.lagEstimateMs());
-  }
-
-  /** The run's writes, serial, the k-th due at {@code firstAt + (k-1) * interval}; completes with the last return time. */
-  private Future<Long> writes(RunTrace trace, long firstAt, Spec spec) {
-    Promise<Long> finished = Promise.promise();
-    write(trace, 1, firstAt, spec, finished);
-    return finished.future();
-  }
-
-  private void write(RunTrace trace, int seq, long dueAt, Spec spec, Promise<Long> finished) {
-    vertx.setTimer(Math.max(1, dueAt - System.currentTimeMillis()), id -> {
-      long sent = System.currentTimeMillis();
-      writer.updateMetadata(trace.runId, new JsonObject().put("seq", seq).put("writtenAt", sent)).onComplete(ar -> {
-        long returned = System.currentTimeMillis();
-        if (ar.succeeded()) {
-          trace.wrote(seq, sent, returned);
-        } else {
-          progress.accept("  write failed: " + ar.cause().getMessage());
-        }
-        if (seq >= spec.writesPerRun()) {
-          finished.complete(returned);
-        } else {
-          write(trace, seq + 1, dueAt + spec.intervalMs(), spec, finished);
-        }
-      });
-    });
   }
 }

@@ -1,6 +1,8 @@
 package io.freshet.bench;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
@@ -26,6 +28,38 @@ final class WriteClient {
 
   Future<Void> updateMetadata(String runId, JsonObject metadata) {
     return send(HttpMethod.PUT, "/api/v1/runs/" + runId + "/metadata", new JsonObject().put("metadata", metadata)).mapEmpty();
+  }
+
+  /**
+   * Replaces a run's metadata with {@code {"seq": k, "writtenAt": ms}} for k = 1..count, serially,
+   * the k-th due at {@code firstAt + (k-1) * intervalMs}, recording each write's send and return
+   * times in {@code trace}. Completes with the last write's return time.
+   */
+  Future<Long> pacedWrites(Vertx vertx, RunTrace trace, long firstAt, long intervalMs, int count,
+      java.util.function.Consumer<String> onFailure) {
+    Promise<Long> finished = Promise.promise();
+    write(vertx, trace, 1, firstAt, intervalMs, count, onFailure, finished);
+    return finished.future();
+  }
+
+  private void write(Vertx vertx, RunTrace trace, int seq, long dueAt, long intervalMs, int count,
+      java.util.function.Consumer<String> onFailure, Promise<Long> finished) {
+    vertx.setTimer(Math.max(1, dueAt - System.currentTimeMillis()), id -> {
+      long sent = System.currentTimeMillis();
+      updateMetadata(trace.runId, new JsonObject().put("seq", seq).put("writtenAt", sent)).onComplete(ar -> {
+        long returned = System.currentTimeMillis();
+        if (ar.succeeded()) {
+          trace.wrote(seq, sent, returned);
+        } else {
+          onFailure.accept("  write failed: " + ar.cause().getMessage());
+        }
+        if (seq >= count) {
+          finished.complete(returned);
+        } else {
+          write(vertx, trace, seq + 1, dueAt + intervalMs, intervalMs, count, onFailure, finished);
+        }
+      });
+    });
   }
 
   private Future<JsonObject> send(HttpMethod method, String uri, JsonObject body) {
