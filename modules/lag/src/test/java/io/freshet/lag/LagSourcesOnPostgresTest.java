@@ -1,5 +1,6 @@
 package io.freshet.lag;
 
+import io.freshet.store.testing.RigTest;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -40,6 +41,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@RigTest
 class LagSourcesOnPostgresTest {
 
   private static final String HOST = "127.0.0.1";

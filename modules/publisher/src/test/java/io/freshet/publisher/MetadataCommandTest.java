@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.freshet.core.FreshetConfig;
 import io.freshet.producer.ChangeRecord;
 import io.freshet.store.testing.Await;
+import io.freshet.store.testing.RigTest;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.Message;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+@RigTest
 class MetadataCommandTest {
 
   static final int MAX_BYTES = 1024;

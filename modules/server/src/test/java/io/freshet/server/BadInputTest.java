@@ -1,5 +1,6 @@
 package io.freshet.server;
 
+import io.freshet.store.testing.RigTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.freshet.api.PublicTokens;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * Bad input on every endpoint gets a clear 4xx with a JSON message, never a 500, and changes
  * nothing stored.
  */
+@RigTest
 class BadInputTest {
 
   private static NodeFixture f;

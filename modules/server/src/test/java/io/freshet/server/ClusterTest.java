@@ -1,5 +1,6 @@
 package io.freshet.server;
 
+import io.freshet.store.testing.RigTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonArray;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.Test;
  * imaginary non-sticky load balancer: writes on one reach feeds on the other, and a poll that
  * lands on the node that does not own the feed is forwarded to the owner.
  */
+@RigTest
 class ClusterTest {
 
   private static NodeFixture a;

@@ -1,5 +1,6 @@
 package io.freshet.server;
 
+import io.freshet.store.testing.RigTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.freshet.producer.ChangePublisher;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.Test;
  * lag estimate is kept at zero (no default, observations forgotten at once) so that every wake
  * races the replica and the tripwire has to act.
  */
+@RigTest
 class FeedsEndToEndTest {
 
   private static final long APPLY_DELAY_MS = 150;

@@ -1,5 +1,6 @@
 package io.freshet.server;
 
+import io.freshet.store.testing.RigTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.freshet.example.ProducerExample;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.Test;
  * record with the producer library: the node's subscribers get the new content, gated on the
  * watermark the app took from its own write.
  */
+@RigTest
 class ProducerLibraryTest {
 
   @Test

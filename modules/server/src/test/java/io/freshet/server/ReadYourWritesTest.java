@@ -1,5 +1,6 @@
 package io.freshet.server;
 
+import io.freshet.store.testing.RigTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonObject;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.Test;
  * without the gate a subscriber is one change behind and the last change strands; with it every
  * delivery carries the change that woke it, and the last one arrives right after the apply delay.
  */
+@RigTest
 class ReadYourWritesTest {
 
   private static final long APPLY_DELAY_MS = 150;
