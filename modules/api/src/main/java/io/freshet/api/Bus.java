@@ -6,9 +6,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.json.JsonObject;
 
-/** Request-reply to the router and publisher, with their failure codes turned back into HTTP statuses. */
+/** Request-reply to the routers and the publisher, with their failure codes turned back into HTTP statuses. */
 final class Bus {
 
   /** Why a request found nobody: the owning node left, or the feed's router is gone. */
@@ -20,8 +19,8 @@ final class Bus {
 
   private Bus() {}
 
-  static Future<JsonObject> ask(Vertx vertx, String address, JsonObject request, long timeoutMs) {
-    return vertx.eventBus().<JsonObject>request(address, request, new DeliveryOptions().setSendTimeout(timeoutMs))
+  static <T> Future<T> ask(Vertx vertx, String address, Object request, long timeoutMs) {
+    return vertx.eventBus().<T>request(address, request, new DeliveryOptions().setSendTimeout(timeoutMs))
         .map(Message::body)
         .recover(e -> {
           if (e instanceof ReplyException re) {

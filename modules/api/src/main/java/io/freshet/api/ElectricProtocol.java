@@ -2,16 +2,15 @@ package io.freshet.api;
 
 import io.freshet.core.FreshetException;
 import io.vertx.core.MultiMap;
-import io.vertx.core.json.JsonArray;
 import java.time.Instant;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Electric's HTTP shape protocol, as {@code @electric-sql/client} 1.0.14 and 1.5.x require it:
- * offsets {@code <seq>_0} (so that SSE's {@code global_last_seen_lsn} maps straight back to an
- * offset), every batch ending with an up-to-date control message, headers exposed to browsers.
+ * Electric's HTTP shape protocol at the edge, as {@code @electric-sql/client} 1.0.14 and 1.5.x
+ * require it: its headers, the offsets a client may send, the cursor, live and SSE modes. The
+ * bodies are {@link io.freshet.core.feed.ElectricWire}'s, built once per log entry on the router.
  */
 final class ElectricProtocol {
 
@@ -41,25 +40,6 @@ final class ElectricProtocol {
       }
       return new Offset(false, false, Long.parseLong(m.group(1)));
     }
-  }
-
-  static String offset(long seq) {
-    return seq + "_0";
-  }
-
-  static String upToDate(long seq) {
-    return "{\"headers\":{\"control\":\"up-to-date\",\"global_last_seen_lsn\":\"" + seq + "\"}}";
-  }
-
-  static final String MUST_REFETCH = "[{\"headers\":{\"control\":\"must-refetch\"}}]";
-
-  /** A long-poll or snapshot body: the change messages then up-to-date. */
-  static String body(JsonArray messages, long seq) {
-    StringBuilder out = new StringBuilder(64 + messages.size() * 256).append('[');
-    for (int i = 0; i < messages.size(); i++) {
-      out.append(messages.getString(i)).append(',');
-    }
-    return out.append(upToDate(seq)).append(']').toString();
   }
 
   /** Electric's cursor: 20 s buckets since its epoch, bumped when it would repeat the client's. */

@@ -1,8 +1,7 @@
 package io.freshet.api;
 
 import io.freshet.core.FreshetException;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
+import io.freshet.core.feed.FeedFilter;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -27,16 +26,23 @@ final class FeedRequests {
     return value;
   }
 
-  static JsonObject runFilter(String runId) {
-    return new JsonObject().put("kind", "run").put("runId", id(runId, "runId"));
+  static FeedFilter runFilter(String runId) {
+    return new FeedFilter.Run(id(runId, "runId"));
   }
 
-  static JsonObject batchFilter(String batchId) {
-    return new JsonObject().put("kind", "batch").put("batchId", id(batchId, "batchId"));
+  static FeedFilter batchFilter(String batchId) {
+    return new FeedFilter.Batch(id(batchId, "batchId"));
   }
 
-  /** {@code tags=a,b} (all must match) and {@code createdAt=24h}, fixed now for the feed's lifetime. */
-  static JsonObject tagFilter(List<String> tagParams, String createdAt, long maxWindowMs, long nowMs) {
+  /** The most a tag feed's floor is rounded down, so that clients opening a moment apart share one log. */
+  static final long MAX_FLOOR_ROUNDING_MS = 60_000;
+
+  /**
+   * {@code tags=a,b} (all must match) and {@code createdAt=24h}, fixed now for the feed's lifetime.
+   * The floor is rounded down by a thousandth of the window (at most a minute: 24h windows opened
+   * within the same minute share one log), so a feed may include up to 0.1% more.
+   */
+  static FeedFilter tagFilter(List<String> tagParams, String createdAt, long maxWindowMs, long nowMs) {
     LinkedHashSet<String> tags = new LinkedHashSet<>();
     for (String param : tagParams) {
       for (String tag : param.split(",")) {
@@ -54,7 +60,9 @@ final class FeedRequests {
       throw FreshetException.badRequest("tags: at most " + MAX_TAGS + " tags");
     }
     long window = createdAt == null || createdAt.isBlank() ? maxWindowMs : Math.min(durationMs(createdAt), maxWindowMs);
-    return new JsonObject().put("kind", "tags").put("tags", new JsonArray(new ArrayList<>(tags))).put("createdAtFloorMs", nowMs - window);
+    long bucket = Math.max(1, Math.min(MAX_FLOOR_ROUNDING_MS, window / 1000));
+    long floor = Math.floorDiv(nowMs - window, bucket) * bucket;
+    return new FeedFilter.Tags(new ArrayList<>(tags), floor);
   }
 
   static long durationMs(String value) {
@@ -78,8 +86,8 @@ final class FeedRequests {
     return total;
   }
 
-  static JsonArray skipColumns(List<String> params) {
-    JsonArray out = new JsonArray();
+  static List<String> skipColumns(List<String> params) {
+    List<String> out = new ArrayList<>();
     for (String param : params) {
       for (String column : param.split(",")) {
         if (!column.isBlank()) {

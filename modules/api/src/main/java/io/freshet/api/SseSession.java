@@ -1,123 +1,193 @@
 package io.freshet.api;
 
-import io.freshet.core.ShapeHandle;
-import io.vertx.core.Vertx;
+import io.freshet.core.feed.LogSlice;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
-import java.util.UUID;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * One SSE response: a loop of live polls to the feed's router, each answer written as one
- * {@code data:} event per change and an up-to-date event carrying the new offset as
- * {@code global_last_seen_lsn}. The feed stays registered on its router between polls, so nothing
- * is missed while an answer is being written. Ends after {@code maxMs}; the client reconnects from
- * its last offset.
+ * One SSE response watching a feed log. It registers once with the log (through its
+ * {@link FeedSink}) and is written to when the log grows: no request and no timer per delivery.
+ * Its position is an offset in the log; every slice it writes starts where the last one ended, so
+ * a gap (a lost push, a slice that raced the registration) is noticed and filled with one catch-up
+ * read, and a repeat is dropped.
+ *
+ * <p>A slow reader never grows the heap: when the socket's write queue is full the session stops
+ * being written to ({@link State#BEHIND}) and, once drained, catches up with one read from its
+ * offset; if the log moves more than {@code maxBehindEntries} past it meanwhile, the response is
+ * closed and the client reconnects from its offset, losing nothing.
  */
 final class SseSession {
 
-  private final Vertx vertx;
+  /** What the session is doing. */
+  enum State {
+    /** Waiting for the watch answer (what it missed); pushes are kept until then. */
+    CONNECTING,
+    /** Written to as the log grows. */
+    LIVE,
+    /** The socket is full: pushes are skipped, counted, and read again once it drains. */
+    BEHIND,
+    /** A catch-up read from its offset is in flight; pushes are kept until it lands. */
+    CATCHING_UP,
+    DONE
+  }
+
+  /** How a session asks its sink for what it missed since {@code offset}. */
+  interface CatchUp {
+    void from(SseSession session, long offset);
+  }
+
+  final String handle;
+  final RealtimeRoutes.FeedTarget target;
   private final HttpServerResponse response;
-  private final ShapeHandle owner;
-  private final String address;
-  private final JsonObject pollTemplate;
   private final long endsAtMs;
-  private final long keepAliveMs;
-  private final long holdMs;
+  private final int maxBehindEntries;
   private final Runnable release;
-  private long seq;
+  private final CatchUp catchUp;
+  private State state = State.CONNECTING;
+  private long offset;
   private long lastWriteMs;
-  private long keepAliveTimer = -1;
-  private long endTimer = -1;
-  private String pollId;
-  private boolean closed;
+  private int behindBy;
+  private final List<LogSlice> kept = new ArrayList<>();
+  private Runnable onDone = () -> {};
 
-  SseSession(Vertx vertx, HttpServerResponse response, ShapeHandle owner, String address, JsonObject pollTemplate, long maxMs,
-      long keepAliveMs, long holdMs, Runnable release) {
-    this.vertx = vertx;
+  SseSession(String handle, RealtimeRoutes.FeedTarget target, HttpServerResponse response, long offset, long nowMs, long maxMs,
+      int maxBehindEntries, Runnable release, CatchUp catchUp) {
+    this.handle = handle;
+    this.target = target;
     this.response = response;
-    this.owner = owner;
-    this.address = address;
-    this.pollTemplate = pollTemplate;
-    this.endsAtMs = System.currentTimeMillis() + maxMs;
-    this.keepAliveMs = keepAliveMs;
-    this.holdMs = holdMs;
+    this.offset = offset;
+    this.endsAtMs = nowMs + maxMs;
+    this.lastWriteMs = nowMs;
+    this.maxBehindEntries = maxBehindEntries;
     this.release = release;
+    this.catchUp = catchUp;
   }
 
-  void start(JsonObject first) {
+  State state() {
+    return state;
+  }
+
+  long offset() {
+    return offset;
+  }
+
+  void onDone(Runnable onDone) {
+    this.onDone = onDone;
+  }
+
+  /** The watch answer: headers go out, then what the client missed, then the kept pushes. */
+  void started(LogSlice missed, long nowMs) {
+    if (state != State.CONNECTING) {
+      return;
+    }
     response.closeHandler(v -> close(false));
-    lastWriteMs = System.currentTimeMillis();
     response.write(": connected\n\n");
-    seq = first.getLong("seq");
-    write(first);
-    keepAliveTimer = vertx.setPeriodic(Math.max(1000, keepAliveMs / 3), id -> {
-      if (!closed && System.currentTimeMillis() - lastWriteMs >= keepAliveMs) {
-        response.write(": keep-alive\n\n");
-        lastWriteMs = System.currentTimeMillis();
-      }
-    });
-    endTimer = vertx.setTimer(Math.max(1, endsAtMs - System.currentTimeMillis()), id -> close(true));
-    next();
+    lastWriteMs = nowMs;
+    state = State.LIVE;
+    apply(missed, nowMs);
+    drainKept(nowMs);
   }
 
-  private void next() {
-    if (closed) {
+  /** The log grew by {@code slice}. */
+  void push(LogSlice slice, long nowMs) {
+    switch (state) {
+      case CONNECTING, CATCHING_UP -> kept.add(slice);
+      case LIVE -> {
+        if (slice.from() > offset) {
+          requestCatchUp(); // a push went missing: read what lies between
+          kept.add(slice);
+        } else {
+          apply(slice, nowMs);
+        }
+      }
+      case BEHIND -> {
+        if (slice.to() > offset && ++behindBy > maxBehindEntries) {
+          close(true); // too far behind: the client reconnects from its offset
+        }
+      }
+      case DONE -> { }
+    }
+  }
+
+  /** A catch-up read landed. */
+  void caughtUp(LogSlice missed, long nowMs) {
+    if (state != State.CATCHING_UP) {
       return;
     }
-    if (response.writeQueueFull()) {
-      response.drainHandler(v -> next()); // a slow client: poll again once it has read
+    state = State.LIVE;
+    apply(missed, nowMs);
+    drainKept(nowMs);
+  }
+
+  /** Keep-alive comment after {@code keepAliveMs} of silence; the end of the response's life. */
+  void tick(long nowMs, long keepAliveMs) {
+    if (state == State.DONE) {
       return;
     }
-    long remaining = endsAtMs - System.currentTimeMillis();
-    if (remaining <= 0) {
+    if (nowMs >= endsAtMs) {
       close(true);
-      return;
+    } else if (state != State.BEHIND && state != State.CONNECTING && nowMs - lastWriteMs >= keepAliveMs) {
+      write(Buffer.buffer(": keep-alive\n\n"), nowMs);
     }
-    pollId = UUID.randomUUID().toString();
-    JsonObject request = pollTemplate.copy().put("offset", seq).put("live", true)
-        .put("holdMs", Math.min(holdMs, remaining)).put("pollId", pollId);
-    Bus.ask(vertx, address, request, Math.min(holdMs, remaining) + 15_000).onComplete(ar -> {
-      if (closed) {
-        return;
-      }
-      if (ar.failed()) {
-        close(true); // the reconnect gets a proper answer (409, or a fresh stream)
-        return;
-      }
-      write(ar.result());
-      next();
-    });
   }
 
-  private void write(JsonObject answer) {
-    JsonArray messages = answer.getJsonArray("messages");
-    if (messages.isEmpty()) {
+  void close(boolean end) {
+    if (state == State.DONE) {
       return;
     }
-    StringBuilder out = new StringBuilder();
-    for (int i = 0; i < messages.size(); i++) {
-      out.append("data: ").append(messages.getString(i)).append("\n\n");
-    }
-    seq = answer.getLong("seq");
-    out.append("data: ").append(ElectricProtocol.upToDate(seq)).append("\n\n");
-    response.write(out.toString());
-    lastWriteMs = System.currentTimeMillis();
-  }
-
-  private void close(boolean end) {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    vertx.cancelTimer(keepAliveTimer);
-    vertx.cancelTimer(endTimer);
+    state = State.DONE;
+    kept.clear();
     release.run();
-    if (pollId != null) {
-      vertx.eventBus().send(address, new JsonObject().put("op", "cancel").put("handle", owner.toString()).put("pollId", pollId));
-    }
     if (end && !response.ended() && !response.closed()) {
       response.end();
     }
+    onDone.run();
+  }
+
+  private void apply(LogSlice slice, long nowMs) {
+    if (slice.to() <= offset || slice.from() > offset) {
+      return; // already written, or not contiguous (the caller reads the gap)
+    }
+    if (!slice.isEmpty()) {
+      write(slice.sseEvents(), nowMs);
+    }
+    offset = slice.to();
+  }
+
+  private void write(Buffer events, long nowMs) {
+    if (response.closed() || response.ended()) {
+      close(false);
+      return;
+    }
+    response.write(events);
+    lastWriteMs = nowMs;
+    if (response.writeQueueFull() && state == State.LIVE) {
+      state = State.BEHIND;
+      behindBy = 0;
+      response.drainHandler(v -> {
+        if (state == State.BEHIND) {
+          requestCatchUp();
+        }
+      });
+    }
+  }
+
+  private void drainKept(long nowMs) {
+    while (state == State.LIVE && !kept.isEmpty()) {
+      LogSlice next = kept.remove(0);
+      if (next.from() > offset) {
+        kept.add(0, next);
+        requestCatchUp();
+        return;
+      }
+      apply(next, nowMs);
+    }
+  }
+
+  private void requestCatchUp() {
+    state = State.CATCHING_UP;
+    catchUp.from(this, offset);
   }
 }

@@ -1,6 +1,9 @@
 package io.freshet.api;
 
 import io.freshet.core.FreshetConfig;
+import io.freshet.core.Version;
+import io.freshet.producer.Addresses;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -20,12 +23,16 @@ import java.util.Set;
 public final class WebVerticle extends VerticleBase {
 
   private final String nodeId;
+  private final int index;
   private final Pool primary;
   private final PrometheusMeterRegistry registry;
+  private final java.util.List<io.micrometer.core.instrument.Meter> meters = new java.util.ArrayList<>();
   private HttpServer server;
+  private FeedSink sink;
 
-  public WebVerticle(String nodeId, Pool primary, PrometheusMeterRegistry registry) {
+  public WebVerticle(String nodeId, int index, Pool primary, PrometheusMeterRegistry registry) {
     this.nodeId = nodeId;
+    this.index = index;
     this.primary = primary;
     this.registry = registry;
   }
@@ -45,24 +52,56 @@ public final class WebVerticle extends VerticleBase {
         .exposedHeaders(Set.of("electric-handle", "electric-offset", "electric-schema", "electric-cursor",
             "electric-up-to-date", "retry-after", "x-trigger-jwt", "x-trigger-jwt-claims")));
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.getInt(FreshetConfig.HTTP_BODY_LIMIT_BYTES)));
-    // For load balancers: a node that cannot reach its primary can neither write nor authenticate.
-    router.get("/health").handler(ctx -> primary.query("SELECT 1").execute()
-        .timeout(2, java.util.concurrent.TimeUnit.SECONDS)
-        .onComplete(ar -> ctx.response().setStatusCode(ar.succeeded() ? 200 : 503)
-            .putHeader("content-type", "application/json").putHeader("cache-control", "no-store")
-            .end(new JsonObject().put("status", ar.succeeded() ? "ok" : "unavailable").put("node", nodeId)
-                .put("primary", ar.succeeded() ? "ok" : String.valueOf(ar.cause().getMessage())).encode())));
+    // For load balancers: a node that cannot reach its primary can neither write nor authenticate
+    // (503). The replica's state is reported beside it: without it feeds keep serving through the
+    // primary fallback, so it does not take the node out of rotation.
+    router.get("/health").handler(this::health);
     router.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4")
         .end(registry.scrape()));
-    new RealtimeRoutes(vertx, nodeId, config, auth, limiter).mount(router);
+    FeedSink sink = new FeedSink(vertx, Addresses.feedSink(nodeId, index), config.getInt(FreshetConfig.REALTIME_SSE_KEEP_ALIVE_MS),
+        System::currentTimeMillis);
+    this.sink = sink;
+    meters.add(Gauge.builder("freshet.held.feeds", sink, FeedSink::sessions)
+        .description("Live connections held: long-polls held on a router, SSE sessions open on a web edge instance.")
+        .tag("kind", "sse").tag("instance", "web-" + index).register(registry));
+    new RealtimeRoutes(vertx, nodeId, config, auth, limiter, sink).mount(router);
     new WriteRoutes(vertx, auth).mount(router);
     router.route().failureHandler(HttpErrors::handle);
     router.route().last().handler(ctx -> ctx.fail(new io.freshet.core.FreshetException(404, "no such endpoint: "
         + ctx.request().method() + " " + ctx.request().path())));
-    return vertx.createHttpServer()
+    Future<HttpServer> listening = vertx.createHttpServer()
         .requestHandler(router)
         .listen(config.getInt(FreshetConfig.HTTP_PORT), config.get(FreshetConfig.HTTP_HOST))
         .onSuccess(s -> server = s);
+    return Future.join(sink.start(), listening);
+  }
+
+  /** Stops taking requests and ends the SSE sessions, whose clients reconnect to another node. */
+  @Override
+  public Future<?> stop() {
+    meters.forEach(registry::remove);
+    Future<Void> closing = server == null ? Future.succeededFuture() : server.close();
+    if (sink != null) {
+      sink.closeAll();
+    }
+    return closing;
+  }
+
+  private void health(io.vertx.ext.web.RoutingContext ctx) {
+    Future<String> primaryState = primary.query("SELECT 1").execute().timeout(2, java.util.concurrent.TimeUnit.SECONDS)
+        .map("ok").recover(e -> Future.succeededFuture("unreachable: " + e.getMessage()));
+    Future<JsonObject> lag = vertx.eventBus().<JsonObject>request(Addresses.lagState(), new JsonObject(),
+            new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true).setSendTimeout(2000))
+        .map(io.vertx.core.eventbus.Message::body).recover(e -> Future.succeededFuture(new JsonObject().put("replica", "unknown")));
+    Future.join(primaryState, lag).onComplete(ar -> {
+      boolean ok = "ok".equals(primaryState.result());
+      JsonObject replica = lag.result();
+      JsonObject body = new JsonObject().put("status", ok ? "ok" : "unavailable").put("node", nodeId)
+          .put("version", Version.VERSION).put("primary", primaryState.result()).put("replica", replica.getString("replica", "unknown"))
+          .put("lagMs", replica.getLong("lagMs")).put("lagSource", replica.getString("source"));
+      ctx.response().setStatusCode(ok ? 200 : 503).putHeader("content-type", "application/json").putHeader("cache-control", "no-store")
+          .end(body.encode());
+    });
   }
 
   public int actualPort() {

@@ -72,7 +72,7 @@ final class WriteRoutes {
         Principal principal = ar.result();
         principal.requireSecret();
         JsonObject command = build.apply(principal, jsonBody(ctx)).put("envId", principal.envId());
-        Bus.ask(vertx, Addresses.publisherCommands(), command, 30_000).compose(reply -> {
+        Bus.<JsonObject>ask(vertx, Addresses.publisherCommands(), command, 30_000).compose(reply -> {
           if (tokenResource == null) {
             return io.vertx.core.Future.succeededFuture(reply);
           }

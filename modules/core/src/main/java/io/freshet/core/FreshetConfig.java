@@ -59,11 +59,14 @@ public final class FreshetConfig {
   public static final Key<Integer> GATE_MAX_DELAY_MS = key("gate.maxDelayMs", 1000, "Cap on any single gate or retry delay.");
   public static final Key<Integer> GATE_STALE_RETRIES = key("gate.staleRetries", 3, "Re-hydrates of a stale row before it is delivered anyway (liveness).");
   public static final Key<Integer> GATE_MIN_RETRY_DELAY_MS = key("gate.minRetryDelayMs", 25, "Shortest wait before re-hydrating a stale row.");
-  public static final Key<Integer> GATE_ECHO_HORIZON_MS = key("gate.echoHorizonMs", 10000, "After giving up, echo re-hydrates continue until the watermark is this old.");
+  public static final Key<Integer> GATE_FRESH_WITHIN_MS = key("gate.freshWithinMs", 1000, "A change the replica cannot serve fresh this long after its commit is read from the primary instead (for that run alone), within the fallback budget.");
+  public static final Key<Integer> GATE_PRIMARY_FALLBACK_PER_SEC = key("gate.primaryFallbackPerSec", 50, "Per-node budget of fallback reads on the primary per second; 0 turns the fallback off (stale rows are then delivered anyway and recovered when the replica applies them).");
+  public static final Key<Integer> GATE_MAX_WATCHED_RUNS_PER_ENV = key("gate.maxWatchedRunsPerEnv", 10000, "Runs whose latest change the replica has not applied yet, watched until it does, per environment and router; past it the oldest is left to the backstop (freshet_stalled_runs_dropped_total).");
 
   // --- Lag sampler -----------------------------------------------------------------------------
   public static final Key<Integer> LAG_SAMPLE_INTERVAL_MS = key("lag.sampleIntervalMs", 250, "Probe cadence on the replica while feeds are active.");
   public static final Key<Integer> LAG_IDLE_AFTER_MS = key("lag.idleAfterMs", 30000, "Stop probing after this long without active feeds.");
+  public static final Key<Boolean> LAG_HEARTBEAT = key("lag.heartbeat", true, "Measure the replica mid-apply with a heartbeat row: one node writes it on the primary every lag.sampleIntervalMs while any feed is active, every node times its replica's apply of it.");
   public static final Key<Integer> LAG_WINDOW_MS = key("lag.windowMs", 5000, "The estimate is the largest sample in this sliding window.");
   public static final Key<Integer> LAG_DEFAULT_MS = key("lag.defaultMs", 30, "Estimate before any sample has landed.");
   public static final Key<Integer> LAG_OBSERVED_FLOOR_TTL_MS = key("lag.observedFloorTtlMs", 60000, "How long a tripwire observation floors the estimate.");
@@ -87,6 +90,7 @@ public final class FreshetConfig {
   // --- Realtime HTTP ---------------------------------------------------------------------------
   public static final Key<Long> REALTIME_MAX_CREATED_AT_WINDOW_MS = key("realtime.maxCreatedAtWindowMs", 86_400_000L, "Cap on a tag feed's createdAt window (default 24h).");
   public static final Key<Integer> REALTIME_SSE_MAX_DURATION_MS = key("realtime.sseMaxDurationMs", 60000, "An SSE response is closed after this long; the client reconnects from its offset.");
+  public static final Key<Integer> REALTIME_SSE_MAX_BEHIND_ENTRIES = key("realtime.sseMaxBehindEntries", 256, "An SSE session whose socket stays full while its log grows this many entries is closed (the client resumes from its offset).");
   public static final Key<Integer> REALTIME_SSE_KEEP_ALIVE_MS = key("realtime.sseKeepAliveMs", 15000, "A ': keep-alive' comment is sent after this much silence.");
   public static final Key<Integer> REALTIME_MAX_CONNECTIONS_PER_ENV = key("realtime.maxConnectionsPerEnv", 100000, "Concurrent live connections per environment across the cluster; 429 past it.");
 

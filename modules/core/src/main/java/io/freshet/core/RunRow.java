@@ -99,6 +99,16 @@ public final class RunRow {
         + ",\"headers\":{\"operation\":\"" + (insert ? "insert" : "update") + "\"}}";
   }
 
+  /**
+   * The Electric message for this run leaving a feed (its status left the feed's status filter):
+   * clients drop the row with this key. As Electric does, the value carries the primary key only.
+   */
+  public String deleteMessage() {
+    return "{\"key\":" + io.vertx.core.json.Json.encode(key())
+        + ",\"value\":{\"id\":" + io.vertx.core.json.Json.encode(text(RunColumn.ID)) + "}"
+        + ",\"headers\":{\"operation\":\"delete\"}}";
+  }
+
   @Override
   public String toString() {
     return "RunRow[" + runId + "@" + updatedAtMs + "]";

@@ -56,6 +56,12 @@ public final class FirstSupportedLagSource implements LagSource {
     return probeFrom(nextCandidate);
   }
 
+  @Override
+  public Long lastReplayedAtMs() {
+    LagSource source = chosen;
+    return source == null ? null : source.lastReplayedAtMs();
+  }
+
   /** The chosen source's name, or {@code undetected} while none is chosen. */
   @Override
   public String name() {

@@ -40,6 +40,9 @@ public final class LagSampler {
 
     /** After every sample and whenever an observation changes the estimate. */
     default void onEstimate(long lagMs, String sourceName) {}
+
+    /** The replica replayed a newer commit, committed at {@code replayedAtMs} (primary clock). */
+    default void onProgress(long replayedAtMs) {}
   }
 
   private final LagSource source;
@@ -54,6 +57,9 @@ public final class LagSampler {
   private long timerId = -1;
   private boolean inFlight;
   private boolean sourceFailing;
+  private boolean probeFailing;
+  private HeartbeatProbe probe;
+  private Long lastReplayedAtMs;
 
   public LagSampler(LagSource source, ReplicaLagEstimator estimator, Scheduler scheduler, LongSupplier nowMs,
       long sampleIntervalMs, long idleAfterMs, Listener listener) {
@@ -79,7 +85,59 @@ public final class LagSampler {
     lastTouchMs = nowMs.getAsLong();
     if (timerId < 0) {
       timerId = scheduler.schedulePeriodic(sampleIntervalMs, this::tick);
+      if (probe != null) {
+        probe.active(true);
+      }
       sampleNow();
+    }
+  }
+
+  /** The precise source that runs beside the sampled one: the heartbeat probe, active while the sampler is. */
+  void attach(HeartbeatProbe probe) {
+    this.probe = probe;
+    if (isSampling()) {
+      probe.active(true);
+    }
+  }
+
+  /** Where the heartbeat probe reports: its measurements drive the estimate ({@link ReplicaLagEstimator#recordPrecise}). */
+  HeartbeatProbe.Reports heartbeatReports() {
+    return new HeartbeatProbe.Reports() {
+      @Override
+      public void measured(long lagMs, boolean upperOnly) {
+        if (probeFailing) {
+          LOG.info("replica lag heartbeat measures again");
+          probeFailing = false;
+        }
+        listener.onSample(SampleResult.MEASURED);
+        changing(now -> estimator.recordPrecise(now, lagMs, upperOnly));
+      }
+
+      @Override
+      public void unapplied(long ageMs) {
+        changing(now -> estimator.noteUnapplied(now, ageMs));
+      }
+
+      @Override
+      public void progressed(long replayedAtMs) {
+        progress(replayedAtMs);
+      }
+
+      @Override
+      public void failed(Throwable cause) {
+        listener.onSample(SampleResult.ERROR);
+        if (!probeFailing) {
+          LOG.warn("replica lag heartbeat read failed; keeping the last estimate: {}", cause.toString());
+          probeFailing = true;
+        }
+      }
+    };
+  }
+
+  private void progress(long replayedAtMs) {
+    if (lastReplayedAtMs == null || replayedAtMs > lastReplayedAtMs) {
+      lastReplayedAtMs = replayedAtMs;
+      listener.onProgress(replayedAtMs);
     }
   }
 
@@ -106,7 +164,7 @@ public final class LagSampler {
     evidence.accept(now);
     long after = estimator.lagMs(now);
     if (after != before) {
-      listener.onEstimate(after, source.name());
+      listener.onEstimate(after, sourceName());
     }
   }
 
@@ -114,19 +172,23 @@ public final class LagSampler {
     return estimator.lagMs(nowMs.getAsLong());
   }
 
+  /** The source driving the estimate: {@code heartbeat} while the heartbeat measures, else the sampled source. */
   public String sourceName() {
-    return source.name();
+    return estimator.precise(nowMs.getAsLong()) ? "heartbeat" : source.name();
   }
 
   public boolean isSampling() {
     return timerId >= 0;
   }
 
-  /** Stops the timer (verticle undeploy); a sample in flight still lands in the estimator. */
+  /** Stops the timer (verticle undeploy, or idle); a sample in flight still lands in the estimator. */
   public void stop() {
     if (timerId >= 0) {
       scheduler.cancel(timerId);
       timerId = -1;
+    }
+    if (probe != null) {
+      probe.active(false);
     }
   }
 
@@ -157,6 +219,10 @@ public final class LagSampler {
     SampleResult result;
     if (ar.succeeded()) {
       estimator.recordSample(nowMs.getAsLong(), ar.result());
+      Long replayedAt = source.lastReplayedAtMs();
+      if (replayedAt != null) {
+        progress(replayedAt);
+      }
       result = ar.result() == null ? SampleResult.UNMEASURABLE : SampleResult.MEASURED;
       if (sourceFailing) {
         LOG.info("replica lag source {} samples again", source.name());
@@ -171,6 +237,6 @@ public final class LagSampler {
       }
     }
     listener.onSample(result);
-    listener.onEstimate(lagMs(), source.name());
+    listener.onEstimate(lagMs(), sourceName());
   }
 }

@@ -18,6 +18,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * One per node: keeps the replica-lag estimate for the routers of this node.
@@ -27,65 +28,113 @@ import java.util.Map;
  * {@code {"upperBoundMs": n}} (a read's proof that commits apply within n), {@code {"sampleMs": n}}
  * (a delay routers measured by bracketing an apply between two reads), or {@code {}} to just ask,
  * and replies {@code {"lagMs", "source"}}; the estimate is published on
- * {@link Addresses#lagEstimate()} after every sample and whenever an observation changes it.
+ * {@link Addresses#lagEstimate()} after every sample and whenever evidence changes it, with
+ * {@code replayedAtMs} when the replica's replay moved. {@link Addresses#lagState()} answers
+ * {@code /health}'s question about the replica.
+ *
+ * <p>Cluster-wide: with a replica and {@code lag.heartbeat}, the node that {@code heartbeatWriter}
+ * says writes the heartbeat while some node demands it ({@link Addresses#lagHeartbeatDemand()},
+ * sent while a node samples) and announces each beat on {@link Addresses#lagHeartbeats()}; every
+ * node's {@link HeartbeatProbe} times its own replica's apply of it.
  */
 public final class LagSamplerVerticle extends VerticleBase {
 
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
+  private static final long DEMAND_EVERY_MS = 1000;
 
   private final Pool replica;
+  private final Pool primary;
+  private final BooleanSupplier heartbeatWriter;
   private final MeterRegistry registry;
   private final List<Meter> meters = new ArrayList<>();
   private LagSampler sampler;
+  private long lastSampleOkMs = -1;
+  private String lastError;
+  private long lastDemandMs;
 
-  /** {@code replicaOrNull} null: feeds read the primary, the lag is 0 and the gate is skipped. */
-  public LagSamplerVerticle(Pool replicaOrNull, MeterRegistry registry) {
+  /**
+   * @param replicaOrNull null: feeds read the primary, the lag is 0 and the gate is skipped
+   * @param heartbeatWriter whether this node is the cluster's heartbeat writer right now
+   */
+  public LagSamplerVerticle(Pool replicaOrNull, Pool primary, BooleanSupplier heartbeatWriter, MeterRegistry registry) {
     this.replica = replicaOrNull;
+    this.primary = primary;
+    this.heartbeatWriter = heartbeatWriter;
     this.registry = registry;
   }
 
   @Override
   public Future<?> start() {
     FreshetConfig config = FreshetConfig.fromJson(config());
+    int interval = config.getInt(FreshetConfig.LAG_SAMPLE_INTERVAL_MS);
+    int idleAfter = config.getInt(FreshetConfig.LAG_IDLE_AFTER_MS);
     LagSource source = replica == null
         ? new NoReplicaLagSource()
         : new FirstSupportedLagSource(List.of(new AuroraLagSource(replica), new VanillaPgLagSource(replica)));
     ReplicaLagEstimator estimator = new ReplicaLagEstimator(config.getInt(FreshetConfig.LAG_WINDOW_MS),
         config.getInt(FreshetConfig.LAG_DEFAULT_MS), config.getInt(FreshetConfig.LAG_OBSERVED_FLOOR_TTL_MS),
         config.getInt(FreshetConfig.LAG_OBSERVED_FLOOR_DECAY_MS),
-        config.getInt(FreshetConfig.LAG_MAX_MS));
+        config.getInt(FreshetConfig.LAG_MAX_MS)).preciseWindows(Math.max(500, 2L * interval), Math.max(10_000, 10L * interval));
     Map<LagSampler.SampleResult, Counter> samples = new EnumMap<>(LagSampler.SampleResult.class);
     for (LagSampler.SampleResult result : LagSampler.SampleResult.values()) {
       Counter counter = Counter.builder("freshet.lag.samples")
-          .description("Replica lag probes, by outcome")
+          .description("Replica lag probes (samples and heartbeat reads that measured), by outcome")
           .tag("result", result.name().toLowerCase(Locale.ROOT))
           .register(registry);
       samples.put(result, counter);
       meters.add(counter);
     }
     EventBus eventBus = vertx.eventBus();
+    VertxLagScheduler timers = new VertxLagScheduler(vertx);
     LagSampler.Listener listener = new LagSampler.Listener() {
       @Override
       public void onSample(LagSampler.SampleResult result) {
         samples.get(result).increment();
+        if (result == LagSampler.SampleResult.ERROR) {
+          lastError = "the replica did not answer the last probe";
+        } else {
+          lastSampleOkMs = System.currentTimeMillis();
+          lastError = null;
+        }
       }
 
       @Override
       public void onEstimate(long lagMs, String sourceName) {
         eventBus.publish(Addresses.lagEstimate(), estimateJson(lagMs, sourceName), LOCAL);
       }
+
+      @Override
+      public void onProgress(long replayedAtMs) {
+        eventBus.publish(Addresses.lagEstimate(), estimateJson(sampler.lagMs(), sampler.sourceName()).put("replayedAtMs", replayedAtMs), LOCAL);
+      }
     };
     // A monotonic clock: the estimator only measures intervals, and must not jump with NTP.
-    sampler = new LagSampler(source, estimator, new VertxLagScheduler(vertx), () -> System.nanoTime() / 1_000_000,
-        config.getInt(FreshetConfig.LAG_SAMPLE_INTERVAL_MS), config.getInt(FreshetConfig.LAG_IDLE_AFTER_MS), listener);
+    sampler = new LagSampler(source, estimator, timers, () -> System.nanoTime() / 1_000_000, interval, idleAfter, listener);
     meters.add(Gauge.builder("freshet.replica.lag.estimate", sampler, LagSampler::lagMs)
         .description("Estimated replica lag behind the primary that gates feed reads")
         .baseUnit("milliseconds")
         .register(registry));
 
-    return Future.all(
-        eventBus.localConsumer(Addresses.lagTouch(), message -> sampler.touch()).completion(),
-        eventBus.<Object>localConsumer(Addresses.lagObservations(), this::onObservation).completion());
+    List<Future<?>> registered = new ArrayList<>();
+    registered.add(eventBus.localConsumer(Addresses.lagTouch(), message -> touch()).completion());
+    registered.add(eventBus.<Object>localConsumer(Addresses.lagObservations(), this::onObservation).completion());
+    registered.add(eventBus.localConsumer(Addresses.lagState(), message -> message.reply(state())).completion());
+    if (replica != null && config.get(FreshetConfig.LAG_HEARTBEAT)) {
+      HeartbeatWriter writer = new HeartbeatWriter(() -> Heartbeat.write(primary), heartbeatWriter,
+          beat -> eventBus.publish(Addresses.lagHeartbeats(), beat.toJson()), () -> System.nanoTime() / 1_000_000, idleAfter);
+      HeartbeatProbe probe = new HeartbeatProbe(() -> Heartbeat.read(replica), timers, System::currentTimeMillis, sampler::lagMs,
+          interval, sampler.heartbeatReports());
+      sampler.attach(probe);
+      registered.add(eventBus.<JsonObject>consumer(Addresses.lagHeartbeats(), message -> probe.onBeat(Heartbeat.fromJson(message.body())))
+          .completion());
+      registered.add(eventBus.consumer(Addresses.lagHeartbeatDemand(), message -> writer.demand()).completion());
+      vertx.setPeriodic(interval, id -> writer.tick());
+    }
+    return Future.all(registered).onSuccess(v -> {
+      if (replica != null) {
+        touch(); // honest from the first second: measure once at start, before any feed asks
+      }
+    });
   }
 
   @Override
@@ -96,6 +145,31 @@ public final class LagSamplerVerticle extends VerticleBase {
     // The gauge holds the sampler; a redeployed verticle must register its own.
     meters.forEach(registry::remove);
     return Future.succeededFuture();
+  }
+
+  /** Feeds are active here: sample, and ask the cluster's heartbeat writer to write. */
+  private void touch() {
+    sampler.touch();
+    long now = System.currentTimeMillis();
+    if (replica != null && now - lastDemandMs >= DEMAND_EVERY_MS) {
+      lastDemandMs = now;
+      vertx.eventBus().publish(Addresses.lagHeartbeatDemand(), "demand");
+    }
+  }
+
+  private JsonObject state() {
+    JsonObject state = estimateJson(sampler.lagMs(), sampler.sourceName()).put("sampling", sampler.isSampling());
+    if (replica == null) {
+      return state.put("replica", "none");
+    }
+    state.put("replica", lastError == null ? "ok" : "unreachable");
+    if (lastError != null) {
+      state.put("error", lastError);
+    }
+    if (lastSampleOkMs >= 0) {
+      state.put("lastMeasuredAgoMs", System.currentTimeMillis() - lastSampleOkMs);
+    }
+    return state;
   }
 
   private void onObservation(Message<Object> message) {
@@ -115,7 +189,7 @@ public final class LagSamplerVerticle extends VerticleBase {
     } else if (measured != null) {
       sampler.noteMeasured(((Number) measured).longValue());
     } else {
-      sampler.touch();
+      touch();
     }
     message.reply(estimateJson(sampler.lagMs(), sampler.sourceName()));
   }

@@ -3,8 +3,9 @@ package io.freshet.lag;
 import io.vertx.core.Future;
 
 /**
- * One way of measuring how far the read replica trails the primary. Probes run on the replica
- * only; the primary is never asked.
+ * One way of measuring how far the read replica trails the primary, sampled every interval. Probes
+ * run on the replica only; the primary is never asked (the heartbeat, which writes there, is a
+ * {@link HeartbeatProbe} beside the sampled source).
  */
 public interface LagSource {
 
@@ -17,4 +18,13 @@ public interface LagSource {
 
   /** A short stable name for logs, metrics and the published estimate ({@code aurora}, {@code vanilla-pg}, ...). */
   String name();
+
+  /**
+   * The commit time (primary clock, epoch ms) of the last transaction the replica had replayed at
+   * the last sample, when the source reads it; null otherwise. Routers re-read the runs they watch
+   * when it moves.
+   */
+  default Long lastReplayedAtMs() {
+    return null;
+  }
 }

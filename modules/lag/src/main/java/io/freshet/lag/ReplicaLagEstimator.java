@@ -35,6 +35,15 @@ import java.util.Iterator;
  * sample: it describes one row's race, not the replica's steady state, so once its window and
  * floor are over it must not keep the gate wide for ever.
  *
+ * <p>A precise source (the heartbeat, which times the replica's apply of one write to within a few
+ * milliseconds) takes over while it reports: the estimate is then its latest measurement (the
+ * largest within {@code preciseWindowMs}, and never above a later upper bound), raised by a
+ * heartbeat still unapplied for longer (a stall, growing as it lasts) and by tripwire observations
+ * of the same short window. The held floor and the window above are what a source that cannot
+ * measure mid-apply needs; with a measurement every sample interval they would only keep the gate
+ * wide long after a stall. Without a precise report for {@code preciseValidMs} the estimate falls
+ * back to those rules.
+ *
  * <p>No clock and no Vert.x: every method takes {@code nowMs} from the caller (any monotonic
  * millisecond clock). Methods are synchronized because a metrics scrape reads the estimate from
  * another thread than the event loop that records samples.
@@ -55,6 +64,13 @@ public final class ReplicaLagEstimator {
   private Sample floor;
   private Sample ceiling;
 
+  private long preciseWindowMs = 500;
+  private long preciseValidMs = 10_000;
+  /** Precise reports of the last {@code preciseWindowMs}, oldest first; the last one is the latest. */
+  private final ArrayDeque<Sample> precise = new ArrayDeque<>();
+  private Sample lastPrecise;
+  private Sample unapplied;
+
   public ReplicaLagEstimator(long windowMs, long defaultMs, long observedFloorTtlMs, long maxMs) {
     this(windowMs, defaultMs, observedFloorTtlMs, 0, maxMs);
   }
@@ -68,6 +84,41 @@ public final class ReplicaLagEstimator {
     this.observedFloorTtlMs = observedFloorTtlMs;
     this.floorDecayMs = floorDecayMs;
     this.maxMs = maxMs;
+  }
+
+  /** How long precise reports count, and how long precise mode lasts after the last one. */
+  public synchronized ReplicaLagEstimator preciseWindows(long windowMs, long validMs) {
+    this.preciseWindowMs = Math.max(1, windowMs);
+    this.preciseValidMs = Math.max(windowMs, validMs);
+    return this;
+  }
+
+  /**
+   * A precise source measured one write's apply delay; {@code upperOnly} when it only knows the
+   * delay was at most {@code lagMs} (which also proves every larger recent report outdated).
+   */
+  public synchronized void recordPrecise(long nowMs, long lagMs, boolean upperOnly) {
+    long clamped = clamp(lagMs);
+    if (upperOnly) {
+      precise.removeIf(sample -> sample.lagMs() > clamped);
+    }
+    Sample sample = new Sample(nowMs, clamped);
+    precise.addLast(sample);
+    lastPrecise = sample;
+    unapplied = null;
+    while (!precise.isEmpty() && precise.peekFirst().atMs() < nowMs - preciseWindowMs) {
+      precise.removeFirst();
+    }
+  }
+
+  /** A precise source's write has been unapplied for {@code ageMs}: the lag is at least that, and growing. */
+  public synchronized void noteUnapplied(long nowMs, long ageMs) {
+    unapplied = new Sample(nowMs, clamp(ageMs));
+  }
+
+  /** Whether a precise source reported recently enough to drive the estimate. */
+  public synchronized boolean precise(long nowMs) {
+    return lastPrecise != null && nowMs - lastPrecise.atMs() <= preciseValidMs;
   }
 
   /** A lag the source measured; {@code null} means it could not measure right now and is ignored. */
@@ -107,6 +158,9 @@ public final class ReplicaLagEstimator {
 
   /** The current estimate in milliseconds, always within {@code [0, maxMs]}. */
   public synchronized long lagMs(long nowMs) {
+    if (precise(nowMs)) {
+      return preciseLag(nowMs);
+    }
     long base = -1;
     for (Sample sample : window) {
       if (sample.atMs() >= nowMs - windowMs) {
@@ -121,6 +175,24 @@ public final class ReplicaLagEstimator {
       estimate = Math.min(estimate, ceiling.lagMs());
     }
     return estimate;
+  }
+
+  private long preciseLag(long nowMs) {
+    long estimate = lastPrecise.lagMs();
+    for (Sample sample : precise) {
+      if (sample.atMs() >= nowMs - preciseWindowMs) {
+        estimate = Math.max(estimate, sample.lagMs());
+      }
+    }
+    if (unapplied != null && nowMs - unapplied.atMs() <= preciseWindowMs) {
+      // Still unapplied now, it is older than when it was reported (the probe reports again well
+      // within the window while it stays unapplied).
+      estimate = Math.max(estimate, unapplied.lagMs() + Math.max(0, nowMs - unapplied.atMs()));
+    }
+    if (floor != null && nowMs - floor.atMs() <= preciseWindowMs) {
+      estimate = Math.max(estimate, floor.lagMs());
+    }
+    return clamp(estimate);
   }
 
   /** The floor's value now: held for the TTL, then decaying linearly to zero. */

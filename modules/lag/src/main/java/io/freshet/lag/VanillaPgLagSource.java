@@ -17,9 +17,11 @@ public final class VanillaPgLagSource implements LagSource {
 
   static final String CAUGHT_UP_SQL = "SELECT CASE WHEN NOT pg_is_in_recovery() THEN true"
       + " WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN true"
-      + " ELSE false END AS caught_up";
+      + " ELSE false END AS caught_up,"
+      + " (extract(epoch FROM pg_last_xact_replay_timestamp()) * 1000)::bigint AS replayed";
 
   private final SqlClient replica;
+  private volatile Long replayedAtMs;
 
   public VanillaPgLagSource(SqlClient replica) {
     this.replica = replica;
@@ -27,8 +29,16 @@ public final class VanillaPgLagSource implements LagSource {
 
   @Override
   public Future<Long> sample() {
-    return replica.query(CAUGHT_UP_SQL).execute()
-        .map(rows -> Boolean.TRUE.equals(rows.iterator().next().getBoolean("caught_up")) ? 0L : null);
+    return replica.query(CAUGHT_UP_SQL).execute().map(rows -> {
+      var row = rows.iterator().next();
+      replayedAtMs = row.getLong("replayed");
+      return Boolean.TRUE.equals(row.getBoolean("caught_up")) ? 0L : null;
+    });
+  }
+
+  @Override
+  public Long lastReplayedAtMs() {
+    return replayedAtMs;
   }
 
   @Override

@@ -2,8 +2,8 @@ package io.freshet.lag;
 
 import io.vertx.core.Vertx;
 
-/** {@link LagSampler.Scheduler} on Vert.x timers: ticks run on the calling verticle's context. */
-final class VertxLagScheduler implements LagSampler.Scheduler {
+/** The sampler's and the heartbeat probe's timers on Vert.x: they run on the calling verticle's context. */
+final class VertxLagScheduler implements LagSampler.Scheduler, HeartbeatProbe.Timers {
 
   private final Vertx vertx;
 
@@ -14,6 +14,11 @@ final class VertxLagScheduler implements LagSampler.Scheduler {
   @Override
   public long schedulePeriodic(long periodMs, Runnable task) {
     return vertx.setPeriodic(periodMs, id -> task.run());
+  }
+
+  @Override
+  public long schedule(long delayMs, Runnable task) {
+    return vertx.setTimer(Math.max(1, delayMs), id -> task.run());
   }
 
   @Override

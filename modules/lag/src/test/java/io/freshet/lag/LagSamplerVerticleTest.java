@@ -27,7 +27,7 @@ class LagSamplerVerticleTest {
   void deployWithoutReplica() throws Exception {
     vertx = Vertx.vertx();
     registry = new SimpleMeterRegistry();
-    deploymentId = vertx.deployVerticle(new LagSamplerVerticle(null, registry),
+    deploymentId = vertx.deployVerticle(new LagSamplerVerticle(null, null, () -> true, registry),
         new DeploymentOptions().setConfig(FreshetConfig.defaults().toJson())).await(10, SECONDS);
   }
 

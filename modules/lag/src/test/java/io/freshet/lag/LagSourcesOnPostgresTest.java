@@ -175,8 +175,9 @@ class LagSourcesOnPostgresTest {
         published.complete(message.body());
       }
     }).completion().await(5, SECONDS);
-    String id = vertx.deployVerticle(new LagSamplerVerticle(standby, registry),
-        new DeploymentOptions().setConfig(FreshetConfig.defaults().toJson())).await(10, SECONDS);
+    String id = vertx.deployVerticle(new LagSamplerVerticle(standby, primary, () -> true, registry),
+        new DeploymentOptions().setConfig(FreshetConfig.defaults().with(new JsonObject().put("lag.heartbeat", false)).toJson()))
+        .await(10, SECONDS);
     try {
       vertx.eventBus().send(Addresses.lagTouch(), new JsonObject());
 

@@ -4,8 +4,9 @@ package io.freshet.producer;
  * Every event-bus address Freshet uses, built in one place.
  *
  * <p>Cluster-wide: change records (one address per environment, so a node only receives the
- * environments it holds feeds for), engine transitions, and each router's poll address (a poll
- * that lands on another node than the one owning its shape is forwarded there).
+ * environments it holds feeds for), engine transitions, each router's feed address (a poll that
+ * lands on another node than the one owning its log is forwarded there) and each web edge
+ * instance's push address (sinks of pushed SSE sessions).
  *
  * <p>Node-local: the lag sampler's estimate, observations and touches, and the publisher's
  * command queue.
@@ -34,6 +35,14 @@ public final class Addresses {
     return "freshet.router." + nodeId + "." + index;
   }
 
+  /**
+   * One web edge instance's push address (clustered): routers send it the growth of the feed logs
+   * its SSE sessions watch, one message per delivery round.
+   */
+  public static String feedSink(String nodeId, int webIndex) {
+    return "freshet.sink." + nodeId + "." + webIndex;
+  }
+
   /** The lag sampler's current estimate, published whenever it changes (node-local). */
   public static String lagEstimate() {
     return "freshet.lag.estimate";
@@ -42,6 +51,21 @@ public final class Addresses {
   /** Tripwire observations from routers; the reply carries the widened estimate (node-local). */
   public static String lagObservations() {
     return "freshet.lag.observations";
+  }
+
+  /** Heartbeats the cluster's writer wrote on the primary, for every node's probe to time (clustered). */
+  public static String lagHeartbeats() {
+    return "freshet.lag.heartbeats";
+  }
+
+  /** Nodes with active feeds ask the cluster's heartbeat writer to keep writing (clustered). */
+  public static String lagHeartbeatDemand() {
+    return "freshet.lag.heartbeat.demand";
+  }
+
+  /** The sampler's view of the replica, for /health and the dashboard (node-local, request-reply). */
+  public static String lagState() {
+    return "freshet.lag.state";
   }
 
   /** Routers announce that feeds are active so the sampler keeps sampling (node-local). */

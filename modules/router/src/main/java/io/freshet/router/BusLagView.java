@@ -7,33 +7,45 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 
 /**
- * The lag sampler as a router sees it: the last estimate the sampler published on this node, and
- * fire-and-forget reports of what the tripwire saw. A report widens the local view at once, so the
- * retry that follows it already waits long enough; the sampler's reply confirms it.
+ * The lag sampler as a router sees it: the last estimate the sampler published on this node, the
+ * replica's replay progress, and fire-and-forget reports of what the tripwire saw. A report widens
+ * the local view at once, so the retry that follows it already waits long enough; the sampler's
+ * reply confirms it.
  */
 final class BusLagView implements LagView {
 
   private static final long TOUCH_EVERY_MS = 1000;
+  private static final long SAMPLE_EVERY_MS = 20;
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true).setSendTimeout(5000);
 
   private final Vertx vertx;
+  private final ReplayBracket bracket = new ReplayBracket();
   private volatile long lagMs;
   private long lastTouchMs;
-  private final ReplayBracket bracket = new ReplayBracket();
   private long lastSampleSentMs;
-  private static final long SAMPLE_EVERY_MS = 20;
-  private MessageConsumer<JsonObject> consumer;
+  private Listener listener;
 
   BusLagView(Vertx vertx, long initialLagMs) {
     this.vertx = vertx;
     this.lagMs = initialLagMs;
   }
 
-  MessageConsumer<JsonObject> listen() {
-    consumer = vertx.eventBus().localConsumer(Addresses.lagEstimate(), msg -> lagMs = msg.body().getLong("lagMs", lagMs));
-    vertx.eventBus().<JsonObject>request(Addresses.lagObservations(), new JsonObject(), LOCAL)
-        .onSuccess(reply -> lagMs = reply.body().getLong("lagMs", lagMs));
+  /** Starts following the sampler's estimate; completes when the consumer is registered. */
+  MessageConsumer<JsonObject> start() {
+    MessageConsumer<JsonObject> consumer = vertx.eventBus().localConsumer(Addresses.lagEstimate(), msg -> {
+      JsonObject body = msg.body();
+      update(body);
+      if (body.containsKey("replayedAtMs") && listener != null) {
+        listener.replicaProgressed(body.getLong("replayedAtMs"));
+      }
+    });
+    ask(new JsonObject());
     return consumer;
+  }
+
+  @Override
+  public void listen(Listener listener) {
+    this.listener = listener;
   }
 
   @Override
@@ -43,9 +55,8 @@ final class BusLagView implements LagView {
 
   @Override
   public void observed(long observedMs) {
-    lagMs = Math.max(lagMs, observedMs);
-    vertx.eventBus().<JsonObject>request(Addresses.lagObservations(), new JsonObject().put("observedMs", observedMs), LOCAL)
-        .onSuccess(reply -> lagMs = reply.body().getLong("lagMs", lagMs));
+    set(Math.max(lagMs, observedMs));
+    ask(new JsonObject().put("observedMs", observedMs));
   }
 
   @Override
@@ -53,9 +64,7 @@ final class BusLagView implements LagView {
     if (upperMs >= lagMs) {
       return; // tells the sampler nothing new; most reads on a steady replica end here
     }
-    lagMs = upperMs;
-    vertx.eventBus().<JsonObject>request(Addresses.lagObservations(), new JsonObject().put("upperBoundMs", upperMs), LOCAL)
-        .onSuccess(reply -> lagMs = reply.body().getLong("lagMs", lagMs));
+    ask(new JsonObject().put("upperBoundMs", upperMs));
   }
 
   @Override
@@ -63,8 +72,7 @@ final class BusLagView implements LagView {
     bracket.onRead(startMs, endMs, replayedAtMs).ifPresent(sampleMs -> {
       if (endMs - lastSampleSentMs >= SAMPLE_EVERY_MS) {
         lastSampleSentMs = endMs;
-        vertx.eventBus().<JsonObject>request(Addresses.lagObservations(), new JsonObject().put("sampleMs", sampleMs), LOCAL)
-            .onSuccess(reply -> lagMs = reply.body().getLong("lagMs", lagMs));
+        ask(new JsonObject().put("sampleMs", sampleMs));
       }
     });
   }
@@ -75,6 +83,26 @@ final class BusLagView implements LagView {
     if (now - lastTouchMs >= TOUCH_EVERY_MS) {
       lastTouchMs = now;
       vertx.eventBus().send(Addresses.lagTouch(), "touch", LOCAL);
+    }
+  }
+
+  private void ask(JsonObject evidence) {
+    vertx.eventBus().<JsonObject>request(Addresses.lagObservations(), evidence, LOCAL).onSuccess(reply -> update(reply.body()));
+  }
+
+  private void update(JsonObject estimate) {
+    Long value = estimate.getLong("lagMs");
+    if (value != null) {
+      set(value);
+    }
+  }
+
+  private void set(long value) {
+    if (value != lagMs) {
+      lagMs = value;
+      if (listener != null) {
+        listener.estimateChanged(value);
+      }
     }
   }
 }

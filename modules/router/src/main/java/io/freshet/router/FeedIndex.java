@@ -1,6 +1,7 @@
 package io.freshet.router;
 
 import io.freshet.core.RunRow;
+import io.freshet.core.feed.FeedFilter;
 import io.freshet.producer.ChangeRecord;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -8,60 +9,60 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * An environment's held feeds, indexed by run id, by tag and by batch, so that a change record (or
- * a hydrated row) reaches only the feeds it may concern. Each feed then decides with its filter.
+ * An environment's feed logs, indexed by run id, by tag and by batch, so that a change record (or a
+ * hydrated row) reaches only the logs it may concern. Each log then decides with its filter.
  */
 final class FeedIndex {
 
-  private final Map<String, Set<Shape>> byRun = new HashMap<>();
-  private final Map<String, Set<Shape>> byTag = new HashMap<>();
-  private final Set<Shape> untagged = new HashSet<>();
-  private final Map<String, Set<Shape>> byBatch = new HashMap<>();
-  private final Set<Shape> shapes = new HashSet<>();
+  private final Map<String, Set<FeedLog>> byRun = new HashMap<>();
+  private final Map<String, Set<FeedLog>> byTag = new HashMap<>();
+  private final Set<FeedLog> untagged = new HashSet<>();
+  private final Map<String, Set<FeedLog>> byBatch = new HashMap<>();
+  private final Set<FeedLog> logs = new HashSet<>();
 
-  void register(Shape shape) {
-    shapes.add(shape);
-    if (shape.filter instanceof FeedFilter.Run run) {
-      byRun.computeIfAbsent(run.runId(), k -> new HashSet<>()).add(shape);
-    } else if (shape.filter instanceof FeedFilter.Tags tags) {
+  void register(FeedLog log) {
+    logs.add(log);
+    if (log.filter instanceof FeedFilter.Run run) {
+      byRun.computeIfAbsent(run.runId(), k -> new HashSet<>()).add(log);
+    } else if (log.filter instanceof FeedFilter.Tags tags) {
       if (tags.tags().isEmpty()) {
-        untagged.add(shape);
+        untagged.add(log);
       } else {
         for (String tag : tags.tags()) {
-          byTag.computeIfAbsent(tag, k -> new HashSet<>()).add(shape);
+          byTag.computeIfAbsent(tag, k -> new HashSet<>()).add(log);
         }
       }
-    } else if (shape.filter instanceof FeedFilter.Batch batch) {
-      byBatch.computeIfAbsent(batch.batchId(), k -> new HashSet<>()).add(shape);
+    } else if (log.filter instanceof FeedFilter.Batch batch) {
+      byBatch.computeIfAbsent(batch.batchId(), k -> new HashSet<>()).add(log);
     }
   }
 
-  void unregister(Shape shape) {
-    shapes.remove(shape);
-    if (shape.filter instanceof FeedFilter.Run run) {
-      removeFrom(byRun, run.runId(), shape);
-    } else if (shape.filter instanceof FeedFilter.Tags tags) {
-      untagged.remove(shape);
+  void unregister(FeedLog log) {
+    logs.remove(log);
+    if (log.filter instanceof FeedFilter.Run run) {
+      removeFrom(byRun, run.runId(), log);
+    } else if (log.filter instanceof FeedFilter.Tags tags) {
+      untagged.remove(log);
       for (String tag : tags.tags()) {
-        removeFrom(byTag, tag, shape);
+        removeFrom(byTag, tag, log);
       }
-    } else if (shape.filter instanceof FeedFilter.Batch batch) {
-      removeFrom(byBatch, batch.batchId(), shape);
+    } else if (log.filter instanceof FeedFilter.Batch batch) {
+      removeFrom(byBatch, batch.batchId(), log);
     }
   }
 
   boolean isEmpty() {
-    return shapes.isEmpty();
+    return logs.isEmpty();
   }
 
   /** Feeds a record may concern, before hydration. */
-  Set<Shape> candidates(ChangeRecord record) {
-    Set<Shape> out = new HashSet<>(byRun.getOrDefault(record.runId(), Set.of()));
+  Set<FeedLog> candidates(ChangeRecord record) {
+    Set<FeedLog> out = new HashSet<>(byRun.getOrDefault(record.runId(), Set.of()));
     if (record.isFull()) {
       for (String tag : record.tags()) {
-        for (Shape shape : byTag.getOrDefault(tag, Set.of())) {
-          if (shape.filter.mayMatch(record)) {
-            out.add(shape);
+        for (FeedLog log : byTag.getOrDefault(tag, Set.of())) {
+          if (log.filter.mayMatch(record)) {
+            out.add(log);
           }
         }
       }
@@ -79,8 +80,8 @@ final class FeedIndex {
   }
 
   /** Feeds a hydrated row may concern; each decides with its filter. */
-  Set<Shape> candidates(RunRow row) {
-    Set<Shape> out = new HashSet<>(byRun.getOrDefault(row.runId(), Set.of()));
+  Set<FeedLog> candidates(RunRow row) {
+    Set<FeedLog> out = new HashSet<>(byRun.getOrDefault(row.runId(), Set.of()));
     for (String tag : row.tags()) {
       out.addAll(byTag.getOrDefault(tag, Set.of()));
     }
@@ -91,10 +92,10 @@ final class FeedIndex {
     return out;
   }
 
-  private static void removeFrom(Map<String, Set<Shape>> index, String key, Shape shape) {
-    Set<Shape> set = index.get(key);
+  private static void removeFrom(Map<String, Set<FeedLog>> index, String key, FeedLog log) {
+    Set<FeedLog> set = index.get(key);
     if (set != null) {
-      set.remove(shape);
+      set.remove(log);
       if (set.isEmpty()) {
         index.remove(key);
       }

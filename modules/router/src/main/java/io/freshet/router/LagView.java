@@ -3,6 +3,18 @@ package io.freshet.router;
 /** The router's view of the lag sampler on its node. */
 public interface LagView {
 
+  /** Told, on the router's event loop, what the sampler learned. */
+  interface Listener {
+    /** The estimate changed: retries planned under the old one are planned again. */
+    void estimateChanged(long lagMs);
+
+    /**
+     * The replica's replay moved: it applied commits up to {@code replayedAtMs} (the commit time of
+     * the last one, primary clock), or null when the sampler only knows that it moved.
+     */
+    void replicaProgressed(Long replayedAtMs);
+  }
+
   /** The current replica-lag estimate, in ms. */
   long lagMs();
 
@@ -20,4 +32,6 @@ public interface LagView {
 
   /** Feeds are active: keep sampling. */
   void touch();
+
+  void listen(Listener listener);
 }

@@ -1,11 +1,11 @@
 package io.freshet.router;
 
-import io.vertx.core.json.JsonObject;
+import io.freshet.core.feed.LogSlice;
 
-/** Where a poll's answer goes: the event-bus message in production, a recorder in tests. */
+/** Where a request's answer goes: the event-bus message in production, a recorder in tests. */
 public interface PollReply {
 
-  void reply(JsonObject body);
+  void answer(String handle, LogSlice slice);
 
   void fail(int status, String message);
 }

@@ -17,29 +17,52 @@ public final class RouterMetrics {
   public RouterMetrics(MeterRegistry registry) {
     this.registry = registry;
     this.deliveryLag = DistributionSummary.builder("freshet.delivery.lag").baseUnit("milliseconds")
-        .description("Now minus the newest emitted updatedAt, per live emission: commit to server-side delivery.")
+        .description("From the commit of the oldest change a delivered row carries to its entry in the feed logs, per run and delivery.")
         .publishPercentiles(0.5, 0.95, 0.99).register(registry);
     this.gateDelay = DistributionSummary.builder("freshet.gate.delay").baseUnit("milliseconds")
         .description("How long wake hydrates waited after their record arrived.")
         .publishPercentiles(0.5, 0.99).register(registry);
     // Registered up front so dashboards and alerts see zeros rather than missing series.
-    for (String outcome : new String[] {"recovered", "gave_up"}) {
+    for (String outcome : new String[] {"recovered", "primary", "gave_up", "stall_recovered"}) {
       staleHydrates(outcome, 0);
     }
-    for (String reason : new String[] {"wake", "retry", "echo", "feed-read", "feed-resolve", "catch-up"}) {
+    for (String reason : new String[] {"wake", "retry", "watch", "primary", "feed-read", "feed-resolve", "catch-up"}) {
       counter("freshet.hydrate.queries", HYDRATES, "reason", reason);
     }
     record(0);
+    fallbackReads(0);
+    fallbackRefused(0);
+    counter(STALLED_DROPPED, STALLED_DROPPED_HELP, "bound", "watched");
   }
 
   private static final String HYDRATES = "Read-side queries the router ran, by reason.";
+  private static final String STALLED_DROPPED = "freshet.stalled.runs.dropped";
+  private static final String STALLED_DROPPED_HELP = "Watched runs dropped because an environment reached gate.maxWatchedRunsPerEnv; the backstop still corrects them.";
 
   MeterRegistry registry() {
     return registry;
   }
 
   void staleHydrates(String outcome, int runs) {
-    counter("freshet.stale.hydrates", "Stale rows by outcome: recovered on retry, or gave_up and delivered anyway.", "outcome", outcome).increment(runs);
+    counter("freshet.stale.hydrates", "Changes the tripwire withheld, by outcome: recovered on a replica retry, read from the primary,"
+        + " gave_up (delivered as the replica had it, then watched), stall_recovered (a watched run read fresh once the replica moved).",
+        "outcome", outcome).increment(runs);
+  }
+
+  /** Runs read from the primary by the fallback (change reads and feed reads). */
+  void fallbackReads(int runs) {
+    counter("freshet.primary.fallback.reads", "Runs read from the primary because the replica could not serve them in time.", "kind", "runs")
+        .increment(runs);
+  }
+
+  /** Fallback reads the node's budget refused. */
+  void fallbackRefused(int runs) {
+    counter("freshet.primary.fallback.refused", "Fallback reads refused because gate.primaryFallbackPerSec was spent.", "kind", "runs")
+        .increment(runs);
+  }
+
+  void stalledRunDropped() {
+    counter(STALLED_DROPPED, STALLED_DROPPED_HELP, "bound", "watched").increment();
   }
 
   void hydrateQuery(String reason) {

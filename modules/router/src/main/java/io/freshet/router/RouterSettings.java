@@ -9,7 +9,9 @@ public record RouterSettings(
     long maxDelayMs,
     int staleRetries,
     long minRetryDelayMs,
-    long echoHorizonMs,
+    long freshWithinMs,
+    int primaryFallbackPerSec,
+    int maxWatchedRunsPerEnv,
     long livePollTimeoutMs,
     double livePollJitter,
     long replayWindowMs,
@@ -29,7 +31,9 @@ public record RouterSettings(
         config.getInt(FreshetConfig.GATE_MAX_DELAY_MS),
         config.getInt(FreshetConfig.GATE_STALE_RETRIES),
         config.getInt(FreshetConfig.GATE_MIN_RETRY_DELAY_MS),
-        config.getInt(FreshetConfig.GATE_ECHO_HORIZON_MS),
+        config.getInt(FreshetConfig.GATE_FRESH_WITHIN_MS),
+        config.getInt(FreshetConfig.GATE_PRIMARY_FALLBACK_PER_SEC),
+        config.getInt(FreshetConfig.GATE_MAX_WATCHED_RUNS_PER_ENV),
         config.getInt(FreshetConfig.ROUTER_LIVE_POLL_TIMEOUT_MS),
         config.get(FreshetConfig.ROUTER_LIVE_POLL_JITTER),
         config.getInt(FreshetConfig.ROUTER_REPLAY_WINDOW_MS),
@@ -44,6 +48,11 @@ public record RouterSettings(
   }
 
   ReplicaLagGate gate() {
-    return new ReplicaLagGate(mode, marginMs, maxDelayMs, minRetryDelayMs);
+    return new ReplicaLagGate(mode, marginMs, maxDelayMs);
+  }
+
+  SettlePolicy policy() {
+    return new SettlePolicy(gate(), marginMs, maxDelayMs, minRetryDelayMs, freshWithinMs,
+        mode == GateMode.GATED && primaryFallbackPerSec > 0, staleRetries);
   }
 }

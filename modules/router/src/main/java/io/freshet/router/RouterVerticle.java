@@ -1,25 +1,32 @@
 package io.freshet.router;
 
 import io.freshet.core.FreshetConfig;
+import io.freshet.core.FreshetException;
+import io.freshet.core.feed.FeedProtocol;
+import io.freshet.core.feed.LogSlice;
 import io.freshet.producer.Addresses;
 import io.freshet.producer.ChangeRecord;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * One router instance: subscribes to the change records of the environments it holds feeds for,
- * and answers feed requests (open, poll, cancel) on its clustered address, so a node that receives
- * a poll for a feed owned here can forward it. The decisions live in {@link RouterCore}.
+ * One router instance: subscribes to the change records of the environments it holds feed logs
+ * for, answers feed requests on its clustered address (a node that receives a poll for a log owned
+ * here forwards it), and pushes log growth to the web edge instances watching. The decisions live
+ * in {@link FeedService}.
  */
 public final class RouterVerticle extends VerticleBase {
 
+  private static final long TICK_EVERY_MS = 1000;
   private static final long SWEEP_EVERY_MS = 5000;
 
   private final String nodeId;
@@ -27,15 +34,18 @@ public final class RouterVerticle extends VerticleBase {
   private final Pool reads;
   private final Pool primary;
   private final RouterMetrics metrics;
+  private final PrimaryFallbackBudget budget;
   private final Map<String, MessageConsumer<ChangeRecord>> subscriptions = new HashMap<>();
-  private RouterCore core;
+  private final List<Meter> meters = new ArrayList<>();
+  private FeedService feeds;
 
-  public RouterVerticle(String nodeId, int index, Pool reads, Pool primary, RouterMetrics metrics) {
+  public RouterVerticle(String nodeId, int index, Pool reads, Pool primary, RouterMetrics metrics, PrimaryFallbackBudget budget) {
     this.nodeId = nodeId;
     this.index = index;
     this.reads = reads;
     this.primary = primary;
     this.metrics = metrics;
+    this.budget = budget;
   }
 
   @Override
@@ -51,15 +61,17 @@ public final class RouterVerticle extends VerticleBase {
 
       @Override
       public void cancel(long timerId) {
-        vertx.cancelTimer(timerId);
+        if (timerId >= 0) {
+          vertx.cancelTimer(timerId);
+        }
       }
     };
-    core = new RouterCore(nodeId, index, settings, System::currentTimeMillis, scheduler,
-        new PgRunSource(reads, primary), lag, metrics, new RouterCore.Subscriptions() {
+    feeds = new FeedService(nodeId, index, settings, System::currentTimeMillis, scheduler, new PgRunSource(reads, primary), lag,
+        metrics, budget, new FeedService.Subscriptions() {
           @Override
           public Future<Void> subscribe(String envId) {
             MessageConsumer<ChangeRecord> consumer =
-                vertx.eventBus().consumer(Addresses.envChanges(envId), msg -> core.onRecord(msg.body()));
+                vertx.eventBus().consumer(Addresses.envChanges(envId), msg -> feeds.onRecord(msg.body()));
             subscriptions.put(envId, consumer);
             return consumer.completion();
           }
@@ -71,23 +83,34 @@ public final class RouterVerticle extends VerticleBase {
               consumer.unregister();
             }
           }
-        });
+        }, (sink, pushes) -> vertx.eventBus().send(sink, new FeedProtocol.Pushes(pushes)));
     String tag = Integer.toString(index);
-    Gauge.builder("freshet.feeds", core, RouterCore::feeds).description("Feeds (handles) registered on this router.")
-        .tag("router", tag).register(metrics.registry());
-    Gauge.builder("freshet.held.feeds", core, RouterCore::heldPolls).description("Live polls currently held.")
-        .tag("router", tag).register(metrics.registry());
-    vertx.setPeriodic(SWEEP_EVERY_MS, id -> core.sweep());
-    MessageConsumer<JsonObject> requests = vertx.eventBus().consumer(Addresses.router(nodeId, index), this::handle);
-    return Future.join(requests.completion(), lag.listen().completion());
+    meters.add(Gauge.builder("freshet.feeds", feeds, FeedService::logs)
+        .description("Feed logs (handles) on this router; each is shared by every client of its feed.").tag("router", tag).register(metrics.registry()));
+    meters.add(Gauge.builder("freshet.held.feeds", feeds, FeedService::heldPolls)
+        .description("Live connections held: long-polls held on a router, SSE sessions open on a web edge instance.")
+        .tag("kind", "long-poll").tag("instance", "router-" + tag).register(metrics.registry()));
+    meters.add(Gauge.builder("freshet.watching.sinks", feeds, FeedService::watchingSinks)
+        .description("(log, web edge instance) pairs pushed to for SSE sessions.").tag("router", tag).register(metrics.registry()));
+    meters.add(Gauge.builder("freshet.stalled.runs", feeds, FeedService::watchedRuns)
+        .description("Runs whose latest change the replica has not applied yet, watched until it does.").tag("router", tag).register(metrics.registry()));
+    vertx.setPeriodic(TICK_EVERY_MS, id -> feeds.tick());
+    vertx.setPeriodic(SWEEP_EVERY_MS, id -> feeds.sweep());
+    MessageConsumer<FeedProtocol.Message> requests = vertx.eventBus().consumer(Addresses.router(nodeId, index), this::handle);
+    return Future.join(requests.completion(), lag.start().completion());
   }
 
-  private void handle(Message<JsonObject> message) {
-    JsonObject body = message.body();
+  @Override
+  public Future<?> stop() {
+    meters.forEach(metrics.registry()::remove);
+    return Future.succeededFuture();
+  }
+
+  private void handle(Message<FeedProtocol.Message> message) {
     PollReply reply = new PollReply() {
       @Override
-      public void reply(JsonObject answer) {
-        message.reply(answer);
+      public void answer(String handle, LogSlice slice) {
+        message.reply(new FeedProtocol.Answer(handle, slice));
       }
 
       @Override
@@ -96,13 +119,23 @@ public final class RouterVerticle extends VerticleBase {
       }
     };
     try {
-      switch (body.getString("op", "")) {
-        case "open" -> core.open(body, reply);
-        case "poll" -> core.poll(body, reply);
-        case "cancel" -> core.cancel(body);
-        default -> reply.fail(400, "unknown router op");
+      FeedProtocol.Message body = message.body();
+      if (body instanceof FeedProtocol.Open open) {
+        feeds.open(open, reply);
+      } else if (body instanceof FeedProtocol.Poll poll) {
+        feeds.poll(poll, reply);
+      } else if (body instanceof FeedProtocol.Watch watch) {
+        feeds.watch(watch, reply);
+      } else if (body instanceof FeedProtocol.Cancel cancel) {
+        feeds.cancel(cancel);
+      } else if (body instanceof FeedProtocol.Unwatch unwatch) {
+        feeds.unwatch(unwatch);
+      } else if (body instanceof FeedProtocol.Refresh refresh) {
+        message.reply(feeds.refresh(refresh));
+      } else {
+        reply.fail(400, "not a feed request: " + body.getClass().getSimpleName());
       }
-    } catch (io.freshet.core.FreshetException e) {
+    } catch (FreshetException e) {
       reply.fail(e.status(), e.getMessage());
     } catch (RuntimeException e) {
       reply.fail(400, "bad feed request: " + e.getMessage());

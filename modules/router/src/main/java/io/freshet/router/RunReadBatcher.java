@@ -1,38 +1,37 @@
 package io.freshet.router;
 
 import io.freshet.core.RunRow;
+import io.freshet.store.RunReads;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Feed reads of single runs (snapshots, backstops, re-reads) from one environment, batched: reads
- * asked for in the same tick share one query. Thousands of run feeds opened or ending their hold
+ * asked for in the same tick share one query. Thousands of run feeds opened or backstopped
  * together cost a handful of queries, not thousands.
  */
 final class RunReadBatcher {
 
-  private final String envId;
-  private final RunSource source;
+  private final Function<Collection<String>, Future<RunReads.Hydration>> read;
   private final Scheduler scheduler;
   private final int batchMax;
-  private final RouterMetrics metrics;
   private final Map<String, List<Promise<RunRow>>> pending = new LinkedHashMap<>();
   private long timer = -1;
 
-  RunReadBatcher(String envId, RunSource source, Scheduler scheduler, int batchMax, RouterMetrics metrics) {
-    this.envId = envId;
-    this.source = source;
+  RunReadBatcher(Function<Collection<String>, Future<RunReads.Hydration>> read, Scheduler scheduler, int batchMax) {
+    this.read = read;
     this.scheduler = scheduler;
     this.batchMax = batchMax;
-    this.metrics = metrics;
   }
 
-  /** Reads one run for a feed; reads requested in the same tick share one query. */
+  /** Reads one run; reads requested in the same tick share one query. Null when it does not exist. */
   Future<RunRow> read(String runId) {
     Promise<RunRow> promise = Promise.promise();
     pending.computeIfAbsent(runId, k -> new ArrayList<>()).add(promise);
@@ -54,8 +53,7 @@ final class RunReadBatcher {
     }
     Map<String, List<Promise<RunRow>>> batch = new LinkedHashMap<>(pending);
     pending.clear();
-    metrics.hydrateQuery("feed-read");
-    source.byIds(envId, batch.keySet()).onComplete(ar -> {
+    read.apply(batch.keySet()).onComplete(ar -> {
       Map<String, RunRow> rows = new HashMap<>();
       if (ar.succeeded()) {
         ar.result().rows().forEach(r -> rows.put(r.runId(), r));

@@ -4,11 +4,13 @@ import io.freshet.core.FreshetConfig;
 import io.freshet.core.PgText;
 import io.freshet.core.RunColumn;
 import io.freshet.core.RunRow;
+import io.freshet.core.feed.FeedFilter;
+import io.freshet.core.feed.FeedProtocol;
+import io.freshet.core.feed.LogSlice;
 import io.freshet.producer.ChangeRecord;
 import io.freshet.store.RunReads;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,7 +22,7 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
 
-/** A router core on a fake clock, fake timers and a scriptable read side: timing logic in microseconds. */
+/** A router's feed service on a fake clock, fake timers and a scriptable replica and primary: timing logic in microseconds. */
 final class RouterHarness {
 
   static final String ENV = "env_1";
@@ -59,42 +61,67 @@ final class RouterHarness {
     }
   }
 
-  /** The replica as the router reads it; tests change rows to simulate apply. */
-  static final class FakeReplica implements RunSource {
+  /** The replica and the primary as the router reads them; tests change rows to simulate apply. */
+  static final class FakeDatabase implements RunSource {
+    /** What the replica has applied. */
     final Map<String, RunRow> rows = new HashMap<>();
-    final Map<String, Long> primaryVersions = new HashMap<>();
+    /** What the primary has (every row a test applies or commits). */
+    final Map<String, RunRow> primaryRows = new HashMap<>();
     final List<List<String>> hydrates = new ArrayList<>();
+    final List<List<String>> primaryReads = new ArrayList<>();
     final List<FeedFilter> resolves = new ArrayList<>();
+    /** The next hydrates that fail, as an unreachable replica's do. */
     int failures;
-
-    @Override
-    public Future<RunReads.Hydration> byIds(String envId, Collection<String> runIds) {
-      hydrates.add(List.copyOf(runIds));
-      if (failures > 0) {
-        failures--;
-        return Future.failedFuture(new IllegalStateException("replica down"));
-      }
-      List<RunRow> out = new ArrayList<>();
-      for (String id : runIds) {
-        if (rows.containsKey(id)) {
-          out.add(rows.get(id));
-        }
-      }
-      return Future.succeededFuture(new RunReads.Hydration(out, replayedAtMs));
-    }
-
+    /** Every replica read fails while set (the standby is down). */
+    boolean replicaDown;
     /** The commit time of the last transaction the replica replayed; null when unknown. */
     Long replayedAtMs;
 
     @Override
+    public Future<RunReads.Hydration> byIds(String envId, Collection<String> runIds) {
+      hydrates.add(List.copyOf(runIds));
+      if (replicaDown || failures > 0) {
+        failures = Math.max(0, failures - 1);
+        return Future.failedFuture(new IllegalStateException("replica down"));
+      }
+      return Future.succeededFuture(new RunReads.Hydration(pick(rows, runIds), replayedAtMs));
+    }
+
+    @Override
+    public Future<RunReads.Hydration> primaryByIds(String envId, Collection<String> runIds) {
+      primaryReads.add(List.copyOf(runIds));
+      return Future.succeededFuture(new RunReads.Hydration(pick(primaryRows, runIds), null));
+    }
+
+    private static List<RunRow> pick(Map<String, RunRow> from, Collection<String> runIds) {
+      List<RunRow> out = new ArrayList<>();
+      for (String id : runIds) {
+        if (from.containsKey(id)) {
+          out.add(from.get(id));
+        }
+      }
+      return out;
+    }
+
+    @Override
     public Future<List<RunRow>> resolve(String envId, FeedFilter filter, int limit) {
       resolves.add(filter);
+      if (replicaDown) {
+        return Future.failedFuture(new IllegalStateException("replica down"));
+      }
       return Future.succeededFuture(rows.values().stream().filter(filter::matches).toList());
     }
 
     @Override
+    public Future<List<RunRow>> resolvePrimary(String envId, FeedFilter filter, int limit) {
+      primaryReads.add(List.of("resolve"));
+      return Future.succeededFuture(primaryRows.values().stream().filter(filter::matches).toList());
+    }
+
+    @Override
     public Future<Long> primaryRunVersion(String envId, String runId) {
-      return Future.succeededFuture(primaryVersions.get(runId));
+      RunRow row = primaryRows.get(runId);
+      return Future.succeededFuture(row == null ? null : row.updatedAtMs());
     }
 
     @Override
@@ -106,10 +133,24 @@ final class RouterHarness {
   static final class FakeLag implements LagView {
     long lagMs;
     final List<Long> observed = new ArrayList<>();
+    final List<Long> upperBounds = new ArrayList<>();
+    int touches;
+    private Listener listener;
 
     @Override
     public long lagMs() {
       return lagMs;
+    }
+
+    /** The sampler published a new estimate. */
+    void estimate(long ms) {
+      lagMs = ms;
+      listener.estimateChanged(ms);
+    }
+
+    /** The sampler saw the replica's replay move to {@code replayedAtMs}. */
+    void progress(Long replayedAtMs) {
+      listener.replicaProgressed(replayedAtMs);
     }
 
     @Override
@@ -117,8 +158,6 @@ final class RouterHarness {
       observed.add(ms);
       lagMs = Math.max(lagMs, ms);
     }
-
-    final List<Long> upperBounds = new ArrayList<>();
 
     @Override
     public void upperBound(long ms) {
@@ -130,17 +169,26 @@ final class RouterHarness {
     public void replayed(long startMs, long endMs, long replayedAtMs) {}
 
     @Override
-    public void touch() {}
+    public void touch() {
+      touches++;
+    }
+
+    @Override
+    public void listen(Listener listener) {
+      this.listener = listener;
+    }
   }
 
-  /** Answers a poll got, in order. */
+  /** Answers a request got, in order. */
   static final class Replies implements PollReply {
-    final List<JsonObject> bodies = new ArrayList<>();
+    final List<LogSlice> slices = new ArrayList<>();
+    final List<String> handles = new ArrayList<>();
     final List<Integer> failures = new ArrayList<>();
 
     @Override
-    public void reply(JsonObject body) {
-      bodies.add(body);
+    public void answer(String handle, LogSlice slice) {
+      handles.add(handle);
+      slices.add(slice);
     }
 
     @Override
@@ -148,35 +196,45 @@ final class RouterHarness {
       failures.add(status);
     }
 
-    JsonObject last() {
-      return bodies.get(bodies.size() - 1);
+    LogSlice last() {
+      return slices.get(slices.size() - 1);
     }
 
     /** The metadata values delivered in the last answer, in order. */
     List<String> lastMetadata() {
-      List<String> out = new ArrayList<>();
-      for (Object m : last().getJsonArray("messages")) {
-        out.add(new JsonObject((String) m).getJsonObject("value").getString("metadata"));
-      }
-      return out;
+      return metadata(last());
     }
   }
 
+  static List<String> metadata(LogSlice slice) {
+    List<String> out = new ArrayList<>();
+    for (String m : slice.messages()) {
+      JsonObject value = new JsonObject(m).getJsonObject("value");
+      out.add(value.getString("metadata"));
+    }
+    return out;
+  }
+
   final FakeScheduler scheduler = new FakeScheduler();
-  final FakeReplica replica = new FakeReplica();
+  final FakeDatabase db = new FakeDatabase();
   final FakeLag lag = new FakeLag();
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   final Set<String> subscribed = new HashSet<>();
-  final RouterCore core;
+  /** Pushes sent to sinks, in order: sink → the slices of each push message. */
+  final Map<String, List<List<FeedProtocol.Push>>> pushed = new HashMap<>();
+  final FeedService feeds;
   final RouterSettings settings;
 
   RouterHarness(JsonObject overrides) {
     FreshetConfig config = FreshetConfig.defaults().with(new JsonObject()
         .put("gate.marginMs", 0).put("lag.defaultMs", 0).put("router.coalesceMs", 0).put("router.replayWindowMs", 2000)
+        .put("router.livePollJitter", 0)
         .mergeIn(overrides));
     settings = RouterSettings.from(config);
-    core = new RouterCore("node1", 0, settings, () -> scheduler.now, scheduler, replica, lag, new RouterMetrics(registry),
-        new RouterCore.Subscriptions() {
+    PrimaryFallbackBudget budget = new PrimaryFallbackBudget(
+        settings.mode() == GateMode.GATED ? settings.primaryFallbackPerSec() : 0, () -> scheduler.now);
+    feeds = new FeedService("node1", 0, settings, () -> scheduler.now, scheduler, db, lag, new RouterMetrics(registry), budget,
+        new FeedService.Subscriptions() {
           @Override
           public Future<Void> subscribe(String envId) {
             subscribed.add(envId);
@@ -187,19 +245,37 @@ final class RouterHarness {
           public void unsubscribe(String envId) {
             subscribed.remove(envId);
           }
-        });
+        }, (sink, pushes) -> pushed.computeIfAbsent(sink, k -> new ArrayList<>()).add(pushes));
+    tickEverySecond();
   }
 
   RouterHarness() {
     this(new JsonObject());
   }
 
+  /** The router verticle's periodic calls: tick every second, sweep every five. */
+  private void tickEverySecond() {
+    scheduler.schedule(1000, () -> {
+      feeds.tick();
+      if (++ticks % 5 == 0) {
+        feeds.sweep();
+      }
+      tickEverySecond();
+    });
+  }
+
+  private long ticks;
+
   static RunRow row(String runId, long updatedAtMs, List<String> tags, String batchId, String metadata, long createdAtMs) {
+    return row(runId, updatedAtMs, tags, batchId, metadata, createdAtMs, "EXECUTING");
+  }
+
+  static RunRow row(String runId, long updatedAtMs, List<String> tags, String batchId, String metadata, long createdAtMs, String status) {
     String[] text = new String[RunColumn.values().length];
     text[RunColumn.ID.ordinal()] = "internal_" + runId;
     text[RunColumn.FRIENDLY_ID.ordinal()] = runId;
     text[RunColumn.TASK_IDENTIFIER.ordinal()] = "task";
-    text[RunColumn.STATUS.ordinal()] = "EXECUTING";
+    text[RunColumn.STATUS.ordinal()] = status;
     text[RunColumn.CREATED_AT.ordinal()] = PgText.timestamp(Instant.ofEpochMilli(createdAtMs));
     text[RunColumn.UPDATED_AT.ordinal()] = PgText.timestamp(Instant.ofEpochMilli(updatedAtMs));
     text[RunColumn.METADATA.ordinal()] = metadata;
@@ -207,24 +283,37 @@ final class RouterHarness {
     return new RunRow(runId, ENV, batchId, createdAtMs, updatedAtMs, tags, text);
   }
 
-  /** Puts a version of a run on the fake replica (as if applied). */
+  /** Puts a version of a run on the replica and the primary (committed and applied). */
   RunRow apply(String runId, long updatedAtMs, String metadata, String... tags) {
     RunRow row = row(runId, updatedAtMs, List.of(tags), null, metadata, 0);
-    replica.rows.put(runId, row);
-    replica.primaryVersions.put(runId, updatedAtMs);
+    db.rows.put(runId, row);
+    db.primaryRows.put(runId, row);
+    return row;
+  }
+
+  /** Commits a version of a run on the primary only (the replica has not applied it yet). */
+  RunRow commit(String runId, long updatedAtMs, String metadata, String... tags) {
+    RunRow row = row(runId, updatedAtMs, List.of(tags), null, metadata, 0);
+    db.primaryRows.put(runId, row);
     return row;
   }
 
   void record(String runId, Long watermark, String... tags) {
-    core.onRecord(new ChangeRecord(ENV, runId, watermark, List.of(tags), null));
+    feeds.onRecord(new ChangeRecord(ENV, runId, watermark, List.of(tags), null));
   }
 
-  /** Opens a feed and returns its handle; the snapshot reply is in {@code replies}. */
-  String open(JsonObject filter, Replies replies) {
-    core.open(new JsonObject().put("envId", ENV).put("filter", filter).put("skip", new JsonArray()), replies);
+  static FeedProtocol.FeedRef ref(FeedFilter filter) {
+    return new FeedProtocol.FeedRef(ENV, filter, RunColumn.ALL);
+  }
+
+  /** Opens (or joins) a feed and returns its handle; the snapshot reply is in {@code replies}. */
+  String open(FeedFilter filter, Replies replies) {
+    feeds.open(new FeedProtocol.Open(ref(filter), false), replies);
     scheduler.advance(1); // run reads share a query on the next tick
-    String handle = replies.last().getString("handle");
-    filters.put(handle, filter);
+    String handle = replies.handles.isEmpty() ? null : replies.handles.get(replies.handles.size() - 1);
+    if (handle != null) {
+      filters.put(handle, filter);
+    }
     return handle;
   }
 
@@ -241,20 +330,37 @@ final class RouterHarness {
     return live;
   }
 
-  /** The filter each opened handle was opened with, so polls can name it as the web edge does. */
-  final java.util.Map<String, JsonObject> filters = new java.util.HashMap<>();
+  /** The filter each opened handle was opened with, so requests can name it as the web edge does. */
+  final Map<String, FeedFilter> filters = new HashMap<>();
 
   void poll(String handle, long offset, boolean live, Replies replies) {
-    core.poll(new JsonObject().put("handle", handle).put("offset", offset).put("live", live).put("holdMs", 20_000)
-        .put("pollId", "p" + offset).put("envId", ENV).put("filter", filters.getOrDefault(handle, runFilter("?"))), replies);
+    feeds.poll(new FeedProtocol.Poll(handle, ref(filters.getOrDefault(handle, runFilter("?"))), offset, live, 20_000, "p" + offset + "-" + replies.hashCode()),
+        replies);
   }
 
-  static JsonObject runFilter(String runId) {
-    return new JsonObject().put("kind", "run").put("runId", runId);
+  void watch(String handle, long offset, String sink, Replies replies) {
+    feeds.watch(new FeedProtocol.Watch(handle, ref(filters.getOrDefault(handle, runFilter("?"))), offset, sink), replies);
   }
 
-  static JsonObject tagFilter(long floor, String... tags) {
-    return new JsonObject().put("kind", "tags").put("tags", new JsonArray(List.of(tags))).put("createdAtFloorMs", floor);
+  /** The slices pushed to {@code sink} for {@code handle}, in order. */
+  List<LogSlice> pushedTo(String sink, String handle) {
+    List<LogSlice> out = new ArrayList<>();
+    for (List<FeedProtocol.Push> message : pushed.getOrDefault(sink, List.of())) {
+      for (FeedProtocol.Push push : message) {
+        if (push.handle().equals(handle)) {
+          out.add(push.slice());
+        }
+      }
+    }
+    return out;
+  }
+
+  static FeedFilter runFilter(String runId) {
+    return new FeedFilter.Run(runId);
+  }
+
+  static FeedFilter tagFilter(long floor, String... tags) {
+    return new FeedFilter.Tags(List.of(tags), floor);
   }
 
   double counter(String name, String tag, String value) {

@@ -37,4 +37,20 @@ final class ClusterSetup {
         .map(String::trim).filter(s -> !s.isEmpty()).toList());
     return new HazelcastClusterManager(hz);
   }
+
+  /**
+   * Whether this node writes the replica-lag heartbeat: the member with the smallest node id, as
+   * every member's view of the cluster agrees; a node alone (not clustered) always does. Two
+   * writers for a moment (a membership change) only cost a few writes.
+   */
+  static java.util.function.BooleanSupplier heartbeatWriter(io.vertx.core.spi.cluster.ClusterManager cluster) {
+    if (cluster == null) {
+      return () -> true;
+    }
+    return () -> {
+      java.util.List<String> nodes = cluster.getNodes();
+      String self = cluster.getNodeId();
+      return nodes.isEmpty() || self.equals(java.util.Collections.min(nodes));
+    };
+  }
 }

@@ -3,9 +3,10 @@ package io.freshet.server;
 import io.freshet.api.WebVerticle;
 import io.freshet.core.FreshetConfig;
 import io.freshet.lag.LagSamplerVerticle;
-import io.freshet.producer.Codecs;
+import io.freshet.core.NodeCodecs;
 import io.freshet.publisher.PublisherVerticle;
 import io.freshet.router.GateMode;
+import io.freshet.router.PrimaryFallbackBudget;
 import io.freshet.router.RouterMetrics;
 import io.freshet.router.RouterVerticle;
 import io.freshet.store.Environments;
@@ -49,7 +50,11 @@ public final class FreshetNode {
   private Environment development;
   private int httpPort;
 
-  private FreshetNode(Vertx vertx, String nodeId, FreshetConfig config, Pool primary, Pool replica, PrometheusMeterRegistry registry) {
+  private final java.util.function.BooleanSupplier heartbeatWriter;
+
+  private FreshetNode(Vertx vertx, String nodeId, FreshetConfig config, Pool primary, Pool replica, PrometheusMeterRegistry registry,
+      java.util.function.BooleanSupplier heartbeatWriter) {
+    this.heartbeatWriter = heartbeatWriter;
     this.vertx = vertx;
     this.nodeId = nodeId;
     this.config = config;
@@ -67,16 +72,15 @@ public final class FreshetNode {
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
     options.getEventBusOptions().setHost(config.get(FreshetConfig.CLUSTER_HOST)).setPort(0);
     VertxBuilder builder = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry));
-    Future<Vertx> built = config.get(FreshetConfig.CLUSTER_ENABLED)
-        ? builder.withClusterManager(ClusterSetup.clusterManager(config)).buildClustered()
-        : Future.succeededFuture(builder.build());
+    io.vertx.core.spi.cluster.ClusterManager cluster = config.get(FreshetConfig.CLUSTER_ENABLED) ? ClusterSetup.clusterManager(config) : null;
+    Future<Vertx> built = cluster != null ? builder.withClusterManager(cluster).buildClustered() : Future.succeededFuture(builder.build());
     return built.compose(vertx -> {
-      Codecs.register(vertx);
+      NodeCodecs.register(vertx);
       Pool primary = Pools.create(vertx, config.get(FreshetConfig.DB_PRIMARY_URI), config.getInt(FreshetConfig.DB_PRIMARY_POOL_SIZE), "primary");
       String replicaUri = config.get(FreshetConfig.DB_REPLICA_URI);
       Pool replica = replicaUri == null || replicaUri.isBlank() ? null
           : Pools.create(vertx, replicaUri, config.getInt(FreshetConfig.DB_REPLICA_POOL_SIZE), "replica");
-      FreshetNode node = new FreshetNode(vertx, nodeId, config, primary, replica, registry);
+      FreshetNode node = new FreshetNode(vertx, nodeId, config, primary, replica, registry, ClusterSetup.heartbeatWriter(cluster));
       return node.deploy().map(node).recover(e -> vertx.close().transform(v -> Future.failedFuture(e)));
     });
   }
@@ -88,17 +92,20 @@ public final class FreshetNode {
     JsonObject verticleConfig = config.with(new JsonObject().put(FreshetConfig.GATE_MODE.path(), mode.label())).toJson();
     Pool reads = mode == GateMode.PRIMARY_READS || replica == null ? primary : replica;
     RouterMetrics routerMetrics = new RouterMetrics(registry);
+    // One budget for the node's routers: gate.primaryFallbackPerSec bounds what this node asks of the primary.
+    PrimaryFallbackBudget budget = new PrimaryFallbackBudget(
+        mode == GateMode.GATED ? config.getInt(FreshetConfig.GATE_PRIMARY_FALLBACK_PER_SEC) : 0, System::currentTimeMillis);
     int routers = config.getInt(FreshetConfig.ROUTER_INSTANCES);
     DeploymentOptions opts = new DeploymentOptions().setConfig(verticleConfig);
     return Migrations.apply(primary)
         .compose(n -> Environments.ensureDevelopment(primary)).onSuccess(env -> development = env)
-        .compose(env -> track(vertx.deployVerticle(new LagSamplerVerticle(mode == GateMode.GATED ? replica : null, registry), opts)))
+        .compose(env -> track(vertx.deployVerticle(new LagSamplerVerticle(mode == GateMode.GATED ? replica : null, primary, heartbeatWriter, registry), opts)))
         .compose(v -> track(vertx.deployVerticle(new PublisherVerticle(primary), opts)))
         .compose(v -> {
           Future<Void> chain = Future.succeededFuture();
           for (int i = 0; i < routers; i++) {
             int index = i;
-            chain = chain.compose(x -> track(vertx.deployVerticle(new RouterVerticle(nodeId, index, reads, primary, routerMetrics), opts)));
+            chain = chain.compose(x -> track(vertx.deployVerticle(new RouterVerticle(nodeId, index, reads, primary, routerMetrics, budget), opts)));
           }
           return chain;
         })
@@ -107,7 +114,7 @@ public final class FreshetNode {
           int instances = Math.max(1, config.getInt(FreshetConfig.HTTP_INSTANCES));
           Future<Void> chain = Future.succeededFuture();
           for (int i = 0; i < instances; i++) {
-            WebVerticle web = new WebVerticle(nodeId, primary, registry);
+            WebVerticle web = new WebVerticle(nodeId, i, primary, registry);
             webs.add(web);
             chain = chain.compose(x -> track(vertx.deployVerticle(web, opts)));
           }

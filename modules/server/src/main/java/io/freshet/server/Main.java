@@ -34,8 +34,10 @@ public final class Main {
       case "run" -> run(config);
       case "env" -> env(config, args);
       case "demo" -> Demo.main(config, args);
+      case "config" -> printConfig(config, args.contains("--markdown"));
       default -> {
-        System.err.println("usage: freshet [run | env create <slug> [DEVELOPMENT|STAGING|PREVIEW|PRODUCTION] | env list | demo] [--config conf/freshet.json]");
+        System.err.println("usage: freshet [run | env create <slug> [DEVELOPMENT|STAGING|PREVIEW|PRODUCTION] | env list | demo"
+            + " | config [--markdown]] [--config conf/freshet.json]");
         System.exit(2);
       }
     }
@@ -88,6 +90,24 @@ public final class Main {
       }
     } finally {
       vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Every config key with the value this node would run with; {@code --markdown} prints the
+   * README's config table instead (defaults, not the resolved values).
+   */
+  private static void printConfig(FreshetConfig config, boolean markdown) {
+    if (markdown) {
+      System.out.println("| Key | Environment variable | Default | Meaning |");
+      System.out.println("|---|---|---|---|");
+    }
+    for (FreshetConfig.Key<?> key : FreshetConfig.keys()) {
+      if (markdown) {
+        System.out.println("| `" + key.path() + "` | `" + key.envName() + "` | `" + key.defaultValue() + "` | " + key.description() + " |");
+      } else {
+        System.out.println(key.path() + " = " + config.get(key) + "    (" + key.envName() + ")");
+      }
     }
   }
 

@@ -39,7 +39,8 @@ public final class RunReads {
   /** Rows a hydrate read, and the replica's replay position then (epoch ms; null on a primary). */
   public record Hydration(List<RunRow> rows, Long replayedAtMs) {}
   static final String BY_TAGS = "SELECT " + COLUMNS + " FROM task_runs"
-      + " WHERE env_id = $1 AND run_tags @> $2 AND created_at >= $3 ORDER BY created_at DESC LIMIT $4";
+      + " WHERE env_id = $1 AND run_tags @> $2 AND created_at >= $3 AND (cardinality($5::text[]) = 0 OR status = ANY($5))"
+      + " ORDER BY created_at DESC LIMIT $4";
   static final String BY_BATCH = "SELECT " + COLUMNS + " FROM task_runs"
       + " WHERE env_id = $1 AND batch_id = $2 ORDER BY created_at LIMIT $3";
   static final String RUN_EXISTS = "SELECT 1 FROM task_runs WHERE env_id = $1 AND friendly_id = $2";
@@ -73,11 +74,15 @@ public final class RunReads {
     return Arrays.stream(COLUMNS.split(", ")).map(c -> alias + "." + c).collect(Collectors.joining(", "));
   }
 
-  /** Runs carrying every tag in {@code tags}, created at or after {@code createdAtFloorMs}, newest first. */
-  public static Future<List<RunRow>> byTags(SqlClient client, String envId, List<String> tags, long createdAtFloorMs, int limit) {
+  /**
+   * Runs carrying every tag in {@code tags}, created at or after {@code createdAtFloorMs}, in one of
+   * {@code statuses} (any status when empty), newest first.
+   */
+  public static Future<List<RunRow>> byTags(SqlClient client, String envId, List<String> tags, long createdAtFloorMs,
+      List<String> statuses, int limit) {
     LocalDateTime floor = LocalDateTime.ofEpochSecond(Math.floorDiv(createdAtFloorMs, 1000), (int) Math.floorMod(createdAtFloorMs, 1000) * 1_000_000, ZoneOffset.UTC);
     return client.preparedQuery(BY_TAGS).execute(Tuple.tuple().addString(envId).addArrayOfString(tags.toArray(String[]::new))
-        .addLocalDateTime(floor).addInteger(limit)).map(RunReads::rows);
+        .addLocalDateTime(floor).addInteger(limit).addArrayOfString(statuses.toArray(String[]::new))).map(RunReads::rows);
   }
 
   public static Future<List<RunRow>> byBatch(SqlClient client, String envId, String batchId, int limit) {

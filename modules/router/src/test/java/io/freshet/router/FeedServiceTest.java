@@ -4,12 +4,15 @@ import static io.freshet.router.RouterHarness.runFilter;
 import static io.freshet.router.RouterHarness.tagFilter;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.freshet.core.RunColumn;
+import io.freshet.core.feed.FeedProtocol;
+import io.freshet.core.feed.LogSlice;
 import io.freshet.producer.ChangeRecord;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class RouterCoreTest {
+class FeedServiceTest {
 
   private final RouterHarness h = new RouterHarness();
 
@@ -25,10 +28,10 @@ class RouterCoreTest {
     RouterHarness.Replies replies = new RouterHarness.Replies();
     openRun("r1", replies);
     h.scheduler.advance(5);
-    JsonObject snapshot = replies.last();
-    assertThat(snapshot.getLong("seq")).isEqualTo(1);
+    LogSlice snapshot = replies.last();
+    assertThat(snapshot.to()).isEqualTo(1);
     assertThat(replies.lastMetadata()).containsExactly("{\"v\":0}");
-    assertThat(snapshot.getJsonArray("messages").getString(0)).contains("\"operation\":\"insert\"");
+    assertThat(snapshot.messages().get(0)).contains("\"operation\":\"insert\"");
   }
 
   @Test
@@ -36,13 +39,13 @@ class RouterCoreTest {
     long t0 = h.scheduler.now;
     h.apply("r1", t0 - 5000, "{\"v\":0}");
     RouterHarness.Replies live = h.follow("r1", 5);
-    assertThat(live.bodies).isEmpty();
+    assertThat(live.slices).isEmpty();
     h.apply("r1", h.scheduler.now, "{\"v\":1}");
     h.record("r1", h.scheduler.now);
     h.scheduler.advance(1);
     assertThat(live.lastMetadata()).containsExactly("{\"v\":1}");
-    assertThat(live.last().getLong("seq")).isEqualTo(2);
-    assertThat(live.last().getJsonArray("messages").getString(0)).contains("\"operation\":\"update\"");
+    assertThat(live.last().to()).isEqualTo(2);
+    assertThat(live.last().messages().get(0)).contains("\"operation\":\"update\"");
   }
 
   @Test
@@ -55,15 +58,15 @@ class RouterCoreTest {
     assertThat(replies.lastMetadata()).containsExactly("a");
     RouterHarness.Replies live = new RouterHarness.Replies();
     h.poll(handle, 1, true, live);
-    h.replica.hydrates.clear();
+    h.db.hydrates.clear();
     h.apply("r2", h.scheduler.now, "b2", "user:2");
     h.record("r2", h.scheduler.now, "user:2");
     h.scheduler.advance(5);
-    assertThat(h.replica.hydrates).as("nobody follows user:2").isEmpty();
+    assertThat(h.db.hydrates).as("nobody follows user:2").isEmpty();
     h.apply("r1", h.scheduler.now, "a2", "user:1");
     h.record("r1", h.scheduler.now, "user:1");
     h.scheduler.advance(5);
-    assertThat(h.replica.hydrates).containsExactly(List.of("r1"));
+    assertThat(h.db.hydrates).containsExactly(List.of("r1"));
     assertThat(live.lastMetadata()).containsExactly("a2");
   }
 
@@ -76,7 +79,7 @@ class RouterCoreTest {
     h.apply("r1", h.scheduler.now, "only-a", "a");
     h.record("r1", h.scheduler.now, "a");
     h.scheduler.advance(5);
-    assertThat(live.bodies).isEmpty();
+    assertThat(live.slices).isEmpty();
     h.apply("r2", h.scheduler.now, "both", "a", "b", "c");
     h.record("r2", h.scheduler.now, "a", "b", "c");
     h.scheduler.advance(5);
@@ -90,11 +93,11 @@ class RouterCoreTest {
     String handle = h.open(tagFilter(floor, "a"), replies);
     RouterHarness.Replies live = new RouterHarness.Replies();
     h.poll(handle, 1, true, live);
-    h.replica.rows.put("old", RouterHarness.row("old", h.scheduler.now, List.of("a"), null, "old", floor - 1));
+    h.db.rows.put("old", RouterHarness.row("old", h.scheduler.now, List.of("a"), null, "old", floor - 1));
     h.record("old", h.scheduler.now, "a");
     h.scheduler.advance(5);
-    assertThat(live.bodies).isEmpty();
-    h.replica.rows.put("new", RouterHarness.row("new", h.scheduler.now, List.of("a"), null, "new", floor + 1));
+    assertThat(live.slices).isEmpty();
+    h.db.rows.put("new", RouterHarness.row("new", h.scheduler.now, List.of("a"), null, "new", floor + 1));
     h.record("new", h.scheduler.now, "a");
     h.scheduler.advance(5);
     assertThat(live.lastMetadata()).containsExactly("new");
@@ -119,7 +122,7 @@ class RouterCoreTest {
     RouterHarness.Replies live = new RouterHarness.Replies();
     h.poll(handle, 1, true, live);
     h.apply("r1", h.scheduler.now, "tagged", "t");
-    h.core.onRecord(new ChangeRecord(RouterHarness.ENV, "r1", h.scheduler.now, null, null));
+    h.feeds.onRecord(new ChangeRecord(RouterHarness.ENV, "r1", h.scheduler.now, null, null));
     h.scheduler.advance(5);
     assertThat(live.lastMetadata()).containsExactly("tagged");
   }
@@ -127,15 +130,15 @@ class RouterCoreTest {
   @Test
   void routesABatchFeedByBatchId() {
     RouterHarness.Replies replies = new RouterHarness.Replies();
-    String handle = h.open(new JsonObject().put("kind", "batch").put("batchId", "batch_1"), replies);
+    String handle = h.open(new io.freshet.core.feed.FeedFilter.Batch("batch_1"), replies);
     RouterHarness.Replies live = new RouterHarness.Replies();
     h.poll(handle, 1, true, live);
-    h.replica.rows.put("r1", RouterHarness.row("r1", h.scheduler.now, List.of(), "batch_2", "other", 0));
-    h.core.onRecord(new ChangeRecord(RouterHarness.ENV, "r1", h.scheduler.now, List.of(), "batch_2"));
+    h.db.rows.put("r1", RouterHarness.row("r1", h.scheduler.now, List.of(), "batch_2", "other", 0));
+    h.feeds.onRecord(new ChangeRecord(RouterHarness.ENV, "r1", h.scheduler.now, List.of(), "batch_2"));
     h.scheduler.advance(5);
-    assertThat(live.bodies).isEmpty();
-    h.replica.rows.put("r2", RouterHarness.row("r2", h.scheduler.now, List.of(), "batch_1", "mine", 0));
-    h.core.onRecord(new ChangeRecord(RouterHarness.ENV, "r2", h.scheduler.now, List.of(), "batch_1"));
+    assertThat(live.slices).isEmpty();
+    h.db.rows.put("r2", RouterHarness.row("r2", h.scheduler.now, List.of(), "batch_1", "mine", 0));
+    h.feeds.onRecord(new ChangeRecord(RouterHarness.ENV, "r2", h.scheduler.now, List.of(), "batch_1"));
     h.scheduler.advance(5);
     assertThat(live.lastMetadata()).containsExactly("mine");
   }
@@ -152,13 +155,13 @@ class RouterCoreTest {
     RouterHarness.Replies liveB = new RouterHarness.Replies();
     h.poll(ha, 1, true, liveA);
     h.poll(hb, 1, true, liveB);
-    h.replica.hydrates.clear();
+    h.db.hydrates.clear();
     h.apply("r1", h.scheduler.now, "v1");
     h.record("r1", h.scheduler.now);
     h.scheduler.advance(5);
-    assertThat(h.replica.hydrates).hasSize(1);
+    assertThat(h.db.hydrates).hasSize(1);
     assertThat(liveA.lastMetadata()).containsExactly("v1");
-    assertThat(liveB.last().getJsonArray("messages")).isEqualTo(liveA.last().getJsonArray("messages"));
+    assertThat(liveB.last().messages()).isEqualTo(liveA.last().messages());
   }
 
   // --- polls -------------------------------------------------------------------------------------
@@ -178,13 +181,16 @@ class RouterCoreTest {
   }
 
   @Test
-  void aHoldThatEndsRunsABackstopReadThatCatchesADroppedRecord() {
+  void aLogWithSubscribersGetsABackstopReadThatCatchesADroppedRecord() {
     h.apply("r1", h.scheduler.now - 100, "v0");
     RouterHarness.Replies live = h.follow("r1", 5);
     h.apply("r1", h.scheduler.now, "v1"); // its record was lost
-    h.scheduler.advance(19_999);
-    assertThat(live.bodies).isEmpty();
-    h.scheduler.advance(10);
+    h.db.resolves.clear();
+    h.db.hydrates.clear();
+    h.scheduler.advance(h.settings.livePollTimeoutMs() - 1000);
+    assertThat(live.slices).isEmpty();
+    h.scheduler.advance(1100);
+    assertThat(h.db.hydrates).as("one backstop read for the log").hasSize(1);
     assertThat(live.lastMetadata()).containsExactly("v1");
   }
 
@@ -196,8 +202,8 @@ class RouterCoreTest {
     RouterHarness.Replies live = new RouterHarness.Replies();
     h.poll(handle, 1, true, live);
     h.scheduler.advance(20_010);
-    assertThat(live.last().getLong("seq")).isEqualTo(1);
-    assertThat(live.last().getJsonArray("messages")).isEmpty();
+    assertThat(live.last().to()).isEqualTo(1);
+    assertThat(live.last().messages()).isEmpty();
   }
 
   @Test
@@ -211,14 +217,14 @@ class RouterCoreTest {
     h.apply("r1", h.scheduler.now, "v1");
     h.record("r1", h.scheduler.now);
     h.scheduler.advance(5);
-    assertThat(lost.last().getLong("seq")).isEqualTo(2); // written, but the client never read it
+    assertThat(lost.last().to()).isEqualTo(2); // written, but the client never read it
     RouterHarness.Replies resumed = new RouterHarness.Replies();
     h.poll(handle, 1, true, resumed);
     assertThat(resumed.lastMetadata()).containsExactly("v1");
-    assertThat(resumed.last().getLong("seq")).isEqualTo(3);
+    assertThat(resumed.last()).as("the very slice the lost answer carried").isSameAs(lost.last());
     RouterHarness.Replies again = new RouterHarness.Replies();
-    h.poll(handle, 3, false, again);
-    assertThat(again.last().getJsonArray("messages")).as("nothing is repeated").isEmpty();
+    h.poll(handle, 2, false, again);
+    assertThat(again.last().messages()).as("nothing is repeated").isEmpty();
   }
 
   @Test
@@ -241,13 +247,15 @@ class RouterCoreTest {
     RouterHarness.Replies replies = new RouterHarness.Replies();
     String handle = openRun("r1", replies);
     RouterHarness.Replies otherEnv = new RouterHarness.Replies();
-    h.core.poll(new JsonObject().put("handle", handle).put("offset", 1).put("live", false)
-        .put("envId", "env_2").put("filter", runFilter("r1")), otherEnv);
+    h.feeds.poll(new FeedProtocol.Poll(handle, new FeedProtocol.FeedRef("env_2", runFilter("r1"), RunColumn.ALL), 1, false, 0, ""), otherEnv);
     assertThat(otherEnv.failures).containsExactly(409);
     RouterHarness.Replies otherFeed = new RouterHarness.Replies();
-    h.core.poll(new JsonObject().put("handle", handle).put("offset", 1).put("live", false)
-        .put("envId", RouterHarness.ENV).put("filter", runFilter("r2")), otherFeed);
+    h.feeds.poll(new FeedProtocol.Poll(handle, RouterHarness.ref(runFilter("r2")), 1, false, 0, ""), otherFeed);
     assertThat(otherFeed.failures).containsExactly(409);
+    RouterHarness.Replies otherColumns = new RouterHarness.Replies();
+    h.feeds.poll(new FeedProtocol.Poll(handle, new FeedProtocol.FeedRef(RouterHarness.ENV, runFilter("r1"),
+        RunColumn.selecting(List.of("payload"))), 1, false, 0, ""), otherColumns);
+    assertThat(otherColumns.failures).as("a log serves one column set").containsExactly(409);
     RouterHarness.Replies same = new RouterHarness.Replies();
     h.poll(handle, 1, false, same);
     assertThat(same.failures).isEmpty();
@@ -258,39 +266,50 @@ class RouterCoreTest {
     RouterHarness.Replies replies = new RouterHarness.Replies();
     String handle = h.open(tagFilter(1000, "a", "b"), replies);
     RouterHarness.Replies later = new RouterHarness.Replies();
-    h.core.poll(new JsonObject().put("handle", handle).put("offset", 1).put("live", false)
-        .put("envId", RouterHarness.ENV).put("filter", tagFilter(5000, "b", "a")), later);
+    h.feeds.poll(new FeedProtocol.Poll(handle, RouterHarness.ref(tagFilter(5000, "b", "a")), 1, false, 0, ""), later);
     assertThat(later.failures).isEmpty();
   }
 
   @Test
   void aRunUnknownEverywhereIsNotFound() {
     RouterHarness.Replies replies = new RouterHarness.Replies();
-    h.core.open(new JsonObject().put("envId", RouterHarness.ENV).put("filter", runFilter("nope")).put("skip", new io.vertx.core.json.JsonArray()), replies);
+    h.feeds.open(new FeedProtocol.Open(RouterHarness.ref(runFilter("nope")), false), replies);
     h.scheduler.advance(5);
     assertThat(replies.failures).containsExactly(404);
-    assertThat(h.core.feeds()).isZero();
+    assertThat(h.feeds.logs()).isZero();
   }
 
   @Test
-  void aRunCreatedButNotYetOnTheReplicaIsDeliveredOnceApplied() {
+  void aSnapshotOfARunNotYetOnTheReplicaWaitsForItAndCarriesIt() {
     long commit = h.scheduler.now;
-    h.replica.primaryVersions.put("r1", commit); // on the primary, not yet on the replica
+    h.commit("r1", commit, "created"); // on the primary, not yet on the replica
     h.lag.lagMs = 100;
     RouterHarness.Replies replies = new RouterHarness.Replies();
-    String handle = openRun("r1", replies);
-    h.scheduler.advance(5);
-    assertThat(replies.last().getJsonArray("messages")).isEmpty();
-    RouterHarness.Replies live = new RouterHarness.Replies();
-    h.poll(handle, 1, true, live);
+    h.feeds.open(new FeedProtocol.Open(RouterHarness.ref(runFilter("r1")), false), replies);
     h.scheduler.advance(90);
+    assertThat(replies.slices).as("no empty snapshot").isEmpty();
     h.apply("r1", commit, "created");
     h.scheduler.advance(20);
-    assertThat(live.lastMetadata()).containsExactly("created");
+    assertThat(replies.lastMetadata()).containsExactly("created");
+    assertThat(replies.last().messages().get(0)).contains("\"operation\":\"insert\"");
+    assertThat(h.db.primaryReads).as("read fresh from the replica, within the gate").isEmpty();
   }
 
   @Test
-  void replaysARecentChangeToAFeedOpenedFromAStaleSnapshot() {
+  void aSnapshotOfARunTheReplicaNeverShowsIsReadFromThePrimaryAtTheDeadline() {
+    long commit = h.scheduler.now;
+    h.commit("r1", commit, "created");
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    h.feeds.open(new FeedProtocol.Open(RouterHarness.ref(runFilter("r1")), false), replies);
+    h.scheduler.advance(h.settings.freshWithinMs() - 10);
+    assertThat(replies.slices).isEmpty();
+    h.scheduler.advance(20);
+    assertThat(replies.lastMetadata()).containsExactly("created");
+    assertThat(h.db.primaryReads).containsExactly(List.of("r1"));
+  }
+
+  @Test
+  void replaysARecentChangeIntoASnapshotReadFromAStaleReplica() {
     h.lag.lagMs = 100;
     h.apply("x", h.scheduler.now - 10_000, "x");
     RouterHarness.Replies other = new RouterHarness.Replies();
@@ -298,17 +317,16 @@ class RouterCoreTest {
     h.scheduler.advance(3000);
     h.apply("r1", h.scheduler.now - 10_000, "old");
     long commit = h.scheduler.now;
+    h.commit("r1", commit, "new");
     h.record("r1", commit); // nobody follows r1 yet: only buffered
     h.scheduler.advance(20);
     RouterHarness.Replies replies = new RouterHarness.Replies();
-    String handle = openRun("r1", replies); // reads "old" from the lagging replica
+    h.feeds.open(new FeedProtocol.Open(RouterHarness.ref(runFilter("r1")), false), replies); // the replica has "old"
     h.scheduler.advance(5);
-    assertThat(replies.lastMetadata()).containsExactly("old");
-    RouterHarness.Replies live = new RouterHarness.Replies();
-    h.poll(handle, 1, true, live);
+    assertThat(replies.slices).as("the snapshot waits for the change on its way").isEmpty();
     h.apply("r1", commit, "new");
     h.scheduler.advance(200);
-    assertThat(live.lastMetadata()).containsExactly("new");
+    assertThat(replies.lastMetadata()).containsExactly("new");
   }
 
   @Test
@@ -318,8 +336,8 @@ class RouterCoreTest {
     openRun("r1", replies);
     assertThat(h.subscribed).containsExactly(RouterHarness.ENV);
     h.scheduler.advance(h.settings.shapeIdleTtlMs() + 1);
-    h.core.sweep();
-    assertThat(h.core.feeds()).isZero();
+    h.feeds.sweep();
+    assertThat(h.feeds.logs()).isZero();
     h.scheduler.advance(h.settings.lingerMs() + 1);
     assertThat(h.subscribed).isEmpty();
   }
@@ -332,16 +350,16 @@ class RouterCoreTest {
     g.lag.lagMs = 80;
     g.apply("r1", g.scheduler.now - 5000, "v0");
     RouterHarness.Replies live = g.follow("r1", 3000);
-    g.replica.hydrates.clear();
+    g.db.hydrates.clear();
     long commit = g.scheduler.now;
     g.record("r1", commit);
     g.scheduler.advance(30);
-    assertThat(g.replica.hydrates).as("no hydrate while the replica may still lag").isEmpty();
+    assertThat(g.db.hydrates).as("no hydrate while the replica may still lag").isEmpty();
     g.scheduler.advance(49);
-    assertThat(g.replica.hydrates).isEmpty();
+    assertThat(g.db.hydrates).isEmpty();
     g.apply("r1", commit, "v1"); // the replica applies at +80
     g.scheduler.advance(11);
-    assertThat(g.replica.hydrates).hasSize(1);
+    assertThat(g.db.hydrates).hasSize(1);
     assertThat(live.lastMetadata()).containsExactly("v1");
     assertThat(g.counter("freshet.stale.hydrates", "outcome", "recovered")).isZero();
   }
@@ -363,18 +381,18 @@ class RouterCoreTest {
   void withholdsAStaleRowRetriesAndDeliversOnlyTheFreshVersion() {
     h.apply("r1", h.scheduler.now - 5000, "v0");
     RouterHarness.Replies live = h.follow("r1", 5);
-    h.replica.hydrates.clear();
+    h.db.hydrates.clear();
     long commit = h.scheduler.now;
     h.record("r1", commit); // the replica still has v0
     h.scheduler.advance(5);
-    assertThat(h.replica.hydrates).hasSize(1);
-    assertThat(live.bodies).as("the stale row is withheld").isEmpty();
+    assertThat(h.db.hydrates).hasSize(1);
+    assertThat(live.slices).as("the stale row is withheld").isEmpty();
     assertThat(h.lag.observed).hasSize(1);
     h.apply("r1", commit, "v1");
     h.scheduler.advance(100);
-    assertThat(h.replica.hydrates).hasSize(2);
+    assertThat(h.db.hydrates).hasSize(2);
     assertThat(live.lastMetadata()).containsExactly("v1");
-    assertThat(live.bodies).hasSize(1);
+    assertThat(live.slices).hasSize(1);
     assertThat(h.counter("freshet.stale.hydrates", "outcome", "recovered")).isEqualTo(1);
   }
 
@@ -387,7 +405,7 @@ class RouterCoreTest {
     long commit = h.scheduler.now;
     h.record("r1", commit, "t"); // inserted on the primary, not yet on the replica
     h.scheduler.advance(5);
-    assertThat(live.bodies).isEmpty();
+    assertThat(live.slices).isEmpty();
     h.apply("r1", commit, "created", "t");
     h.scheduler.advance(100);
     assertThat(live.lastMetadata()).containsExactly("created");
@@ -395,8 +413,8 @@ class RouterCoreTest {
   }
 
   @Test
-  void deliversTheStaleRowWhenRetriesRunOut() {
-    RouterHarness g = new RouterHarness(new JsonObject().put("gate.staleRetries", 1));
+  void withTheFallbackOffDeliversTheStaleRowWhenRetriesRunOut() {
+    RouterHarness g = new RouterHarness(new JsonObject().put("gate.staleRetries", 1).put("gate.primaryFallbackPerSec", 0));
     g.apply("r1", g.scheduler.now - 5000, "v0");
     RouterHarness.Replies replies = new RouterHarness.Replies();
     String handle = g.open(runFilter("r1"), replies);
@@ -411,8 +429,8 @@ class RouterCoreTest {
   }
 
   @Test
-  void afterGivingUpAnEchoDeliversTheFreshRowOnceTheReplicaCatchesUp() {
-    RouterHarness g = new RouterHarness(new JsonObject().put("gate.staleRetries", 0));
+  void afterGivingUpTheRunIsWatchedAndReadFreshAsSoonAsTheReplicaMoves() {
+    RouterHarness g = new RouterHarness(new JsonObject().put("gate.staleRetries", 0).put("gate.primaryFallbackPerSec", 0));
     g.apply("r1", g.scheduler.now - 5000, "v0");
     RouterHarness.Replies replies = new RouterHarness.Replies();
     String handle = g.open(runFilter("r1"), replies);
@@ -424,22 +442,31 @@ class RouterCoreTest {
     g.record("r1", commit);
     g.scheduler.advance(5);
     assertThat(live.lastMetadata()).containsExactly("v0.5");
+    g.db.hydrates.clear();
+    g.scheduler.advance(30_000);
+    assertThat(g.db.hydrates).as("no timer re-reads a watched run, however long the stall; only the backstop")
+        .allSatisfy(ids -> assertThat(ids).containsExactly("r1")).hasSizeLessThanOrEqualTo(2);
+    assertThat(g.feeds.watchedRuns()).isEqualTo(1);
     RouterHarness.Replies next = new RouterHarness.Replies();
-    g.poll(handle, live.last().getLong("seq"), true, next);
+    g.poll(handle, live.last().to(), true, next);
     g.apply("r1", commit, "v1");
-    g.scheduler.advance(300);
-    assertThat(next.lastMetadata()).containsExactly("v1");
+    g.db.replayedAtMs = commit;
+    g.lag.progress(commit);
+    g.scheduler.advance(1);
+    assertThat(next.slices.isEmpty() ? List.of() : next.lastMetadata()).containsExactly("v1");
+    assertThat(g.feeds.watchedRuns()).isZero();
+    assertThat(g.counter("freshet.stale.hydrates", "outcome", "stall_recovered")).isEqualTo(1);
   }
 
   @Test
   void recordsWithoutAWatermarkBypassTheTripwire() {
     h.apply("r1", h.scheduler.now - 5000, "v0");
     RouterHarness.Replies live = h.follow("r1", 5);
-    h.replica.hydrates.clear();
+    h.db.hydrates.clear();
     h.apply("r1", h.scheduler.now, "v1");
     h.record("r1", null);
     h.scheduler.advance(5);
-    assertThat(h.replica.hydrates).hasSize(1);
+    assertThat(h.db.hydrates).hasSize(1);
     assertThat(h.lag.observed).isEmpty();
     assertThat(live.lastMetadata()).containsExactly("v1");
   }
@@ -482,9 +509,9 @@ class RouterCoreTest {
           g.apply("r1", applied.getKey(), applied.getValue());
         }
         g.scheduler.advance(1);
-        if (!live.bodies.isEmpty()) {
+        if (!live.slices.isEmpty()) {
           delivered.addAll(live.lastMetadata());
-          offset = live.last().getLong("seq");
+          offset = live.last().to();
           live = new RouterHarness.Replies();
           g.poll(handle, offset, true, live);
         }
@@ -507,7 +534,7 @@ class RouterCoreTest {
       }
       Long last = applied == null ? null : applied.getKey();
       var other = otherCommits.floorKey(visibleUpTo);
-      g.replica.replayedAtMs = last == null ? other : other == null ? last : Math.max(last, other);
+      g.db.replayedAtMs = last == null ? other : other == null ? last : Math.max(last, other);
     };
     commits.put(g.scheduler.now - 10_000, "v0");
     replicaApplies.run();
@@ -526,7 +553,7 @@ class RouterCoreTest {
     long commit = g.scheduler.now;
     commits.put(commit, "v1");
     g.record("r1", commit);
-    for (int ms = 0; ms < 1500 && live.bodies.isEmpty(); ms++) {
+    for (int ms = 0; ms < 1500 && live.slices.isEmpty(); ms++) {
       if (busy && ms % 20 == 0) {
         otherCommits.put(g.scheduler.now, 0L);
       }
@@ -563,7 +590,7 @@ class RouterCoreTest {
     RouterHarness.Replies live = h.follow("r1", 3000);
     long commit = h.scheduler.now - 400;
     h.apply("r1", commit, "v1");
-    h.replica.replayedAtMs = h.scheduler.now - 12; // the replica now applies within 12 ms
+    h.db.replayedAtMs = h.scheduler.now - 12; // the replica now applies within 12 ms
     h.record("r1", commit);
     h.scheduler.advance(1);
     assertThat(live.lastMetadata()).containsExactly("v1");
@@ -576,7 +603,7 @@ class RouterCoreTest {
     h.apply("r1", h.scheduler.now - 5000, "v0");
     RouterHarness.Replies live = h.follow("r1", 5);
     h.apply("r1", h.scheduler.now, "v1");
-    h.replica.failures = 1;
+    h.db.failures = 1;
     h.record("r1", h.scheduler.now);
     h.scheduler.advance(200);
     assertThat(live.lastMetadata()).containsExactly("v1");

@@ -1,0 +1,153 @@
+package io.freshet.api;
+
+import io.freshet.core.FreshetException;
+import io.freshet.core.feed.FeedProtocol;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongSupplier;
+
+/**
+ * This web edge instance's SSE sessions, grouped by the feed log they watch. Routers push log
+ * growth here, one message per delivery round; each slice is written to every session on its log
+ * (the same bytes for all of them). Per session there is no timer: one periodic tick writes
+ * keep-alives and ends sessions whose time is up, and another refreshes this sink's registrations
+ * with each router (and ends the sessions of logs a router no longer has, or of a router that is
+ * gone: their clients reconnect and get a proper answer, 409 must-refetch).
+ */
+final class FeedSink {
+
+  static final long REFRESH_EVERY_MS = 5_000;
+  private static final long TICK_EVERY_MS = 1_000;
+
+  private final Vertx vertx;
+  private final String address;
+  private final long keepAliveMs;
+  private final LongSupplier clock;
+  private final Map<String, Set<SseSession>> byHandle = new HashMap<>();
+  private int sessions;
+
+  FeedSink(Vertx vertx, String address, long keepAliveMs, LongSupplier clock) {
+    this.vertx = vertx;
+    this.address = address;
+    this.keepAliveMs = keepAliveMs;
+    this.clock = clock;
+  }
+
+  String address() {
+    return address;
+  }
+
+  int sessions() {
+    return sessions;
+  }
+
+  Future<Void> start() {
+    MessageConsumer<FeedProtocol.Pushes> consumer = vertx.eventBus().consumer(address, msg -> onPushes(msg.body()));
+    vertx.setPeriodic(TICK_EVERY_MS, id -> tick());
+    vertx.setPeriodic(REFRESH_EVERY_MS, id -> refresh());
+    return consumer.completion();
+  }
+
+  /**
+   * Registers {@code session} (so pushes that race the answer are kept), then asks its router to
+   * watch the log from the session's offset. {@code onAnswer} writes the headers once the router
+   * has accepted the handle; {@code onRefused} answers a refusal (409, 400) as a plain response.
+   */
+  void watch(SseSession session, Runnable onAnswer, java.util.function.Consumer<Throwable> onRefused) {
+    byHandle.computeIfAbsent(session.handle, k -> new LinkedHashSet<>()).add(session);
+    sessions++;
+    session.onDone(() -> forget(session));
+    FeedProtocol.Watch watch = new FeedProtocol.Watch(session.handle, session.target.feed(), session.offset(), address);
+    Bus.<FeedProtocol.Answer>ask(vertx, session.target.router(), watch, 30_000).onComplete(ar -> {
+      if (ar.failed()) {
+        session.close(false);
+        onRefused.accept(ar.cause());
+        return;
+      }
+      onAnswer.run();
+      session.started(ar.result().slice(), clock.getAsLong());
+    });
+  }
+
+  /** A session's catch-up read, from its offset to the log's end. */
+  void catchUp(SseSession session, long offset) {
+    FeedProtocol.Poll poll = new FeedProtocol.Poll(session.handle, session.target.feed(), offset, false, 0, "");
+    Bus.<FeedProtocol.Answer>ask(vertx, session.target.router(), poll, 30_000).onComplete(ar -> {
+      if (ar.failed()) {
+        session.close(true); // the reconnect gets a proper answer (409, or a fresh stream)
+      } else {
+        session.caughtUp(ar.result().slice(), clock.getAsLong());
+      }
+    });
+  }
+
+  private void onPushes(FeedProtocol.Pushes pushes) {
+    long now = clock.getAsLong();
+    for (FeedProtocol.Push push : pushes.pushes()) {
+      Set<SseSession> watching = byHandle.get(push.handle());
+      if (watching == null) {
+        continue;
+      }
+      for (SseSession session : List.copyOf(watching)) {
+        session.push(push.slice(), now);
+      }
+    }
+  }
+
+  private void forget(SseSession session) {
+    Set<SseSession> watching = byHandle.get(session.handle);
+    if (watching == null || !watching.remove(session)) {
+      return;
+    }
+    sessions--;
+    if (watching.isEmpty()) {
+      byHandle.remove(session.handle);
+      vertx.eventBus().send(session.target.router(), new FeedProtocol.Unwatch(session.handle, address));
+    }
+  }
+
+  private void tick() {
+    long now = clock.getAsLong();
+    for (Set<SseSession> watching : List.copyOf(byHandle.values())) {
+      for (SseSession session : List.copyOf(watching)) {
+        session.tick(now, keepAliveMs);
+      }
+    }
+  }
+
+  /** Proves this sink alive to each router it watches logs of; ends sessions of logs that are gone. */
+  private void refresh() {
+    Map<String, List<String>> byRouter = new HashMap<>();
+    for (Map.Entry<String, Set<SseSession>> entry : byHandle.entrySet()) {
+      SseSession any = entry.getValue().iterator().next();
+      if (any.state() != SseSession.State.CONNECTING) {
+        byRouter.computeIfAbsent(any.target.router(), k -> new ArrayList<>()).add(entry.getKey());
+      }
+    }
+    byRouter.forEach((router, handles) ->
+        Bus.<FeedProtocol.Refreshed>ask(vertx, router, new FeedProtocol.Refresh(address, handles), 10_000).onComplete(ar -> {
+          List<String> gone = ar.succeeded() ? ar.result().unknown()
+              : ar.cause() instanceof FreshetException fe && fe.status() == 409 ? handles : List.of();
+          for (String handle : gone) {
+            Set<SseSession> watching = byHandle.get(handle);
+            if (watching != null) {
+              List.copyOf(watching).forEach(s -> s.close(true));
+            }
+          }
+        }));
+  }
+
+  /** Ends every session (the node is stopping): clients reconnect to another node. */
+  void closeAll() {
+    for (Set<SseSession> watching : List.copyOf(byHandle.values())) {
+      List.copyOf(watching).forEach(s -> s.close(true));
+    }
+  }
+}

@@ -1,0 +1,19 @@
+package io.freshet.core;
+
+import io.freshet.core.feed.FeedCodec;
+import io.freshet.producer.Codecs;
+import io.vertx.core.Vertx;
+
+/**
+ * Every codec a Freshet node's event bus needs: the change record (what producers publish) and the
+ * feed protocol between the web edge and the routers. Called once per {@link Vertx} on every node.
+ */
+public final class NodeCodecs {
+
+  private NodeCodecs() {}
+
+  public static void register(Vertx vertx) {
+    Codecs.register(vertx);
+    FeedCodec.register(vertx);
+  }
+}
