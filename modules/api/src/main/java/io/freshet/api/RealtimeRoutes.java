@@ -218,7 +218,7 @@ final class RealtimeRoutes {
   private void stream(RoutingContext ctx, FeedTarget target, String handle, long offset, String rawOffset, String cursor,
       Runnable release) {
     HttpServerResponse response = ctx.response();
-    SseSession session = new SseSession(handle, target, response, offset, System.currentTimeMillis(), sseMaxMs,
+    SseSession session = new SseSession(handle, target, SseSession.Output.of(response), offset, System.currentTimeMillis(), sseMaxMs,
         sseMaxBehindEntries, release, sink::catchUp);
     sink.watch(session, () -> {
       cors(response);

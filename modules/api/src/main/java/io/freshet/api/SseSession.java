@@ -38,9 +38,58 @@ final class SseSession {
     void from(SseSession session, long offset);
   }
 
+  /** The socket as the session uses it: an HTTP response in production, a recorder in tests. */
+  interface Output {
+    void write(Buffer bytes);
+
+    boolean writeQueueFull();
+
+    void onDrain(Runnable drained);
+
+    void onClose(Runnable closed);
+
+    boolean isOpen();
+
+    void end();
+
+    static Output of(HttpServerResponse response) {
+      return new Output() {
+        @Override
+        public void write(Buffer bytes) {
+          response.write(bytes);
+        }
+
+        @Override
+        public boolean writeQueueFull() {
+          return response.writeQueueFull();
+        }
+
+        @Override
+        public void onDrain(Runnable drained) {
+          response.drainHandler(v -> drained.run());
+        }
+
+        @Override
+        public void onClose(Runnable closed) {
+          response.closeHandler(v -> closed.run());
+        }
+
+        @Override
+        public boolean isOpen() {
+          return !response.closed() && !response.ended();
+        }
+
+        @Override
+        public void end() {
+          response.end();
+        }
+      };
+    }
+  }
+
   final String handle;
   final RealtimeRoutes.FeedTarget target;
-  private final HttpServerResponse response;
+  private final Output response;
   private final long endsAtMs;
   private final int maxBehindEntries;
   private final Runnable release;
@@ -52,7 +101,7 @@ final class SseSession {
   private final List<LogSlice> kept = new ArrayList<>();
   private Runnable onDone = () -> {};
 
-  SseSession(String handle, RealtimeRoutes.FeedTarget target, HttpServerResponse response, long offset, long nowMs, long maxMs,
+  SseSession(String handle, RealtimeRoutes.FeedTarget target, Output response, long offset, long nowMs, long maxMs,
       int maxBehindEntries, Runnable release, CatchUp catchUp) {
     this.handle = handle;
     this.target = target;
@@ -82,8 +131,8 @@ final class SseSession {
     if (state != State.CONNECTING) {
       return;
     }
-    response.closeHandler(v -> close(false));
-    response.write(": connected\n\n");
+    response.onClose(() -> close(false));
+    response.write(Buffer.buffer(": connected\n\n"));
     lastWriteMs = nowMs;
     state = State.LIVE;
     apply(missed, nowMs);
@@ -140,7 +189,7 @@ final class SseSession {
     state = State.DONE;
     kept.clear();
     release.run();
-    if (end && !response.ended() && !response.closed()) {
+    if (end && response.isOpen()) {
       response.end();
     }
     onDone.run();
@@ -157,7 +206,7 @@ final class SseSession {
   }
 
   private void write(Buffer events, long nowMs) {
-    if (response.closed() || response.ended()) {
+    if (!response.isOpen()) {
       close(false);
       return;
     }
@@ -166,7 +215,7 @@ final class SseSession {
     if (response.writeQueueFull() && state == State.LIVE) {
       state = State.BEHIND;
       behindBy = 0;
-      response.drainHandler(v -> {
+      response.onDrain(() -> {
         if (state == State.BEHIND) {
           requestCatchUp();
         }

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 
 /** A manual clock with periodic timers that fire only when the test advances time. */
-final class FakeTime implements LongSupplier, LagSampler.Scheduler {
+final class FakeTime implements LongSupplier, LagSampler.Scheduler, HeartbeatProbe.Timers {
 
   private static final class Periodic {
     final long periodMs;
@@ -42,6 +42,14 @@ final class FakeTime implements LongSupplier, LagSampler.Scheduler {
     return id;
   }
 
+  /** A one-shot timer. */
+  @Override
+  public long schedule(long delayMs, Runnable task) {
+    long id = nextId++;
+    timers.put(id, new Periodic(0, task, nowMs + Math.max(0, delayMs)));
+    return id;
+  }
+
   @Override
   public void cancel(long timerId) {
     timers.remove(timerId);
@@ -63,7 +71,11 @@ final class FakeTime implements LongSupplier, LagSampler.Scheduler {
       Map.Entry<Long, Periodic> first = due.stream().min(Comparator.comparingLong(e -> e.getValue().nextAtMs)).get();
       Periodic timer = first.getValue();
       nowMs = timer.nextAtMs;
-      timer.nextAtMs += timer.periodMs;
+      if (timer.periodMs == 0) {
+        timers.remove(first.getKey());
+      } else {
+        timer.nextAtMs += timer.periodMs;
+      }
       timer.task.run();
     }
     nowMs = target;

@@ -168,4 +168,32 @@ class ReplicaLagEstimatorTest {
 
     assertThat(estimator.lagMs(1_500)).isEqualTo(200);
   }
+
+  @Test
+  void aPreciseSourceDrivesTheEstimateWhileItReportsAndNoHeldFloorOutlastsIt() {
+    ReplicaLagEstimator e = new ReplicaLagEstimator(5_000, 30, 60_000, 60_000, 60_000).preciseWindows(500, 10_000);
+    e.noteObserved(0, 2_000); // a stall's tripwire observation: held for a minute without a precise source
+    assertThat(e.lagMs(100)).isEqualTo(2_000);
+    e.recordPrecise(1_000, 150, false);
+    assertThat(e.lagMs(1_000)).as("the heartbeat knows better").isEqualTo(150);
+    e.recordPrecise(1_250, 300, false);
+    e.recordPrecise(1_500, 290, false);
+    assertThat(e.lagMs(1_500)).as("the largest of the last half second").isEqualTo(300);
+    e.recordPrecise(1_750, 100, true);
+    assertThat(e.lagMs(1_750)).as("an upper bound proves the larger reports outdated").isEqualTo(100);
+    assertThat(e.lagMs(20_000)).as("silent for longer than preciseValidMs: back to the other rules").isEqualTo(2_000);
+  }
+
+  @Test
+  void anUnappliedHeartbeatRaisesTheEstimateAsItAges() {
+    ReplicaLagEstimator e = new ReplicaLagEstimator(5_000, 30, 60_000, 60_000, 60_000).preciseWindows(500, 10_000);
+    e.recordPrecise(0, 150, false);
+    e.noteUnapplied(1_000, 900);
+    assertThat(e.lagMs(1_000)).isEqualTo(900);
+    assertThat(e.lagMs(1_200)).as("still unapplied: older now").isEqualTo(1_100);
+    assertThat(e.lagMs(1_600)).as("not reported again within the window: no longer counted").isEqualTo(150);
+    e.noteUnapplied(1_600, 1_500);
+    e.recordPrecise(1_700, 160, true);
+    assertThat(e.lagMs(1_700)).as("applied at last").isEqualTo(160);
+  }
 }

@@ -277,11 +277,11 @@ final class EnvPipeline {
           lag.upperBound(Math.max(0, endedAt - replayedAt));
           lag.replayed(startedAt, endedAt, replayedAt);
         }
-        settleReplica(batch, ar.result(), startedAt);
+        settleReplica(batch, ar.result(), startedAt, true);
       } else {
-        // An unreachable replica is a stale read that proved nothing: the same retries, then the
-        // primary at each change's deadline.
-        settleReplica(batch, new RunReads.Hydration(List.of(), null), startedAt);
+        // An unreachable replica is a stale read that proved nothing (not even a lag: the
+        // estimate is left alone): the same retries, then the primary at each change's deadline.
+        settleReplica(batch, new RunReads.Hydration(List.of(), null), startedAt, false);
       }
       afterRead();
     });
@@ -356,7 +356,7 @@ final class EnvPipeline {
    *     then, so {@code readStartedAt - watermark} is an honest lower bound on the lag (the
    *     completion time would add the query's own latency to every observation)
    */
-  private void settleReplica(Map<String, PendingRun> batch, RunReads.Hydration read, long readStartedAt) {
+  private void settleReplica(Map<String, PendingRun> batch, RunReads.Hydration read, long readStartedAt, boolean answered) {
     long now = clock.getAsLong();
     Map<String, RunRow> byId = new HashMap<>();
     for (RunRow row : read.rows()) {
@@ -394,7 +394,9 @@ final class EnvPipeline {
       continueOrSettle(run);
     }
     if (!verdict.staleRuns().isEmpty()) {
-      lag.observed(verdict.observedLagMs());
+      if (answered) {
+        lag.observed(verdict.observedLagMs());
+      }
       for (String runId : verdict.staleRuns()) {
         PendingRun run = batch.get(runId);
         RunRow staleRow = verdict.staleRows().get(runId);

@@ -76,10 +76,16 @@ final class RouterHarness {
     boolean replicaDown;
     /** The commit time of the last transaction the replica replayed; null when unknown. */
     Long replayedAtMs;
+    /** When each hydrate was sent, on the harness's clock. */
+    final List<Long> hydrateTimes = new ArrayList<>();
+    java.util.function.LongSupplier clock;
 
     @Override
     public Future<RunReads.Hydration> byIds(String envId, Collection<String> runIds) {
       hydrates.add(List.copyOf(runIds));
+      if (clock != null) {
+        hydrateTimes.add(clock.getAsLong());
+      }
       if (replicaDown || failures > 0) {
         failures = Math.max(0, failures - 1);
         return Future.failedFuture(new IllegalStateException("replica down"));
@@ -226,6 +232,7 @@ final class RouterHarness {
   final RouterSettings settings;
 
   RouterHarness(JsonObject overrides) {
+    db.clock = () -> scheduler.now;
     FreshetConfig config = FreshetConfig.defaults().with(new JsonObject()
         .put("gate.marginMs", 0).put("lag.defaultMs", 0).put("router.coalesceMs", 0).put("router.replayWindowMs", 2000)
         .put("router.livePollJitter", 0)
