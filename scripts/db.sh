@@ -47,6 +47,9 @@ usage: scripts/db.sh <command> [args]
   status          running state, ports, standby apply delay, replication state
   set-delay MS    change recovery_min_apply_delay on the running standby
                   (kept across stop/start; reset goes back to FRESHET_APPLY_DELAY_MS)
+  replica pause|resume|stop|start
+                  stall the standby: pause or resume its replay (it keeps receiving
+                  WAL and answering queries), or stop and start the standby server alone
   measure         measure the real primary->standby visibility delay (5 runs + median)
   env             print export lines for FRESHET_DB_PRIMARY_URI / FRESHET_DB_REPLICA_URI
   psql primary|replica [psql args...]
@@ -572,6 +575,34 @@ cmd_measure() {
     "$(printf '%s\n' "${results[@]}" | sort -n | awk 'NR == 3 { printf "%.1f", $1 / 1000 }')" "$delay_cfg"
 }
 
+cmd_replica() {
+  local what="${1:-}"
+  resolve_pg_dir
+  need_bindir
+  case "$what" in
+    pause|resume)
+      is_running "$REPLICA_DIR" || die "the standby is not running"
+      q "$REPLICA_PORT" "SELECT pg_wal_replay_$what()" >/dev/null
+      echo "standby replay: $(q "$REPLICA_PORT" "SELECT pg_get_wal_replay_pause_state()")"
+      ;;
+    stop)
+      if is_running "$REPLICA_DIR"; then
+        as_server "$BIN/pg_ctl" stop -D "$REPLICA_DIR" -m fast -w -t "$START_TIMEOUT_S" >/dev/null
+      fi
+      echo "standby stopped"
+      ;;
+    start)
+      start_server "$REPLICA_DIR" "$REPLICA_PORT" replica
+      wait_until "$START_TIMEOUT_S" replica accepting "$REPLICA_PORT" ||
+        die "standby does not accept connections on port $REPLICA_PORT; see $REPLICA_DIR/server.log"
+      wait_until "$START_TIMEOUT_S" streaming standby_streaming ||
+        die "standby is up but not streaming; see $REPLICA_DIR/server.log"
+      echo "standby started"
+      ;;
+    *) die "usage: scripts/db.sh replica pause|resume|stop|start" ;;
+  esac
+}
+
 cmd_env() {
   echo "export FRESHET_DB_PRIMARY_URI=$(uri "$PRIMARY_PORT")"
   echo "export FRESHET_DB_REPLICA_URI=$(uri "$REPLICA_PORT")"
@@ -598,6 +629,7 @@ main() {
     reset)     cmd_reset ;;
     status)    cmd_status ;;
     set-delay) cmd_set_delay "$@" ;;
+    replica)   cmd_replica "$@" ;;
     measure)   cmd_measure ;;
     env)       cmd_env ;;
     psql)      cmd_psql "$@" ;;

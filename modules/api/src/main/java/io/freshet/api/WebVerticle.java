@@ -25,15 +25,18 @@ public final class WebVerticle extends VerticleBase {
   private final String nodeId;
   private final int index;
   private final Pool primary;
+  private final Pool replica;
   private final PrometheusMeterRegistry registry;
   private final java.util.List<io.micrometer.core.instrument.Meter> meters = new java.util.ArrayList<>();
   private HttpServer server;
   private FeedSink sink;
 
-  public WebVerticle(String nodeId, int index, Pool primary, PrometheusMeterRegistry registry) {
+  /** {@code replica} may be null (no replica configured: feeds read the primary). */
+  public WebVerticle(String nodeId, int index, Pool primary, Pool replica, PrometheusMeterRegistry registry) {
     this.nodeId = nodeId;
     this.index = index;
     this.primary = primary;
+    this.replica = replica;
     this.registry = registry;
   }
 
@@ -87,18 +90,25 @@ public final class WebVerticle extends VerticleBase {
     return closing;
   }
 
+  /** A standby reports whether its replay is paused (an operator's pg_wal_replay_pause(), or a stuck replay). */
+  static final String REPLICA_STATE = "SELECT CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END AS paused";
+
   private void health(io.vertx.ext.web.RoutingContext ctx) {
     Future<String> primaryState = primary.query("SELECT 1").execute().timeout(2, java.util.concurrent.TimeUnit.SECONDS)
         .map("ok").recover(e -> Future.succeededFuture("unreachable: " + e.getMessage()));
+    Future<String> replicaState = replica == null ? Future.succeededFuture("none")
+        : replica.query(REPLICA_STATE).execute().timeout(2, java.util.concurrent.TimeUnit.SECONDS)
+            .map(rows -> Boolean.TRUE.equals(rows.iterator().next().getBoolean("paused")) ? "paused" : "ok")
+            .recover(e -> Future.succeededFuture("unreachable"));
     Future<JsonObject> lag = vertx.eventBus().<JsonObject>request(Addresses.lagState(), new JsonObject(),
             new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true).setSendTimeout(2000))
-        .map(io.vertx.core.eventbus.Message::body).recover(e -> Future.succeededFuture(new JsonObject().put("replica", "unknown")));
-    Future.join(primaryState, lag).onComplete(ar -> {
+        .map(io.vertx.core.eventbus.Message::body).recover(e -> Future.succeededFuture(new JsonObject()));
+    Future.join(primaryState, replicaState, lag).onComplete(ar -> {
       boolean ok = "ok".equals(primaryState.result());
-      JsonObject replica = lag.result();
+      JsonObject estimate = lag.result();
       JsonObject body = new JsonObject().put("status", ok ? "ok" : "unavailable").put("node", nodeId)
-          .put("version", Version.VERSION).put("primary", primaryState.result()).put("replica", replica.getString("replica", "unknown"))
-          .put("lagMs", replica.getLong("lagMs")).put("lagSource", replica.getString("source"));
+          .put("version", Version.VERSION).put("primary", primaryState.result()).put("replica", replicaState.result())
+          .put("lagMs", estimate.getLong("lagMs")).put("lagSource", estimate.getString("source"));
       ctx.response().setStatusCode(ok ? 200 : 503).putHeader("content-type", "application/json").putHeader("cache-control", "no-store")
           .end(body.encode());
     });

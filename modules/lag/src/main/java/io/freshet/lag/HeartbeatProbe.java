@@ -66,6 +66,8 @@ final class HeartbeatProbe {
   private long lastMissSentMs = Long.MIN_VALUE;
   /** The last measurement was a first read that already saw its heartbeat: start the next one earlier. */
   private boolean startEarlier;
+  /** This probe's own last measurement, which times the next heartbeat's reads (-1 before the first). */
+  private long lastMeasuredMs = -1;
 
   /**
    * @param clock the wall clock in epoch ms, comparable with the primary's clock (as watermarks are)
@@ -118,10 +120,11 @@ final class HeartbeatProbe {
     }
     Heartbeat oldest = unapplied.firstEntry().getValue();
     long now = clock.getAsLong();
-    long est = Math.max(0, estimate.getAsLong());
+    // Its own last measurement, not the estimate (which may hold a larger recent one for a while).
+    long est = Math.max(0, lastMeasuredMs >= 0 ? lastMeasuredMs : estimate.getAsLong());
     long delay;
     if (lastMissSentMs == Long.MIN_VALUE) {
-      long lead = startEarlier ? est / 2 : Math.max(5, est / 20);
+      long lead = startEarlier ? est * 3 / 4 : Math.max(5, est / 20);
       delay = Math.max(0, oldest.atMs() + est - lead - now);
     } else {
       delay = step(now - oldest.atMs(), est);
@@ -183,6 +186,7 @@ final class HeartbeatProbe {
       boolean bracketed = lastMissSentMs != Long.MIN_VALUE && newest == oldest;
       long lag = bracketed ? (lastMissSentMs + ended) / 2 - oldest.atMs() : ended - newest.atMs();
       reports.measured(Math.max(0, lag), !bracketed);
+      lastMeasuredMs = Math.max(0, lag);
       startEarlier = !bracketed;
       appliedSeq = Math.max(appliedSeq, seen.seq());
       unapplied.headMap(seen.seq(), true).clear();
@@ -190,7 +194,7 @@ final class HeartbeatProbe {
     } else {
       lastMissSentMs = sent;
       long age = sent - oldest.atMs();
-      if (age > estimate.getAsLong()) {
+      if (age > Math.max(estimate.getAsLong(), lastMeasuredMs)) {
         reports.unapplied(age);
       }
     }

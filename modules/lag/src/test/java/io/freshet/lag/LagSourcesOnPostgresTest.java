@@ -1,6 +1,7 @@
 package io.freshet.lag;
 
 import io.freshet.store.testing.RigTest;
+import io.freshet.store.testing.PgRig;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -186,6 +187,44 @@ class LagSourcesOnPostgresTest {
       assertThat(estimate.getLong("lagMs")).as("0 if caught up, else the 30 ms default").isIn(0L, 30L);
     } finally {
       vertx.undeploy(id).await(10, SECONDS);
+    }
+  }
+
+  @Test
+  @Order(7)
+  void theHeartbeatReportsTheStandbysApplyDelayAndFollowsADelayChange() throws Exception {
+    // This throwaway database is not migrated: give it the heartbeat row's table (schema version 2).
+    primary.query("CREATE TABLE IF NOT EXISTS freshet_heartbeat (id integer PRIMARY KEY, seq bigint NOT NULL, at timestamp(3) NOT NULL)")
+        .execute().await(10, SECONDS);
+    eventually("heartbeat table on the standby", () -> standby.query("SELECT to_regclass('freshet_heartbeat') IS NOT NULL AS t")
+        .execute().map(rows -> rows.iterator().next().getBoolean("t")));
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    String id = vertx.deployVerticle(new LagSamplerVerticle(standby, primary, () -> true, registry),
+        new DeploymentOptions().setConfig(FreshetConfig.defaults().toJson())).await(10, SECONDS);
+    try {
+      for (long delay : new long[] {150, 400, 100}) {
+        PgRig.setApplyDelayMs(delay);
+        long changed = System.currentTimeMillis();
+        long estimate = -1;
+        String source = null;
+        while (System.currentTimeMillis() - changed < 10_000) {
+          vertx.eventBus().send(Addresses.lagTouch(), new JsonObject());
+          JsonObject state = vertx.eventBus().<JsonObject>request(Addresses.lagState(), new JsonObject()).await(5, SECONDS).body();
+          estimate = state.getLong("lagMs");
+          source = state.getString("source");
+          if (Math.abs(estimate - delay) <= 15 && "heartbeat".equals(source)) {
+            break;
+          }
+          Thread.sleep(20);
+        }
+        System.out.println("heartbeat: apply delay set to " + delay + " ms; estimate " + estimate + " ms (" + source + ") "
+            + (System.currentTimeMillis() - changed) + " ms after db.sh set-delay");
+        assertThat(source).isEqualTo("heartbeat");
+        assertThat(estimate).as("the estimate follows the standby's delay").isBetween(delay - 15, delay + 15);
+      }
+    } finally {
+      vertx.undeploy(id).await(10, SECONDS);
+      PgRig.setApplyDelayMs(PgRig.DEFAULT_APPLY_DELAY_MS);
     }
   }
 

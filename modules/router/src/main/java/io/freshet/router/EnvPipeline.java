@@ -181,7 +181,7 @@ final class EnvPipeline {
       long lagMs = lag.lagMs();
       plan = switch (run.stage) {
         case GATED -> policy.first(oldest, run.arrivedAt(oldest), lagMs);
-        case RETRYING -> policy.retry(oldest, run.observedMs, run.upperMs, lagMs, run.notBeforeMs, run.attempts);
+        case RETRYING -> policy.retry(oldest, run.observedMs, run.upperMs, lagMs, run.notBeforeMs, run.attempts, run.replicaFailed);
         case WATCHING -> watchDue.contains(run.runId) ? new Plan(clock.getAsLong(), Source.REPLICA) : Plan.WATCH;
       };
     }
@@ -411,8 +411,9 @@ final class EnvPipeline {
         }
         run.stale(readStartedAt - watermark, SettlePolicy.bracketTop(watermark, readStartedAt, read.replayedAtMs()), staleRow,
             now + policy.minRetryDelayMs());
-        if (run.refused
-            || policy.retry(watermark, run.observedMs, run.upperMs, lag.lagMs(), run.notBeforeMs, run.attempts).watching()) {
+        run.replicaFailed = !answered;
+        if (run.refused || policy.retry(watermark, run.observedMs, run.upperMs, lag.lagMs(), run.notBeforeMs, run.attempts,
+            run.replicaFailed).watching()) {
           gaveUp++;
           watchedReadAt.put(runId, read.replayedAtMs());
           giveUp(run, deliver);

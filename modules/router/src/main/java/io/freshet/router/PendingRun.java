@@ -39,6 +39,8 @@ final class PendingRun {
   RunRow staleRow;
   /** The fallback budget refused this change a primary read: a stale replica read gives up. */
   boolean refused;
+  /** The last replica read failed (refused, reset, timed out): the replica cannot serve it now. */
+  boolean replicaFailed;
 
   PendingRun(String runId) {
     this.runId = runId;
@@ -126,6 +128,7 @@ final class PendingRun {
     upperMs = null;
     staleRow = null;
     refused = false;
+    replicaFailed = false;
   }
 
   void watch() {

@@ -83,8 +83,13 @@ final class SettlePolicy {
    * @param upperMs the bracket's top from the replay position, or null when it proves nothing
    * @param notBeforeMs the stale read's end plus the shortest retry delay
    * @param attempts stale reads of this change so far
+   * @param replicaFailed the last read failed: a replica that refuses connections is stalled, so
+   *     with the fallback on the primary is read at once rather than at the deadline
    */
-  Plan retry(long watermarkMs, long observedMs, Long upperMs, long lagMs, long notBeforeMs, int attempts) {
+  Plan retry(long watermarkMs, long observedMs, Long upperMs, long lagMs, long notBeforeMs, int attempts, boolean replicaFailed) {
+    if (fallback && replicaFailed) {
+      return new Plan(notBeforeMs - minRetryDelayMs, Source.PRIMARY);
+    }
     long aim = lagMs > observedMs ? lagMs : 2 * observedMs;
     if (upperMs != null && upperMs > observedMs) {
       aim = upperMs - observedMs <= TIGHT_BRACKET_MS ? upperMs : Math.min(aim, upperMs);

@@ -36,13 +36,13 @@ class SettlePolicyTest {
   @Test
   void aRetryAimsAtTheEstimateWhenItIsAboveWhatTheStaleReadProved() {
     // Read at W+40 under a 30 ms estimate; since then the heartbeat measured 300.
-    Plan plan = withFallback.retry(W, 40, null, 300, W + 45 + MIN_RETRY, 1);
+    Plan plan = withFallback.retry(W, 40, null, 300, W + 45 + MIN_RETRY, 1, false);
     assertThat(plan).isEqualTo(new Plan(W + 310, Source.REPLICA));
   }
 
   @Test
   void aRetryDoublesWhatTheStaleReadProvedWhenTheEstimateIsProvenWrong() {
-    Plan plan = withFallback.retry(W, 80, null, 80, W + 85 + MIN_RETRY, 2);
+    Plan plan = withFallback.retry(W, 80, null, 80, W + 85 + MIN_RETRY, 2, false);
     assertThat(plan).isEqualTo(new Plan(W + 170, Source.REPLICA));
   }
 
@@ -51,12 +51,12 @@ class SettlePolicyTest {
     // Stale at +300; the last commit the replica had replayed was 330 ms old: the lag is in (300, 330].
     Long top = SettlePolicy.bracketTop(W, W + 300, W + 300 - 330);
     assertThat(top).isEqualTo(330);
-    assertThat(withFallback.retry(W, 300, top, 300, W + 305 + MIN_RETRY, 1)).isEqualTo(new Plan(W + 340, Source.REPLICA));
+    assertThat(withFallback.retry(W, 300, top, 300, W + 305 + MIN_RETRY, 1, false)).isEqualTo(new Plan(W + 340, Source.REPLICA));
   }
 
   @Test
   void aWideBracketOnlyCapsTheDoubling() {
-    assertThat(withFallback.retry(W, 300, 450L, 300, W + 305 + MIN_RETRY, 1)).isEqualTo(new Plan(W + 460, Source.REPLICA));
+    assertThat(withFallback.retry(W, 300, 450L, 300, W + 305 + MIN_RETRY, 1, false)).isEqualTo(new Plan(W + 460, Source.REPLICA));
   }
 
   @Test
@@ -65,31 +65,37 @@ class SettlePolicyTest {
     // retry follows the doubling, not the top (which is what made the first change after a quiet
     // spell wait for the max delay).
     Long top = SettlePolicy.bracketTop(W, W + 40, W - 120_000);
-    Plan plan = withoutFallback.retry(W, 40, top, 30, W + 45 + MIN_RETRY, 3);
+    Plan plan = withoutFallback.retry(W, 40, top, 30, W + 45 + MIN_RETRY, 3, false);
     assertThat(plan).isEqualTo(new Plan(W + 90, Source.REPLICA));
   }
 
   @Test
   void aRetryThatWouldLandAfterTheDeadlineReadsThePrimaryAtTheDeadline() {
-    Plan plan = withFallback.retry(W, 600, null, 600, W + 605 + MIN_RETRY, 2);
+    Plan plan = withFallback.retry(W, 600, null, 600, W + 605 + MIN_RETRY, 2, false);
     assertThat(plan).isEqualTo(new Plan(W + FRESH_WITHIN, Source.PRIMARY));
   }
 
   @Test
   void pastTheDeadlineThePrimaryIsReadAtOnce() {
-    Plan plan = withFallback.retry(W, 1200, null, 1200, W + 1205 + MIN_RETRY, 4);
+    Plan plan = withFallback.retry(W, 1200, null, 1200, W + 1205 + MIN_RETRY, 4, false);
     assertThat(plan).isEqualTo(new Plan(W + 1205, Source.PRIMARY));
   }
 
   @Test
+  void aReplicaThatRefusesConnectionsIsStalledSoThePrimaryIsReadAtOnce() {
+    assertThat(withFallback.retry(W, 40, null, 30, W + 45 + MIN_RETRY, 1, true)).isEqualTo(new Plan(W + 45, Source.PRIMARY));
+    assertThat(withoutFallback.retry(W, 40, null, 30, W + 45 + MIN_RETRY, 1, true).source()).isEqualTo(Source.REPLICA);
+  }
+
+  @Test
   void withoutTheFallbackRetriesRunOutIntoAWatch() {
-    assertThat(withoutFallback.retry(W, 600, null, 600, W + 605 + MIN_RETRY, 3).watching()).isFalse();
-    assertThat(withoutFallback.retry(W, 600, null, 600, W + 605 + MIN_RETRY, 4).watching()).isTrue();
+    assertThat(withoutFallback.retry(W, 600, null, 600, W + 605 + MIN_RETRY, 3, false).watching()).isFalse();
+    assertThat(withoutFallback.retry(W, 600, null, 600, W + 605 + MIN_RETRY, 4, false).watching()).isTrue();
   }
 
   @Test
   void aRetryNeverComesSoonerThanTheShortestDelayNorLaterThanTheMaxDelay() {
-    assertThat(withoutFallback.retry(W, 5, null, 0, W + 10 + MIN_RETRY, 1).atMs()).isEqualTo(W + 10 + MIN_RETRY);
-    assertThat(withoutFallback.retry(W, 5000, null, 5000, W + 5005 + MIN_RETRY, 1).atMs()).isEqualTo(W + 5005 + MIN_RETRY + MAX_DELAY);
+    assertThat(withoutFallback.retry(W, 5, null, 0, W + 10 + MIN_RETRY, 1, false).atMs()).isEqualTo(W + 10 + MIN_RETRY);
+    assertThat(withoutFallback.retry(W, 5000, null, 5000, W + 5005 + MIN_RETRY, 1, false).atMs()).isEqualTo(W + 5005 + MIN_RETRY + MAX_DELAY);
   }
 }

@@ -114,7 +114,7 @@ public final class FreshetNode {
           int instances = Math.max(1, config.getInt(FreshetConfig.HTTP_INSTANCES));
           Future<Void> chain = Future.succeededFuture();
           for (int i = 0; i < instances; i++) {
-            WebVerticle web = new WebVerticle(nodeId, i, primary, registry);
+            WebVerticle web = new WebVerticle(nodeId, i, primary, replica, registry);
             webs.add(web);
             chain = chain.compose(x -> track(vertx.deployVerticle(web, opts)));
           }

@@ -35,6 +35,8 @@ final class FeedFollower implements AutoCloseable {
   final List<Integer> statuses = new CopyOnWriteArrayList<>();
   volatile String handle;
   volatile String offset = "-1";
+  /** SSE: the current stream's response arrived, which the server sends once the log registered it. */
+  volatile boolean streaming;
   private final Thread thread;
   private volatile boolean stopped;
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -62,6 +64,7 @@ final class FeedFollower implements AutoCloseable {
             continue;
           }
           cursor = response.headers().firstValue("electric-cursor").orElse(cursor);
+          streaming = true;
           List<JsonObject> group = new ArrayList<>();
           try (Stream<String> lines = response.body()) {
             for (String line : (Iterable<String>) lines::iterator) {
@@ -83,6 +86,7 @@ final class FeedFollower implements AutoCloseable {
               }
             }
           }
+          streaming = false;
           continue;
         }
         HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
@@ -139,6 +143,19 @@ final class FeedFollower implements AutoCloseable {
       sleep(5);
     }
     return null;
+  }
+
+  /** SSE: waits until the stream is open, i.e. its log pushes to it from now on (the server's own signal). */
+  FeedFollower streamingReady() {
+    ready();
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (!streaming && System.currentTimeMillis() < deadline) {
+      sleep(5);
+    }
+    if (!streaming) {
+      throw new IllegalStateException("no SSE stream; statuses " + statuses);
+    }
+    return this;
   }
 
   /** Waits until the snapshot has been received. */

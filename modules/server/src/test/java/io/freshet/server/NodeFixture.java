@@ -50,6 +50,12 @@ final class NodeFixture implements AutoCloseable {
     PgRig.setApplyDelayMs(ms);
   }
 
+  /** The sum of the node's /metrics lines that start with {@code prefix} (a name, or a name and tags). */
+  double metric(String prefix) {
+    return http.get("/metrics").body().lines().filter(l -> l.startsWith(prefix))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
   String devEnvId() {
     return node.development().id();
   }

@@ -58,6 +58,24 @@ public final class PgRig {
     run("set-delay", Long.toString(ms));
   }
 
+  /** Pauses the standby's replay ({@code pg_wal_replay_pause()}): it keeps answering, ever staler. */
+  public static void pauseReplay() {
+    run("replica", "pause");
+  }
+
+  public static void resumeReplay() {
+    run("replica", "resume");
+  }
+
+  /** Stops the standby server alone: connections to it are refused until {@link #startReplica()}. */
+  public static void stopReplica() {
+    run("replica", "stop");
+  }
+
+  public static void startReplica() {
+    run("replica", "start");
+  }
+
   /** Starts the pair through scripts/db.sh unless both ports already answer (scripts/test.sh started it). */
   public static synchronized void ensureRunning() {
     if (started || reachable(PRIMARY_PORT) && reachable(REPLICA_PORT)) {

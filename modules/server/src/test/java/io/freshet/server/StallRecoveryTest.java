@@ -1,0 +1,196 @@
+package io.freshet.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.freshet.store.testing.PgRig;
+import io.freshet.store.testing.RigTest;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Fresh content while the standby stalls, against the real primary and standby: its replay paused
+ * ({@code pg_wal_replay_pause()}), or the standby server stopped. Backstops are pushed out of the
+ * way ({@code router.livePollTimeoutMs} of two minutes), so every delivery here comes from the gate,
+ * the fallback or the watch. Checks are about order and content; the timings are printed (the
+ * benchmark's stall phase reports them against their targets).
+ */
+@RigTest
+class StallRecoveryTest {
+
+  private static final long APPLY_DELAY_MS = 150;
+  private static final JsonObject NO_BACKSTOP = new JsonObject().put("router.livePollTimeoutMs", 120_000);
+  private static NodeFixture fallback;
+  private static NodeFixture noFallback;
+  private static NodeFixture smallBudget;
+
+  @BeforeAll
+  static void start() {
+    NodeFixture.applyDelay(APPLY_DELAY_MS);
+    fallback = NodeFixture.start(NO_BACKSTOP);
+    noFallback = NodeFixture.join(fallback, NO_BACKSTOP.copy().put("gate.primaryFallbackPerSec", 0));
+    smallBudget = NodeFixture.join(fallback, NO_BACKSTOP.copy().put("gate.primaryFallbackPerSec", 2));
+  }
+
+  @AfterAll
+  static void stop() {
+    smallBudget.close();
+    noFallback.close();
+    fallback.close();
+  }
+
+  @AfterEach
+  void replicaBackToNormal() {
+    PgRig.startReplica();
+    PgRig.resumeReplay();
+  }
+
+  private static Integer step(FeedFollower.Delivery d) {
+    return d.metadata() == null ? null : d.metadata().getInteger("step");
+  }
+
+  /** Writes step 1..n every {@code gapMs}; returns each step's commit time. */
+  private static TreeMap<Integer, Long> write(NodeFixture node, String runId, int from, int to, long gapMs) {
+    TreeMap<Integer, Long> committed = new TreeMap<>();
+    for (int s = from; s <= to; s++) {
+      node.http.setMetadata(runId, new JsonObject().put("step", s));
+      committed.put(s, System.currentTimeMillis());
+      FeedFollower.sleep(gapMs);
+    }
+    return committed;
+  }
+
+  /** For each step, when a row carrying it or a later step first arrived, minus its commit. */
+  private static List<Long> coverage(List<FeedFollower.Delivery> deliveries, Map<Integer, Long> committed) {
+    List<Long> out = new ArrayList<>();
+    committed.forEach((s, at) -> deliveries.stream().filter(d -> step(d) != null && step(d) >= s).findFirst()
+        .ifPresentOrElse(d -> out.add(d.atMs() - at), () -> out.add(null)));
+    return out;
+  }
+
+  private static void assertNeverBackwards(List<FeedFollower.Delivery> deliveries) {
+    List<Integer> steps = deliveries.stream().map(StallRecoveryTest::step).toList();
+    assertThat(steps).as("a feed never moves backwards").isSorted();
+  }
+
+  private static String summary(List<Long> latencies) {
+    List<Long> known = latencies.stream().filter(l -> l != null).sorted().toList();
+    return known.isEmpty() ? "none" : "p50 " + known.get(known.size() / 2) + " ms, max " + known.get(known.size() - 1) + " ms";
+  }
+
+  @Test
+  void withTheFallbackEveryChangeReachesItsSubscriberWhileTheReplayIsPausedAndNothingIsStale() {
+    String runId = fallback.http.trigger("stall", new JsonObject().put("metadata", new JsonObject().put("step", 0)));
+    fallback.db.awaitReplicaCaughtUp();
+    double gaveUp = fallback.metric("freshet_stale_hydrates_total{outcome=\"gave_up\"");
+    double primary = fallback.metric("freshet_stale_hydrates_total{outcome=\"primary\"");
+    try (FeedFollower feed = new FeedFollower(fallback.http, "/realtime/v1/runs/" + runId, true).streamingReady()) {
+      PgRig.pauseReplay();
+      assertThat(fallback.http.get("/health").json().getString("replica")).isEqualTo("paused");
+      TreeMap<Integer, Long> committed = write(fallback, runId, 1, 150, 200); // 30 s of changes while paused
+      FeedFollower.Delivery last = feed.await(d -> Integer.valueOf(150).equals(step(d)), 5_000);
+      assertThat(last).as("the final value arrives while the replica is still paused").isNotNull();
+      List<FeedFollower.Delivery> deliveries = feed.of(runId);
+      List<Long> latencies = coverage(deliveries, committed);
+      System.out.println("stall with the fallback: each change reached the subscriber " + summary(latencies)
+          + " after its write (gate.freshWithinMs 1000); primary reads " + (fallback.metric("freshet_stale_hydrates_total{outcome=\"primary\"") - primary));
+      assertThat(latencies).as("every change is covered during the pause").doesNotContainNull();
+      assertNeverBackwards(deliveries);
+      assertThat(fallback.metric("freshet_stale_hydrates_total{outcome=\"gave_up\"")).as("nothing delivered stale").isEqualTo(gaveUp);
+      assertThat(fallback.metric("freshet_stale_hydrates_total{outcome=\"primary\"")).isGreaterThan(primary);
+      assertThat(fallback.metric("freshet_primary_fallback_reads_total") - primary)
+          .as("at most one primary read per change the replica could not serve").isLessThanOrEqualTo(150);
+    }
+  }
+
+  @Test
+  void withTheFallbackOffTheFinalValueArrivesOnceTheReplayResumesWithoutABackstop() {
+    String runId = noFallback.http.trigger("stall", new JsonObject().put("metadata", new JsonObject().put("step", 0)));
+    noFallback.db.awaitReplicaCaughtUp();
+    double recovered = noFallback.metric("freshet_stale_hydrates_total{outcome=\"stall_recovered\"");
+    try (FeedFollower feed = new FeedFollower(noFallback.http, "/realtime/v1/runs/" + runId, true).streamingReady()) {
+      PgRig.pauseReplay();
+      write(noFallback, runId, 1, 10, 200);
+      FeedFollower.sleep(3_000); // past the retries: given up on, watched
+      assertThat(feed.of(runId).stream().map(StallRecoveryTest::step)).as("nothing newer is readable yet").doesNotContain(10);
+      long resumed = System.currentTimeMillis();
+      PgRig.resumeReplay();
+      FeedFollower.Delivery last = feed.await(d -> Integer.valueOf(10).equals(step(d)), 10_000);
+      assertThat(last).as("the watch delivers the final value (the backstop is two minutes away)").isNotNull();
+      System.out.println("stall without the fallback: the final value arrived " + (last.atMs() - resumed) + " ms after the resume");
+      assertNeverBackwards(feed.of(runId));
+      assertThat(noFallback.metric("freshet_stale_hydrates_total{outcome=\"stall_recovered\"")).isGreaterThan(recovered);
+    }
+  }
+
+  @Test
+  void aStoppedStandbyKeepsFeedsOpenAndFreshThroughThePrimaryAndReadsReturnToItWhenItIsBack() {
+    String runId = fallback.http.trigger("down", new JsonObject().put("metadata", new JsonObject().put("step", 0)));
+    fallback.db.awaitReplicaCaughtUp();
+    try (FeedFollower feed = new FeedFollower(fallback.http, "/realtime/v1/runs/" + runId, true).streamingReady()) {
+      PgRig.stopReplica();
+      Http.Response health = fallback.http.get("/health");
+      assertThat(health.status()).as("the node stays in rotation: feeds serve through the fallback").isEqualTo(200);
+      assertThat(health.json().getString("replica")).isEqualTo("unreachable");
+      TreeMap<Integer, Long> committed = write(fallback, runId, 1, 20, 500); // 10 s without a standby
+      assertThat(feed.await(d -> Integer.valueOf(20).equals(step(d)), 5_000)).as("served through the fallback").isNotNull();
+      System.out.println("standby down: " + summary(coverage(feed.of(runId), committed)));
+      PgRig.startReplica();
+      fallback.db.awaitReplicaCaughtUp();
+      double primaryBefore = fallback.metric("freshet_primary_fallback_reads_total");
+      write(fallback, runId, 21, 25, 300);
+      assertThat(feed.await(d -> Integer.valueOf(25).equals(step(d)), 5_000)).isNotNull();
+      assertThat(fallback.metric("freshet_primary_fallback_reads_total")).as("back on the replica").isEqualTo(primaryBefore);
+      assertNeverBackwards(feed.of(runId));
+    }
+  }
+
+  @Test
+  void whenTheBudgetIsSpentRowsAreDeliveredAsTheReplicaHasThemAndRecoveredAfterTheResume() {
+    List<String> runs = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      runs.add(smallBudget.http.trigger("budget", new JsonObject().put("tags", new io.vertx.core.json.JsonArray().add("budget-" + i % 1))
+          .put("metadata", new JsonObject().put("step", 0))));
+    }
+    smallBudget.db.awaitReplicaCaughtUp();
+    double refused = smallBudget.metric("freshet_primary_fallback_refused_total");
+    try (FeedFollower feed = new FeedFollower(smallBudget.http, "/realtime/v1/runs?tags=budget-0", true).streamingReady()) {
+      PgRig.pauseReplay();
+      for (String run : runs) {
+        smallBudget.http.setMetadata(run, new JsonObject().put("step", 1));
+      }
+      FeedFollower.sleep(2_500); // every deadline has passed
+      assertThat(smallBudget.metric("freshet_primary_fallback_refused_total")).as("2 reads a second for 10 changes").isGreaterThan(refused);
+      PgRig.resumeReplay();
+      for (String run : runs) {
+        assertThat(feed.await(d -> run.equals(d.runId()) && Integer.valueOf(1).equals(step(d)), 10_000))
+            .as("run %s recovers after the resume", run).isNotNull();
+      }
+    }
+  }
+
+  @Test
+  void triggeredThenSubscribedAtOnceEverySnapshotCarriesTheRun() {
+    NodeFixture.applyDelay(300);
+    try {
+      for (int n = 0; n < 50; n++) {
+        int i = n;
+        String runId = fallback.http.trigger("race", new JsonObject().put("metadata", new JsonObject().put("i", i)));
+        Http.Response snapshot = fallback.http.get("/realtime/v1/runs/" + runId + "?offset=-1");
+        assertThat(snapshot.status()).isEqualTo(200);
+        io.vertx.core.json.JsonArray messages = new io.vertx.core.json.JsonArray(snapshot.body());
+        assertThat(messages.stream().map(JsonObject.class::cast).filter(m -> m.containsKey("key")).toList())
+            .as("snapshot %d carries the run", i).singleElement()
+            .satisfies(m -> assertThat(new JsonObject(m.getJsonObject("value").getString("metadata")).getInteger("i")).isEqualTo(i));
+      }
+    } finally {
+      NodeFixture.applyDelay(APPLY_DELAY_MS);
+    }
+  }
+}
