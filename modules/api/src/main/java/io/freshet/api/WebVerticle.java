@@ -72,7 +72,12 @@ public final class WebVerticle extends VerticleBase {
     router.route().failureHandler(HttpErrors::handle);
     router.route().last().handler(ctx -> ctx.fail(new io.freshet.core.FreshetException(404, "no such endpoint: "
         + ctx.request().method() + " " + ctx.request().path())));
-    Future<HttpServer> listening = vertx.createHttpServer()
+    // Strict thread mode: every interaction with a connection happens on this verticle's event loop
+    // (routes, bus replies and SSE pushes all run on its context), so Vert.x writes straight to the
+    // channel instead of keeping a multi-producer outbound queue per connection. That queue is
+    // Netty's chunked MPSC queue, about 4 KB of heap per connection: a third of what an idle SSE
+    // subscriber cost before (measured with jcmd GC.class_histogram at 19,000 subscribers).
+    Future<HttpServer> listening = vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions().setStrictThreadMode(true))
         .requestHandler(router)
         .listen(config.getInt(FreshetConfig.HTTP_PORT), config.get(FreshetConfig.HTTP_HOST))
         .onSuccess(s -> server = s);

@@ -23,7 +23,8 @@ import java.util.Locale;
  * figures are defined in {@link FreshnessClassifier} and written by {@link ReportWriter}.
  *
  * <p>Usage: {@code java -jar freshet-bench.jar [--quick|--full] [--out DIR] [--modes a,b]
- * [--delays 0,150] [--intervals 20,100] [--runs N] [--sse N] [--scale false] [--sweep false]}.
+ * [--delays 0,150] [--intervals 20,100] [--runs N] [--scale false] [--sweep false] [--stall false]
+ * [--fanOut false] [--<any BenchSettings component> value]}.
  * The rig's ports come from {@code FRESHET_PG_PRIMARY_PORT} / {@code FRESHET_PG_REPLICA_PORT}.
  */
 public final class BenchMain {
@@ -67,7 +68,7 @@ public final class BenchMain {
     }
     Files.createDirectories(out);
     Rig rig = new Rig(repo, Integer.parseInt(env("FRESHET_PG_PRIMARY_PORT", "57432")), Integer.parseInt(env("FRESHET_PG_REPLICA_PORT", "57433")));
-    System.exit(new BenchMain(settings, rig, out).run());
+    System.exit(new BenchMain(settings, rig, out, repo).run());
   }
 
   private final BenchSettings settings;
@@ -76,10 +77,13 @@ public final class BenchMain {
   private final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
   private final long startedAt = System.currentTimeMillis();
 
-  private BenchMain(BenchSettings settings, Rig rig, Path out) {
+  private final Path repo;
+
+  private BenchMain(BenchSettings settings, Rig rig, Path out, Path repo) {
     this.settings = settings;
     this.rig = rig;
     this.out = out;
+    this.repo = repo;
   }
 
   private int run() throws Exception {
@@ -106,6 +110,11 @@ public final class BenchMain {
         }
       }
     }
+    List<StallBench.Result> stall = List.of();
+    if (settings.stall() && !settings.stallModes().isEmpty()) {
+      say("stall phase: standby apply delay " + settings.stallDelayMs() + " ms, replay paused " + settings.stallPauseMs() + " ms");
+      stall = new StallBench(vertx, rig, settings, this::startNode, BenchMain::say).run();
+    }
     ScaleResult scale = null;
     if (settings.scale()) {
       rig.setApplyDelay(settings.scaleDelayMs());
@@ -117,13 +126,18 @@ public final class BenchMain {
         Await.of(node.stop(), 60);
       }
     }
+    List<FanOutBench.Phase> fanOut = List.of();
+    if (settings.fanOut()) {
+      say("fan-out phases (gated; nodes and load clients in their own processes)");
+      fanOut = new FanOutBench(vertx, repo, rig, settings, out, BenchMain::say).run();
+    }
     long elapsed = System.currentTimeMillis() - startedAt;
     String header = String.format(Locale.ROOT, "# Freshet benchmark (%s), %s\n\n"
             + "Machine: %d cores, Java %s, max heap %d MB. The load generator, the node and PostgreSQL share these cores. "
             + "Run time %.1f min. Apply delay set with `scripts/db.sh set-delay` on the bench's own primary :%d and standby :%d.",
         settings.name(), LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME), Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.version"), Runtime.getRuntime().maxMemory() >> 20, elapsed / 60000.0, rig.primaryPort, rig.replicaPort);
-    String report = ReportWriter.report(header, points, scale, Notes.TEXT);
+    String report = ReportWriter.report(header, points, stall, settings, scale, fanOut, Notes.TEXT);
     Files.writeString(out.resolve("report.md"), report, StandardCharsets.UTF_8);
     if (!points.isEmpty()) {
       Files.writeString(out.resolve("latency.svg"), SvgPlot.render("Freshet: commit-to-client latency per mode (all write intervals pooled)",
@@ -173,10 +187,14 @@ public final class BenchMain {
   }
 
   private FreshetNode startNode(String mode) throws Exception {
+    return startNode(mode, new JsonObject());
+  }
+
+  private FreshetNode startNode(String mode, JsonObject extra) throws Exception {
     FreshetConfig config = FreshetConfig.defaults().with(new JsonObject()
         .put("http.port", 0).put("http.host", "127.0.0.1")
         .put("db.primary.uri", rig.primaryUri()).put("db.replica.uri", rig.replicaUri())
-        .put("gate.mode", mode));
+        .put("gate.mode", mode).mergeIn(extra));
     return Await.of(FreshetNode.start(config), 120);
   }
 

@@ -18,11 +18,12 @@ final class NodeMeters {
 
   /** One reading. */
   record Reading(double hydrates, double primaryLeases, double replicaLeases, double records, double staleRecovered,
-      double staleGaveUp, double lagEstimateMs) {
+      double staleGaveUp, double lagEstimateMs, double fallbackReads) {
     /** Counters as differences; the lag estimate (a gauge) as read at the end. */
     Reading minus(Reading before) {
       return new Reading(hydrates - before.hydrates, primaryLeases - before.primaryLeases, replicaLeases - before.replicaLeases,
-          records - before.records, staleRecovered - before.staleRecovered, staleGaveUp - before.staleGaveUp, lagEstimateMs);
+          records - before.records, staleRecovered - before.staleRecovered, staleGaveUp - before.staleGaveUp, lagEstimateMs,
+          fallbackReads - before.fallbackReads);
     }
   }
 
@@ -35,7 +36,8 @@ final class NodeMeters {
   Reading read() {
     return new Reading(sum("freshet.hydrate.queries", null, null), leases("primary"), leases("replica"),
         sum("freshet.change.records", "kind", "received"), sum("freshet.stale.hydrates", "outcome", "recovered"),
-        sum("freshet.stale.hydrates", "outcome", "gave_up"), gauge("freshet.replica.lag.estimate"));
+        sum("freshet.stale.hydrates", "outcome", "gave_up"), gauge("freshet.replica.lag.estimate"),
+        sum("freshet.primary.fallback.reads", null, null));
   }
 
   private double gauge(String name) {

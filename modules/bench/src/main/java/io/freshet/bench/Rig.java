@@ -34,6 +34,15 @@ final class Rig {
     run("set-delay", Long.toString(ms));
   }
 
+  /** Pauses the standby's replay ({@code pg_wal_replay_pause()}): it keeps answering, ever staler. */
+  void pauseReplay() {
+    run("replica", "pause");
+  }
+
+  void resumeReplay() {
+    run("replica", "resume");
+  }
+
   private void run(String... args) {
     String[] command = new String[args.length + 2];
     command[0] = "bash";

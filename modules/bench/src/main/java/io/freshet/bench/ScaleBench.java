@@ -6,22 +6,13 @@ import io.freshet.server.FreshetNode;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
- * Scale figures for {@code gated}, on one node:
+ * The routing figure for {@code gated}, on one node:
  *
  * <ol>
  *   <li><b>Routing.</b> {@code routingFeeds} runs, each followed by a held long-poll. Change records
@@ -32,12 +23,9 @@ import java.util.function.Consumer;
  *       row has not changed, so nothing is emitted): records processed
  *       ({@code freshet_change_records_total}) per second, from the first publish until the
  *       counter reaches the number published.
- *   <li><b>SSE.</b> {@link SseLoadClient} in a child JVM ramps SSE subscribers to the target, then
- *       updates the runs' metadata through the write API at the target rate and measures
- *       commit-to-client latency.
- *   <li><b>Memory.</b> The node's heap after a full GC before the ramp and with every subscriber
- *       held, divided by the subscribers held. The client is in its own JVM, so this is the node's.
  * </ol>
+ *
+ * <p>SSE subscribers, their latency at load and their memory are the fan-out phases' ({@link FanOutBench}).
  */
 final class ScaleBench {
 
@@ -122,41 +110,7 @@ final class ScaleBench {
         routed, target, routingMs, routedPerSecond, hydratesPerSecond));
     feeds.forEach(FeedSubscriber::close);
 
-    // --- SSE subscribers, latency at load, memory ------------------------------------------------
-    List<String> sseRuns = trigger(settings.sseRuns());
-    Thread.sleep(settings.scaleDelayMs() + 500);
-    long heapBefore = heapAfterGc();
-    Path runsFile = Files.createTempFile("freshet-bench-runs", ".txt");
-    Files.write(runsFile, sseRuns);
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String classpath = System.getProperty("java.class.path");
-    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx2g", "-cp", classpath, SseLoadClient.class.getName(),
-        Integer.toString(node.httpPort()), clients.apiKey, runsFile.toString(), Integer.toString(settings.sseTarget()),
-        Integer.toString(settings.sseChangesPerSecond()), Long.toString(settings.sseLoadMs()), Long.toString(settings.scaleDelayMs()))
-        .redirectError(ProcessBuilder.Redirect.INHERIT);
-    progress.accept(String.format(Locale.ROOT, "SSE: ramping to %,d subscribers over %,d runs (client in its own JVM)",
-        settings.sseTarget(), sseRuns.size()));
-    Process child = pb.start();
-    BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-    Writer in = new OutputStreamWriter(child.getOutputStream(), StandardCharsets.UTF_8);
-    String line = readTagged(out, "HELD ");
-    String[] parts = line.split(" ");
-    int held = Integer.parseInt(parts[1]);
-    int failed = Integer.parseInt(parts[2]);
-    Thread.sleep(1000);
-    long heapAfter = heapAfterGc();
-    progress.accept(String.format(Locale.ROOT, "SSE: %,d held (%,d failed); node heap %,d → %,d MB; now %,d changes/s for %d ms",
-        held, failed, heapBefore >> 20, heapAfter >> 20, settings.sseChangesPerSecond(), settings.sseLoadMs()));
-    in.write("GO\n");
-    in.flush();
-    JsonObject result = new JsonObject(readTagged(out, "RESULT ").substring("RESULT ".length()));
-    child.waitFor();
-    Files.deleteIfExists(runsFile);
-    progress.accept("SSE: " + result.encode());
-    return new ScaleResult(runs.size(), target, routed, routedPerSecond, hydratesPerSecond, routingMs,
-        settings.sseTarget(), held, failed, result.getDouble("changesPerSecond"), result.getLong("rows"),
-        result.getLong("p50"), result.getLong("p99"), settings.scaleDelayMs(),
-        held == 0 ? Double.NaN : (heapAfter - heapBefore) / (double) held, heapBefore, heapAfter);
+    return new ScaleResult(runs.size(), target, routed, routedPerSecond, hydratesPerSecond, routingMs);
   }
 
   private List<String> trigger(int n) throws Exception {
@@ -171,28 +125,5 @@ final class ScaleBench {
       }
     }
     return ids;
-  }
-
-  private static String readTagged(BufferedReader out, String tag) throws Exception {
-    String line;
-    while ((line = out.readLine()) != null) {
-      if (line.startsWith(tag)) {
-        return line;
-      }
-    }
-    throw new IllegalStateException("the SSE load client ended without printing " + tag.trim());
-  }
-
-  private static long heapAfterGc() throws InterruptedException {
-    for (int i = 0; i < 3; i++) {
-      System.gc();
-      Thread.sleep(200);
-    }
-    var heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
-    return heap.getUsed();
-  }
-
-  static File none() {
-    return null;
   }
 }
