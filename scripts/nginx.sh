@@ -67,12 +67,21 @@ http {
   scgi_temp_path $dir/tmp/scgi;
   client_max_body_size 4m;
   upstream freshet {
-$servers    keepalive 256;
+$servers    keepalive 1024;
+  }
+  # Connections to the nodes leave from several loopback addresses: from one address, connect()
+  # runs out of ephemeral ports (~28,000) long before a few nodes run out of sockets.
+  split_clients "\$remote_addr\$remote_port" \$upstream_source {
+    25% 127.0.1.1;
+    25% 127.0.1.2;
+    25% 127.0.1.3;
+    *   127.0.1.4;
   }
   server {
     listen 127.0.0.1:$port reuseport backlog=4096;
     location / {
       proxy_pass http://freshet;
+      proxy_bind \$upstream_source;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host \$host;

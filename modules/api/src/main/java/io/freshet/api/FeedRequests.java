@@ -46,6 +46,9 @@ final class FeedRequests {
     LinkedHashSet<String> tags = new LinkedHashSet<>();
     for (String param : tagParams) {
       for (String tag : param.split(",")) {
+        if (tag.chars().anyMatch(c -> c < 0x20 && c != ' ')) {
+          throw FreshetException.badRequest("tags: a tag may not contain control characters (NUL included)");
+        }
         String trimmed = tag.trim();
         if (trimmed.isEmpty()) {
           continue;

@@ -32,6 +32,7 @@ final class FeedSink {
   private final LongSupplier clock;
   private final Map<String, Set<SseSession>> byHandle = new HashMap<>();
   private int sessions;
+  private boolean stopping;
 
   FeedSink(Vertx vertx, String address, long keepAliveMs, LongSupplier clock) {
     this.vertx = vertx;
@@ -109,7 +110,9 @@ final class FeedSink {
     sessions--;
     if (watching.isEmpty()) {
       byHandle.remove(session.handle);
-      vertx.eventBus().send(session.target.router(), new FeedProtocol.Unwatch(session.handle, address));
+      if (!stopping) { // a stopping node's routers go with it; other nodes' forget this sink when it stops refreshing
+        vertx.eventBus().send(session.target.router(), new FeedProtocol.Unwatch(session.handle, address));
+      }
     }
   }
 
@@ -146,6 +149,7 @@ final class FeedSink {
 
   /** Ends every session (the node is stopping): clients reconnect to another node. */
   void closeAll() {
+    stopping = true;
     for (Set<SseSession> watching : List.copyOf(byHandle.values())) {
       List.copyOf(watching).forEach(s -> s.close(true));
     }

@@ -22,6 +22,9 @@ final class HttpErrors {
       return;
     }
     Throwable failure = ctx.failure();
+    if (failure != null && !(failure instanceof FreshetException)) {
+      failure = io.freshet.store.DatabaseErrors.classify(failure).map(Throwable.class::cast).orElse(failure);
+    }
     int status;
     String message;
     if (failure instanceof FreshetException fe) {
@@ -43,7 +46,7 @@ final class HttpErrors {
       log.error("unexpected failure on {} {}", ctx.request().method(), ctx.request().path(), failure);
     }
     RealtimeRoutes.cors(ctx.response());
-    if (status == 429) {
+    if (status == 429 || status == 503) {
       ctx.response().putHeader("retry-after", "1"); // the 1.5 Electric client waits at least this long
     }
     ctx.response().setStatusCode(status).putHeader("content-type", "application/json")

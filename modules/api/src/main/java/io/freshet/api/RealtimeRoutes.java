@@ -90,6 +90,7 @@ final class RealtimeRoutes {
       }
       try {
         Principal principal = ar.result();
+        RequestText.requireUtf8Query(ctx.request().query());
         FeedFilter filter = filterOf.get();
         principal.requireRead(resourcesOf.apply(filter));
         MultiMap params = ctx.request().params();

@@ -108,6 +108,7 @@ final class WriteRoutes {
     try {
       Object parsed = io.vertx.core.json.Json.decodeValue(body);
       if (parsed instanceof JsonObject obj) {
+        RequestText.rejectNul(obj, "body");
         return obj;
       }
       throw FreshetException.badRequest("request body must be a JSON object");
@@ -133,11 +134,14 @@ final class WriteRoutes {
       if (line.isBlank()) {
         continue;
       }
+      JsonObject item;
       try {
-        items.add(new JsonObject(line));
+        item = new JsonObject(line);
       } catch (DecodeException e) {
         throw FreshetException.badRequest("batch items line " + lineNo + " is not a JSON object");
       }
+      RequestText.rejectNul(item, "batch items line " + lineNo);
+      items.add(item);
     }
     return items;
   }

@@ -1,6 +1,7 @@
 package io.freshet.publisher;
 
 import io.freshet.core.FreshetException;
+import io.freshet.producer.ChangeRecord;
 import io.freshet.publisher.RunTriggers.Triggered;
 import io.freshet.store.Ids;
 import io.vertx.core.Future;
@@ -72,9 +73,6 @@ final class BatchWrites {
   /** {@code {id, itemsAccepted, itemsDeduplicated, sealed}} plus the counts the SDK reads when not sealed. */
   Future<JsonObject> items(String envId, String batchId, JsonArray rawItems) {
     return batch(envId, batchId).compose(batch -> {
-      if (batch.sealed()) {
-        return Future.succeededFuture(itemsReply(batch, 0, rawItems.size(), true, batch.runCount()));
-      }
       List<Item> items = new ArrayList<>(rawItems.size());
       for (int i = 0; i < rawItems.size(); i++) {
         String where = "items[" + i + "].";
@@ -88,6 +86,10 @@ final class BatchWrites {
               + batch.runCount() + " runs");
         }
         items.add(new Item(index.intValue(), parseItem(item, where)));
+      }
+      if (batch.sealed()) {
+        // The SDK resends the whole stream until it sees the batch sealed: every item is a duplicate now.
+        return Future.succeededFuture(itemsReply(batch, 0, items.size(), true, batch.runCount()));
       }
       return insertItems(envId, batch, items);
     });
@@ -107,9 +109,26 @@ final class BatchWrites {
       tasks.add(request.taskId());
       items.add(new Item(i, request));
     }
-    return insert(envId, items.size(), List.copyOf(tasks), null)
-        .compose(id -> insertItems(envId, new Batch(id, items.size(), false), items))
-        .map(reply -> new JsonObject().put("id", reply.getString("id")).put("runCount", items.size()));
+    return writeInOneTransaction(envId, items, List.copyOf(tasks))
+        // A unique key raced by another writer aborts the transaction; run it again: its lookups
+        // now find the runs that won, and the batch is written whole or not at all.
+        .recover(failure -> failure instanceof PgException pg && "23505".equals(pg.getSqlState())
+            ? writeInOneTransaction(envId, items, List.copyOf(tasks)) : Future.failedFuture(failure))
+        .map(id -> new JsonObject().put("id", id).put("runCount", items.size()));
+  }
+
+  /** The batch and every run of it in one transaction; their change records are published after it commits. */
+  private Future<String> writeInOneTransaction(String envId, List<Item> items, List<String> tasks) {
+    List<ChangeRecord> records = new ArrayList<>();
+    String id = Ids.batchId();
+    return primary.withTransaction(tx -> {
+      Future<Void> chain = tx.preparedQuery(INSERT)
+          .execute(Tuple.of(id, envId, items.size(), tasks.toArray(String[]::new), null)).mapEmpty();
+      for (Item item : items) {
+        chain = chain.compose(v -> runs.trigger(tx, records::add, envId, item.request(), null, id, item.index()).mapEmpty());
+      }
+      return chain.compose(v -> tx.preparedQuery(SEAL).execute(Tuple.of(id))).map(v -> id);
+    }).onSuccess(v -> records.forEach(runs::publish));
   }
 
   private TriggerRequest parseItem(JsonObject item, String where) {

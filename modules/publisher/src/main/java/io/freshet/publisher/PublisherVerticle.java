@@ -59,8 +59,11 @@ public final class PublisherVerticle extends VerticleBase {
     result.onComplete(ar -> {
       if (ar.succeeded()) {
         message.reply(ar.result());
-      } else if (ar.cause() instanceof FreshetException e) {
-        message.fail(e.status(), e.getMessage());
+        return;
+      }
+      FreshetException known = io.freshet.store.DatabaseErrors.classify(ar.cause()).orElse(null);
+      if (known != null) {
+        message.fail(known.status(), known.getMessage());
       } else {
         log.error("publisher command failed", ar.cause());
         message.fail(500, "internal error");

@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.util.function.Consumer;
@@ -77,15 +78,26 @@ final class RunTriggers {
    * @param batchId the batch the run belongs to, or null; then {@code batchIndex} is its index
    */
   Future<Triggered> trigger(String envId, TriggerRequest request, String requestKey, String batchId, Integer batchIndex) {
-    return byRequestKey(envId, requestKey)
-        .compose(replayed -> replayed != null ? Future.succeededFuture(replayed)
-            : byIdempotencyKey(envId, request)
-                .compose(cached -> cached != null ? Future.succeededFuture(cached)
-                    : insert(envId, request, requestKey, batchId, batchIndex)));
+    return trigger(primary, publish, envId, request, requestKey, batchId, batchIndex);
   }
 
-  private Future<Triggered> insert(String envId, TriggerRequest request, String requestKey, String batchId, Integer batchIndex) {
-    return rootOf(envId, request.parentRunId()).compose(root -> {
+  /**
+   * The same, on {@code client} (a transaction: a batch's runs are written with the batch, or not
+   * at all), handing each change record to {@code published} (the caller publishes them once the
+   * transaction has committed).
+   */
+  Future<Triggered> trigger(SqlClient client, Consumer<ChangeRecord> published, String envId, TriggerRequest request, String requestKey,
+      String batchId, Integer batchIndex) {
+    return byRequestKey(client, envId, requestKey)
+        .compose(replayed -> replayed != null ? Future.succeededFuture(replayed)
+            : byIdempotencyKey(client, envId, request)
+                .compose(cached -> cached != null ? Future.succeededFuture(cached)
+                    : insert(client, published, envId, request, requestKey, batchId, batchIndex)));
+  }
+
+  private Future<Triggered> insert(SqlClient client, Consumer<ChangeRecord> published, String envId, TriggerRequest request,
+      String requestKey, String batchId, Integer batchIndex) {
+    return rootOf(client, envId, request.parentRunId()).compose(root -> {
       Tuple params = Tuple.tuple()
           .addString(envId)
           .addString(request.taskId())
@@ -104,14 +116,19 @@ final class RunTriggers {
           .addString(request.parentRunId())
           .addString(root)
           .addString(requestKey);
-      return primary.preparedQuery(INSERT).execute(params)
+      return client.preparedQuery(INSERT).execute(params)
           .map(rows -> {
             WrittenRun written = WrittenRun.from(rows.iterator().next());
-            publish.accept(written.toChangeRecord(envId));
+            published.accept(written.toChangeRecord(envId));
             return Triggered.created(written);
           })
-          .recover(failure -> raced(failure, envId, request, requestKey));
+          .recover(failure -> client == primary ? raced(failure, envId, request, requestKey) : Future.failedFuture(failure));
     });
+  }
+
+  /** Publishes a change record written in a caller's transaction, once it committed. */
+  void publish(ChangeRecord record) {
+    publish.accept(record);
   }
 
   /** A concurrent trigger with the same key committed first: answer with its run. */
@@ -121,37 +138,37 @@ final class RunTriggers {
     }
     String constraint = pg.getConstraint() == null ? "" : pg.getConstraint();
     return switch (constraint) {
-      case "task_runs_request_key" -> byRequestKey(envId, requestKey)
+      case "task_runs_request_key" -> byRequestKey(primary, envId, requestKey)
           .compose(t -> t != null ? Future.succeededFuture(t) : Future.failedFuture(failure));
-      case "task_runs_idempotency" -> byIdempotencyKey(envId, request)
+      case "task_runs_idempotency" -> byIdempotencyKey(primary, envId, request)
           .compose(t -> t != null ? Future.succeededFuture(t) : Future.failedFuture(failure));
       case "task_runs_batch" -> Future.succeededFuture(Triggered.duplicateBatchIndex());
       default -> Future.failedFuture(failure);
     };
   }
 
-  private Future<Triggered> byRequestKey(String envId, String requestKey) {
+  private Future<Triggered> byRequestKey(SqlClient client, String envId, String requestKey) {
     if (requestKey == null) {
       return Future.succeededFuture(null);
     }
-    return primary.preparedQuery(BY_REQUEST_KEY).execute(Tuple.of(envId, requestKey))
+    return client.preparedQuery(BY_REQUEST_KEY).execute(Tuple.of(envId, requestKey))
         .map(rows -> first(rows) == null ? null : Triggered.existing(first(rows).getString(0), false));
   }
 
-  private Future<Triggered> byIdempotencyKey(String envId, TriggerRequest request) {
+  private Future<Triggered> byIdempotencyKey(SqlClient client, String envId, TriggerRequest request) {
     if (request.idempotencyKey() == null) {
       return Future.succeededFuture(null);
     }
-    return primary.preparedQuery(BY_IDEMPOTENCY_KEY).execute(Tuple.of(envId, request.taskId(), request.idempotencyKey()))
+    return client.preparedQuery(BY_IDEMPOTENCY_KEY).execute(Tuple.of(envId, request.taskId(), request.idempotencyKey()))
         .map(rows -> first(rows) == null ? null : Triggered.existing(first(rows).getString(0), true));
   }
 
   /** The root of a child run's tree: its parent's root, or the parent itself. */
-  private Future<String> rootOf(String envId, String parentRunId) {
+  private Future<String> rootOf(SqlClient client, String envId, String parentRunId) {
     if (parentRunId == null) {
       return Future.succeededFuture(null);
     }
-    return primary.preparedQuery(PARENT).execute(Tuple.of(envId, parentRunId)).map(rows -> {
+    return client.preparedQuery(PARENT).execute(Tuple.of(envId, parentRunId)).map(rows -> {
       Row parent = first(rows);
       if (parent == null) {
         throw FreshetException.badRequest("options.parentRunId: no run " + parentRunId + " in this environment");

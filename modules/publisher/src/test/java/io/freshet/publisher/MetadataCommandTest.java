@@ -134,7 +134,7 @@ class MetadataCommandTest {
     long version = PublisherFixture.updatedAtMs(f.run(runId));
 
     JsonObject byOps = update(runId, ops(op("set", "a", 1), op("remove", "list", 9), op("delete", "absent", null),
-        op("set", "$.missing.deep", 1), new JsonObject().put("type", "frobnicate").put("key", "a").put("value", 1)));
+        op("set", "$.missing.deep", 1)));
     JsonObject byEqualReplace = update(runId, new JsonObject().put("metadata", new JsonObject().put("list", new JsonArray().add(1.0)).put("a", 1)));
     JsonObject byEmptyOps = update(runId, new JsonObject().put("operations", new JsonArray()).put("metadata", new JsonObject().put("z", 1)));
     JsonObject byNothing = update(runId, new JsonObject());

@@ -67,6 +67,10 @@ public final class FreshetNode {
   public static Future<FreshetNode> start(FreshetConfig config) {
     String nodeId = Ids.random("abcdefghijkmnopqrstuvwxyz0123456789", 8);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    // Vert.x's per-address handler gauge, without the address label (off by default: it would be
+    // one series per environment), is the same meter for every address: its second registration
+    // logged a warning at every start. The other event-bus meters stay.
+    registry.config().meterFilter(io.micrometer.core.instrument.config.MeterFilter.denyNameStartsWith("vertx.eventbus.handlers"));
     VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
         .setEnabled(true).setRegistryName("freshet-" + nodeId)
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));

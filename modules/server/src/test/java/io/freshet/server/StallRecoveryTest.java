@@ -51,6 +51,15 @@ class StallRecoveryTest {
     PgRig.resumeReplay();
   }
 
+  /** Waits until the node's metric reaches {@code atLeast} (the server's own signal), failing after 20 s. */
+  private static void awaitMetric(NodeFixture node, String prefix, double atLeast) {
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (node.metric(prefix) < atLeast) {
+      assertThat(System.currentTimeMillis()).as("%s to reach %s", prefix, atLeast).isLessThan(deadline);
+      FeedFollower.sleep(20);
+    }
+  }
+
   private static Integer step(FeedFollower.Delivery d) {
     return d.metadata() == null ? null : d.metadata().getInteger("step");
   }
@@ -117,7 +126,7 @@ class StallRecoveryTest {
     try (FeedFollower feed = new FeedFollower(noFallback.http, "/realtime/v1/runs/" + runId, true).streamingReady()) {
       PgRig.pauseReplay();
       write(noFallback, runId, 1, 10, 200);
-      FeedFollower.sleep(3_000); // past the retries: given up on, watched
+      awaitMetric(noFallback, "freshet_stalled_runs", 1); // past the retries: given up on, watched
       assertThat(feed.of(runId).stream().map(StallRecoveryTest::step)).as("nothing newer is readable yet").doesNotContain(10);
       long resumed = System.currentTimeMillis();
       PgRig.resumeReplay();
@@ -165,8 +174,7 @@ class StallRecoveryTest {
       for (String run : runs) {
         smallBudget.http.setMetadata(run, new JsonObject().put("step", 1));
       }
-      FeedFollower.sleep(2_500); // every deadline has passed
-      assertThat(smallBudget.metric("freshet_primary_fallback_refused_total")).as("2 reads a second for 10 changes").isGreaterThan(refused);
+      awaitMetric(smallBudget, "freshet_primary_fallback_refused_total", refused + 1); // 2 reads a second for 10 changes
       PgRig.resumeReplay();
       for (String run : runs) {
         assertThat(feed.await(d -> run.equals(d.runId()) && Integer.valueOf(1).equals(step(d)), 10_000))

@@ -21,9 +21,6 @@ final class MetadataEditor {
   }
 
   boolean apply(MetadataOperation op) {
-    if (op.kind() == MetadataOperation.Kind.UNKNOWN) {
-      return false;
-    }
     if (op.kind() == MetadataOperation.Kind.UPDATE) {
       return update(op.value());
     }

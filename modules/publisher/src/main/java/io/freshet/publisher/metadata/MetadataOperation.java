@@ -17,8 +17,7 @@ public record MetadataOperation(Kind kind, String type, String key, Object value
     DELETE,
     APPEND,
     REMOVE,
-    INCREMENT,
-    UNKNOWN;
+    INCREMENT;
 
     static Kind of(String type) {
       return switch (type) {
@@ -28,7 +27,7 @@ public record MetadataOperation(Kind kind, String type, String key, Object value
         case "append" -> APPEND;
         case "remove" -> REMOVE;
         case "increment" -> INCREMENT;
-        default -> UNKNOWN;
+        default -> null;
       };
     }
 
@@ -75,9 +74,11 @@ public record MetadataOperation(Kind kind, String type, String key, Object value
       throw invalid(where, "needs a string \"type\"");
     }
     Kind kind = Kind.of(type);
+    if (kind == null) {
+      // As trigger.dev's request schema does: the whole request is refused, so nothing of it is applied.
+      throw invalid(where, "unknown type \"" + type + "\"; expected set, delete, append, remove, increment or update");
+    }
     return switch (kind) {
-      case UNKNOWN -> new MetadataOperation(
-          kind, type, op.getValue("key") instanceof String key ? key : null, op.getValue("value"));
       case UPDATE -> {
         if (!(op.getValue("value") instanceof JsonObject value)) {
           throw invalid(where, "update needs an object \"value\"");
@@ -124,7 +125,7 @@ public record MetadataOperation(Kind kind, String type, String key, Object value
     if (key != null) {
       json.put("key", key);
     }
-    if (kind != Kind.DELETE && (value != null || kind != Kind.UNKNOWN)) {
+    if (kind != Kind.DELETE) {
       json.put("value", JsonValues.copy(value));
     }
     return json;

@@ -51,18 +51,9 @@ class MetadataOperationParseTest {
   }
 
   @Test
-  void unknownTypeIsKeptNotRejected() {
-    MetadataOperation op = parse("[{\"type\":\"del\",\"key\":\"a\"}]").get(0);
-    assertThat(op.kind()).isEqualTo(Kind.UNKNOWN);
-    assertThat(op.type()).isEqualTo("del");
-    assertThat(op.toJson()).isEqualTo(new JsonObject().put("type", "del").put("key", "a"));
-  }
-
-  @Test
-  void unknownTypeIsNotCheckedForKeyOrValue() {
-    assertThat(parse("[{\"type\":\"merge\",\"key\":\"__proto__\",\"value\":{}}]").get(0).key())
-        .isEqualTo("__proto__");
-    assertThat(parse("[{\"type\":\"merge\",\"key\":7}]").get(0).key()).isNull();
+  void anUnknownTypeIsRefusedSoNothingOfTheRequestIsApplied() {
+    assertThatThrownBy(() -> parse("[{\"type\":\"set\",\"key\":\"a\",\"value\":1},{\"type\":\"merge\",\"key\":\"a\"}]"))
+        .isInstanceOf(FreshetException.class).hasMessageContaining("operations[1]").hasMessageContaining("unknown type \"merge\"");
   }
 
   @Test

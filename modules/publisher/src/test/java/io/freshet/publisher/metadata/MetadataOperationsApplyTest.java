@@ -477,15 +477,6 @@ class MetadataOperationsApplyTest {
   @Nested
   class Batch {
     @Test
-    void unknownTypeIsReportedUnappliedAndOthersStillRun() {
-      MetadataOperation unknown = new MetadataOperation(Kind.UNKNOWN, "merge", "a", 1);
-      Result result = apply("{}", set("a", 1), unknown, increment("a", 1));
-      assertMetadata(result, "{\"a\":2}");
-      assertThat(result.unapplied()).containsExactly(unknown);
-      assertThat(result.changed()).isTrue();
-    }
-
-    @Test
     void operationsRunInOrder() {
       assertMetadata(apply("{}", set("a", 1), delete("a"), append("a", 2)), "{\"a\":[2]}");
       assertMetadata(apply("{}", append("a", 2), delete("a"), set("a", 1)), "{\"a\":1}");
