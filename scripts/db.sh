@@ -50,6 +50,9 @@ usage: scripts/db.sh <command> [args]
   replica pause|resume|stop|start
                   stall the standby: pause or resume its replay (it keeps receiving
                   WAL and answering queries), or stop and start the standby server alone
+  primary stop|start
+                  stop or start the primary server alone (the standby keeps running and
+                  reconnects when the primary is back)
   measure         measure the real primary->standby visibility delay (5 runs + median)
   env             print export lines for FRESHET_DB_PRIMARY_URI / FRESHET_DB_REPLICA_URI
   psql primary|replica [psql args...]
@@ -603,6 +606,27 @@ cmd_replica() {
   esac
 }
 
+cmd_primary() {
+  local what="${1:-}"
+  resolve_pg_dir
+  need_bindir
+  case "$what" in
+    stop)
+      if is_running "$PRIMARY_DIR"; then
+        as_server "$BIN/pg_ctl" stop -D "$PRIMARY_DIR" -m fast -w -t "$START_TIMEOUT_S" >/dev/null
+      fi
+      echo "primary stopped"
+      ;;
+    start)
+      start_server "$PRIMARY_DIR" "$PRIMARY_PORT" primary
+      wait_until "$START_TIMEOUT_S" primary accepting "$PRIMARY_PORT" ||
+        die "primary does not accept connections on port $PRIMARY_PORT; see $PRIMARY_DIR/server.log"
+      echo "primary started"
+      ;;
+    *) die "usage: scripts/db.sh primary stop|start" ;;
+  esac
+}
+
 cmd_env() {
   echo "export FRESHET_DB_PRIMARY_URI=$(uri "$PRIMARY_PORT")"
   echo "export FRESHET_DB_REPLICA_URI=$(uri "$REPLICA_PORT")"
@@ -630,6 +654,7 @@ main() {
     status)    cmd_status ;;
     set-delay) cmd_set_delay "$@" ;;
     replica)   cmd_replica "$@" ;;
+    primary)   cmd_primary "$@" ;;
     measure)   cmd_measure ;;
     env)       cmd_env ;;
     psql)      cmd_psql "$@" ;;

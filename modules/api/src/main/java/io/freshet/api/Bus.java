@@ -19,6 +19,21 @@ final class Bus {
 
   private Bus() {}
 
+  /** How long a request to a feed's owner may take (not a held poll) before the owner counts as gone. */
+  static final long OWNER_TIMEOUT_MS = 5_000;
+
+  /**
+   * A request to the router owning a feed log. An owner that does not answer in time (its node was
+   * killed, and the cluster has not noticed yet: Hazelcast takes its heartbeat timeout) is treated
+   * as gone: the client refetches and opens the feed on a live node, instead of waiting for the
+   * membership change.
+   */
+  static <T> Future<T> askOwner(Vertx vertx, String address, Object request, long timeoutMs) {
+    return Bus.<T>ask(vertx, address, request, timeoutMs).recover(e -> e instanceof FreshetException fe && fe.status() == 503
+        && fe.getMessage() != null && fe.getMessage().startsWith("timed out")
+        ? Future.failedFuture(new Gone("the node owning this feed does not answer; refetch")) : Future.failedFuture(e));
+  }
+
   static <T> Future<T> ask(Vertx vertx, String address, Object request, long timeoutMs) {
     return vertx.eventBus().<T>request(address, request, new DeliveryOptions().setSendTimeout(timeoutMs))
         .map(Message::body)

@@ -19,6 +19,8 @@ final class ElectricProtocol {
   static final String SCHEMA = "electric-schema";
   static final String CURSOR = "electric-cursor";
   static final String UP_TO_DATE = "electric-up-to-date";
+  /** Query parameter: the handle of the client's last 409, on its refetch. It must not get that handle back. */
+  static final String EXPIRED_HANDLE_PARAM = "expired_handle";
 
   private static final Pattern OFFSET_FORM = Pattern.compile("(\\d{1,18})_(\\d{1,18})");
   private static final long CURSOR_EPOCH_S = Instant.parse("2024-10-09T00:00:00Z").getEpochSecond();

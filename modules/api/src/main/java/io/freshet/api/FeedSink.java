@@ -19,11 +19,18 @@ import java.util.function.LongSupplier;
  * (the same bytes for all of them). Per session there is no timer: one periodic tick writes
  * keep-alives and ends sessions whose time is up, and another refreshes this sink's registrations
  * with each router (and ends the sessions of logs a router no longer has, or of a router that is
- * gone: their clients reconnect and get a proper answer, 409 must-refetch).
+ * gone: their clients reconnect and get a proper answer, 409 must-refetch). The same refresh
+ * probes the routers this instance's long-polls are held on, and ends those polls at once when
+ * their router is gone (killed, cut off, frozen) instead of letting them wait out the hold.
  */
 final class FeedSink {
 
-  static final long REFRESH_EVERY_MS = 5_000;
+  /**
+   * How often a router hears from each sink and each router holding polls is probed. A killed
+   * router is found within this (the cluster drops its handlers once Hazelcast sees its sockets
+   * close); a frozen one within this plus {@link Bus#OWNER_TIMEOUT_MS}.
+   */
+  static final long REFRESH_EVERY_MS = 2_000;
   private static final long TICK_EVERY_MS = 1_000;
 
   private final Vertx vertx;
@@ -31,10 +38,13 @@ final class FeedSink {
   private final long keepAliveMs;
   private final LongSupplier clock;
   private final Map<String, Set<SseSession>> byHandle = new HashMap<>();
+  private final Map<String, Set<Runnable>> heldPollsByRouter = new HashMap<>();
   private int sessions;
   private boolean stopping;
+  private final java.util.function.Consumer<String> closed;
 
-  FeedSink(Vertx vertx, String address, long keepAliveMs, LongSupplier clock) {
+  FeedSink(Vertx vertx, String address, long keepAliveMs, LongSupplier clock, java.util.function.Consumer<String> closed) {
+    this.closed = closed;
     this.vertx = vertx;
     this.address = address;
     this.keepAliveMs = keepAliveMs;
@@ -66,9 +76,9 @@ final class FeedSink {
     sessions++;
     session.onDone(() -> forget(session));
     FeedProtocol.Watch watch = new FeedProtocol.Watch(session.handle, session.target.feed(), session.offset(), address);
-    Bus.<FeedProtocol.Answer>ask(vertx, session.target.router(), watch, 30_000).onComplete(ar -> {
+    Bus.<FeedProtocol.Answer>askOwner(vertx, session.target.router(), watch, Bus.OWNER_TIMEOUT_MS).onComplete(ar -> {
       if (ar.failed()) {
-        session.close(false);
+        session.close(false, "refused");
         onRefused.accept(ar.cause());
         return;
       }
@@ -77,12 +87,26 @@ final class FeedSink {
     });
   }
 
+  /**
+   * A long-poll held on {@code router}: {@code onGone} runs if the router is found gone before the
+   * poll ends. Returns what to call when the poll ends.
+   */
+  Runnable holdPoll(String router, Runnable onGone) {
+    heldPollsByRouter.computeIfAbsent(router, k -> new LinkedHashSet<>()).add(onGone);
+    return () -> {
+      Set<Runnable> held = heldPollsByRouter.get(router);
+      if (held != null && held.remove(onGone) && held.isEmpty()) {
+        heldPollsByRouter.remove(router);
+      }
+    };
+  }
+
   /** A session's catch-up read, from its offset to the log's end. */
   void catchUp(SseSession session, long offset) {
     FeedProtocol.Poll poll = new FeedProtocol.Poll(session.handle, session.target.feed(), offset, false, 0, "");
-    Bus.<FeedProtocol.Answer>ask(vertx, session.target.router(), poll, 30_000).onComplete(ar -> {
+    Bus.<FeedProtocol.Answer>askOwner(vertx, session.target.router(), poll, Bus.OWNER_TIMEOUT_MS).onComplete(ar -> {
       if (ar.failed()) {
-        session.close(true); // the reconnect gets a proper answer (409, or a fresh stream)
+        session.close(true, "gone"); // the reconnect gets a proper answer (409, or a fresh stream)
       } else {
         session.caughtUp(ar.result().slice(), clock.getAsLong());
       }
@@ -108,6 +132,7 @@ final class FeedSink {
       return;
     }
     sessions--;
+    closed.accept(session.closedBecause());
     if (watching.isEmpty()) {
       byHandle.remove(session.handle);
       if (!stopping) { // a stopping node's routers go with it; other nodes' forget this sink when it stops refreshing
@@ -125,7 +150,10 @@ final class FeedSink {
     }
   }
 
-  /** Proves this sink alive to each router it watches logs of; ends sessions of logs that are gone. */
+  /**
+   * Proves this sink alive to each router it watches logs of, and probes each router holding this
+   * instance's long-polls; ends the sessions of logs that are gone and the polls of routers that are.
+   */
   private void refresh() {
     Map<String, List<String>> byRouter = new HashMap<>();
     for (Map.Entry<String, Set<SseSession>> entry : byHandle.entrySet()) {
@@ -134,14 +162,21 @@ final class FeedSink {
         byRouter.computeIfAbsent(any.target.router(), k -> new ArrayList<>()).add(entry.getKey());
       }
     }
+    heldPollsByRouter.keySet().forEach(router -> byRouter.computeIfAbsent(router, k -> new ArrayList<>()));
     byRouter.forEach((router, handles) ->
-        Bus.<FeedProtocol.Refreshed>ask(vertx, router, new FeedProtocol.Refresh(address, handles), 10_000).onComplete(ar -> {
-          List<String> gone = ar.succeeded() ? ar.result().unknown()
-              : ar.cause() instanceof FreshetException fe && fe.status() == 409 ? handles : List.of();
+        Bus.<FeedProtocol.Refreshed>askOwner(vertx, router, new FeedProtocol.Refresh(address, handles), Bus.OWNER_TIMEOUT_MS).onComplete(ar -> {
+          boolean routerGone = ar.failed() && ar.cause() instanceof FreshetException fe && fe.status() == 409;
+          List<String> gone = ar.succeeded() ? ar.result().unknown() : routerGone ? handles : List.of();
           for (String handle : gone) {
             Set<SseSession> watching = byHandle.get(handle);
             if (watching != null) {
-              List.copyOf(watching).forEach(s -> s.close(true));
+              List.copyOf(watching).forEach(s -> s.close(true, "gone"));
+            }
+          }
+          if (routerGone) {
+            Set<Runnable> held = heldPollsByRouter.remove(router);
+            if (held != null) {
+              List.copyOf(held).forEach(Runnable::run);
             }
           }
         }));
@@ -151,7 +186,7 @@ final class FeedSink {
   void closeAll() {
     stopping = true;
     for (Set<SseSession> watching : List.copyOf(byHandle.values())) {
-      List.copyOf(watching).forEach(s -> s.close(true));
+      List.copyOf(watching).forEach(s -> s.close(true, "stopping"));
     }
   }
 }

@@ -12,6 +12,7 @@ import io.freshet.core.feed.LogSlice;
 import io.freshet.producer.Addresses;
 import io.freshet.store.Ids;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
@@ -98,7 +99,7 @@ final class RealtimeRoutes {
         Set<RunColumn> columns = RunColumn.selecting(FeedRequests.skipColumns(ctx.queryParam("skipColumns")));
         FeedProtocol.FeedRef feed = new FeedProtocol.FeedRef(principal.envId(), filter, columns);
         if (offset.initial()) {
-          open(ctx, feed, offset.now());
+          open(ctx, new FeedProtocol.Open(feed, offset.now(), params.get(ElectricProtocol.EXPIRED_HANDLE_PARAM)));
           return;
         }
         String handle = params.get("handle");
@@ -153,8 +154,9 @@ final class RealtimeRoutes {
     return Addresses.router(nodeId, Math.floorMod(envId.hashCode(), routerInstances));
   }
 
-  private void open(RoutingContext ctx, FeedProtocol.FeedRef feed, boolean skipHistory) {
-    Bus.<FeedProtocol.Answer>ask(vertx, localRouter(feed.envId()), new FeedProtocol.Open(feed, skipHistory), 30_000).onComplete(ar -> {
+  private void open(RoutingContext ctx, FeedProtocol.Open request) {
+    FeedProtocol.FeedRef feed = request.feed();
+    Bus.<FeedProtocol.Answer>ask(vertx, localRouter(feed.envId()), request, 30_000).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
         return;
@@ -169,7 +171,7 @@ final class RealtimeRoutes {
   /** A catch-up request (not live): answers at once with whatever the client has not seen. */
   private void poll(RoutingContext ctx, FeedTarget target, String handle, long offset) {
     FeedProtocol.Poll poll = new FeedProtocol.Poll(handle, target.feed(), offset, false, 0, "");
-    Bus.<FeedProtocol.Answer>ask(vertx, target.router(), poll, 30_000).onComplete(ar -> {
+    Bus.<FeedProtocol.Answer>askOwner(vertx, target.router(), poll, Bus.OWNER_TIMEOUT_MS).onComplete(ar -> {
       if (ar.failed()) {
         failPoll(ctx, ar.cause());
         return;
@@ -186,17 +188,29 @@ final class RealtimeRoutes {
     String pollId = UUID.randomUUID().toString();
     FeedProtocol.Poll poll = new FeedProtocol.Poll(handle, target.feed(), offset, true, hold, pollId);
     boolean[] done = {false};
+    Promise<FeedProtocol.Answer> answer = Promise.promise();
+    Runnable unhold = sink.holdPoll(target.router(),
+        () -> answer.tryFail(new Bus.Gone("the node owning this feed is gone; refetch")));
     ctx.response().closeHandler(v -> {
       if (!done[0]) {
         done[0] = true;
         release.run();
+        unhold.run();
         vertx.eventBus().send(target.router(), new FeedProtocol.Cancel(handle, pollId));
       }
     });
-    Bus.<FeedProtocol.Answer>ask(vertx, target.router(), poll, hold + 15_000).onComplete(ar -> {
+    Bus.<FeedProtocol.Answer>askOwner(vertx, target.router(), poll, hold + Bus.OWNER_TIMEOUT_MS).onComplete(ar -> {
+      if (ar.succeeded()) {
+        answer.tryComplete(ar.result());
+      } else {
+        answer.tryFail(ar.cause());
+      }
+    });
+    answer.future().onComplete(ar -> {
       if (!done[0]) {
         done[0] = true;
         release.run();
+        unhold.run();
       }
       if (ctx.response().closed()) {
         return;

@@ -100,6 +100,7 @@ final class SseSession {
   private int behindBy;
   private final List<LogSlice> kept = new ArrayList<>();
   private Runnable onDone = () -> {};
+  private String closedBecause;
 
   SseSession(String handle, RealtimeRoutes.FeedTarget target, Output response, long offset, long nowMs, long maxMs,
       int maxBehindEntries, Runnable release, CatchUp catchUp) {
@@ -118,6 +119,10 @@ final class SseSession {
     return state;
   }
 
+  String closedBecause() {
+    return closedBecause;
+  }
+
   long offset() {
     return offset;
   }
@@ -131,7 +136,7 @@ final class SseSession {
     if (state != State.CONNECTING) {
       return;
     }
-    response.onClose(() -> close(false));
+    response.onClose(() -> close(false, "client"));
     response.write(Buffer.buffer(": connected\n\n"));
     lastWriteMs = nowMs;
     state = State.LIVE;
@@ -153,7 +158,7 @@ final class SseSession {
       }
       case BEHIND -> {
         if (slice.to() > offset && ++behindBy > maxBehindEntries) {
-          close(true); // too far behind: the client reconnects from its offset
+          close(true, "behind"); // too far behind: the client reconnects from its offset
         }
       }
       case DONE -> { }
@@ -176,16 +181,20 @@ final class SseSession {
       return;
     }
     if (nowMs >= endsAtMs) {
-      close(true);
+      close(true, "deadline");
+    } else if (state == State.BEHIND && !response.writeQueueFull()) {
+      requestCatchUp(); // drained without telling: catch up now rather than at the next push
     } else if (state != State.BEHIND && state != State.CONNECTING && nowMs - lastWriteMs >= keepAliveMs) {
       write(Buffer.buffer(": keep-alive\n\n"), nowMs);
     }
   }
 
-  void close(boolean end) {
+  /** Ends the session; {@code reason} (client, deadline, behind, gone, stopping, refused) is counted. */
+  void close(boolean end, String reason) {
     if (state == State.DONE) {
       return;
     }
+    closedBecause = reason;
     state = State.DONE;
     kept.clear();
     release.run();
@@ -207,7 +216,7 @@ final class SseSession {
 
   private void write(Buffer events, long nowMs) {
     if (!response.isOpen()) {
-      close(false);
+      close(false, "client");
       return;
     }
     response.write(events);
@@ -220,6 +229,11 @@ final class SseSession {
           requestCatchUp();
         }
       });
+      // The queue may have drained between the write and the handler: a drain already past never
+      // calls it, and a session left BEHIND would skip every later push.
+      if (!response.writeQueueFull() && state == State.BEHIND) {
+        requestCatchUp();
+      }
     }
   }
 

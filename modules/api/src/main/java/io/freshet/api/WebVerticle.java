@@ -61,14 +61,26 @@ public final class WebVerticle extends VerticleBase {
     router.get("/health").handler(this::health);
     router.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4")
         .end(registry.scrape()));
+    java.util.Map<String, io.micrometer.core.instrument.Counter> closes = new java.util.HashMap<>();
+    for (String reason : new String[] {"client", "deadline", "behind", "gone", "stopping", "refused"}) {
+      io.micrometer.core.instrument.Counter counter = io.micrometer.core.instrument.Counter.builder("freshet.sse.closed")
+          .description("SSE responses ended, by why: the client left, its deadline, too far behind a full socket, its log or router gone,"
+              + " the node stopping, the handle refused.")
+          .tag("reason", reason).tag("instance", "web-" + index).register(registry);
+      closes.put(reason, counter);
+      meters.add(counter);
+    }
     FeedSink sink = new FeedSink(vertx, Addresses.feedSink(nodeId, index), config.getInt(FreshetConfig.REALTIME_SSE_KEEP_ALIVE_MS),
-        System::currentTimeMillis);
+        System::currentTimeMillis, reason -> closes.getOrDefault(reason, closes.get("client")).increment());
     this.sink = sink;
     meters.add(Gauge.builder("freshet.held.feeds", sink, FeedSink::sessions)
         .description("Live connections held: long-polls held on a router, SSE sessions open on a web edge instance.")
         .tag("kind", "sse").tag("instance", "web-" + index).register(registry));
     new RealtimeRoutes(vertx, nodeId, config, auth, limiter, sink).mount(router);
     new WriteRoutes(vertx, auth).mount(router);
+    if (config.get(FreshetConfig.TEST_HOOKS)) {
+      router.post("/_test/hooks").handler(ctx -> ctx.json(io.freshet.core.TestHooks.set(vertx, ctx.body().asJsonObject())));
+    }
     router.route().failureHandler(HttpErrors::handle);
     router.route().last().handler(ctx -> ctx.fail(new io.freshet.core.FreshetException(404, "no such endpoint: "
         + ctx.request().method() + " " + ctx.request().path())));

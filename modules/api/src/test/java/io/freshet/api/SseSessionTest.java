@@ -125,6 +125,20 @@ class SseSessionTest {
   }
 
   @Test
+  void aSocketThatDrainsWithoutSignallingIsCaughtUpByTheTick() {
+    SseSession s = session(1, 8);
+    s.started(LogSlice.unchanged(1), 0);
+    socket.full = true;
+    s.push(slice(1, 2, "2"), 0);
+    s.push(slice(2, 3, "3"), 0);
+    socket.full = false; // drained, but no drain callback
+    s.tick(1000, 15_000);
+    assertThat(catchUps).containsExactly(2L);
+    s.caughtUp(slice(2, 3, "3"), 1000);
+    assertThat(socket.messages()).containsExactly("2", "3");
+  }
+
+  @Test
   void aSessionTooFarBehindIsClosedAndItsClientResumesFromItsOffset() {
     SseSession s = session(1, 3);
     s.started(LogSlice.unchanged(1), 0);

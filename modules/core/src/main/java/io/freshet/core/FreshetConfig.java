@@ -99,6 +99,9 @@ public final class FreshetConfig {
   public static final Key<Integer> PUBLISHER_MAX_METADATA_BYTES = key("publisher.maxMetadataBytes", 256 * 1024, "Largest metadata document; larger gets 413.");
   public static final Key<Integer> PUBLISHER_MAX_TAGS = key("publisher.maxTagsPerRun", 10, "Most tags a run may carry; more gets 422.");
 
+  // --- Testing ---------------------------------------------------------------------------------
+  public static final Key<Boolean> TEST_HOOKS = key("test.hooks", false, "Fault-injection hooks for the fault suite (POST /_test/hooks, e.g. dropping change records at this node). Never in production.");
+
   private final Map<String, Object> values;
 
   private FreshetConfig(Map<String, Object> values) {

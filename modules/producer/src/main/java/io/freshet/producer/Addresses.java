@@ -8,8 +8,8 @@ package io.freshet.producer;
  * lands on another node than the one owning its log is forwarded there) and each web edge
  * instance's push address (sinks of pushed SSE sessions).
  *
- * <p>Node-local: the lag sampler's estimate, observations and touches, and the publisher's
- * command queue.
+ * <p>Node-local: the lag sampler's estimate, observations and touches, the publisher's command
+ * queue, and membership changes.
  */
 public final class Addresses {
 
@@ -41,6 +41,15 @@ public final class Addresses {
    */
   public static String feedSink(String nodeId, int webIndex) {
     return "freshet.sink." + nodeId + "." + webIndex;
+  }
+
+  /**
+   * The cluster's membership changed as this node sees it (a member joined or left, or this node
+   * merged back after being cut off), published by the node (node-local): records published
+   * across the change may have been lost, so routers re-read their feeds.
+   */
+  public static String membershipChanged() {
+    return "freshet.cluster.membership";
   }
 
   /** The lag sampler's current estimate, published whenever it changes (node-local). */

@@ -105,6 +105,13 @@ public final class FeedService {
     long now = clock.getAsLong();
     lag.touch();
     LiveLog live = byKey.get(key);
+    if (live != null && live.log.handle.equals(request.expiredHandle())) {
+      // The client was told this handle is gone (a node that could not reach this one answered
+      // 409) and must never be handed it again: newcomers get a fresh log; the old one keeps
+      // serving its clients by handle until it idles out.
+      byKey.remove(key);
+      live = null;
+    }
     if (live != null) {
       live.touch(now);
       if (live.isOpen()) {
@@ -167,6 +174,24 @@ public final class FeedService {
         });
       }
       return io.vertx.core.Future.succeededFuture(rows);
+    }).compose(rows -> {
+      if (rows.isEmpty() || !youngSubscription(env)) {
+        return io.vertx.core.Future.succeededFuture(rows);
+      }
+      // Records from before this router subscribed to the environment are in no replay buffer
+      // here (the first feed of an environment on this node; a client that refetched after its
+      // node died): compare with the primary once, so the snapshot never shows a client an older
+      // version than the one it was shown a moment ago elsewhere.
+      return source.primaryRunVersions(env.envId, rows.stream().map(RunRow::runId).toList()).map(versions -> {
+        for (RunRow row : rows) {
+          Long committed = versions.get(row.runId());
+          if (committed != null && committed > row.updatedAtMs()) {
+            live.await(row.runId(), committed);
+            env.pipeline.expect(row.runId(), committed);
+          }
+        }
+        return rows;
+      }).recover(e -> io.vertx.core.Future.succeededFuture(rows));
     }).<Void>map(rows -> {
       for (RunRow row : rows) {
         log.offer(row);
@@ -175,8 +200,7 @@ public final class FeedService {
       // The snapshot came from a replica that may lag: changes that reached this environment just
       // before the log registered go through the gate again, and the snapshot waits for them.
       env.pipeline.replayFor(log.filter::mayMatch, readStartedAt - settings.replayWindowMs()).forEach(live::await);
-      long now = clock.getAsLong();
-      if (env.subscribedAtMs() >= 0 && now - env.subscribedAtMs() < settings.replayWindowMs()) {
+      if (youngSubscription(env)) {
         // Records from before the subscription are not in the replay buffer: re-read once the
         // replica has applied everything committed before it.
         scheduler.schedule(lag.lagMs() + settings.marginMs(), () -> backstop(live));
@@ -189,6 +213,11 @@ public final class FeedService {
       }
       return null;
     });
+  }
+
+  /** Whether the environment's records have reached this router for less than the replay window. */
+  private boolean youngSubscription(EnvFeeds env) {
+    return env.subscribedAtMs() < 0 || clock.getAsLong() - env.subscribedAtMs() < settings.replayWindowMs();
   }
 
   private void openLog(LiveLog live) {
@@ -417,6 +446,23 @@ public final class FeedService {
   }
 
   /**
+   * The cluster's membership changed: records published across the change may be lost (a member
+   * cut off and merged back saw none of the other side's, and they none of its; a killed member's
+   * last writes may never have been announced). Every log with subscribers is read now and once
+   * more when the replica has applied what was committed before the change.
+   */
+  public void resync() {
+    long now = clock.getAsLong();
+    for (LiveLog live : List.copyOf(byHandle.values())) {
+      if (live.isOpen() && (sinks.any(live.log) || held.any(live.log))) {
+        live.backstopped(now);
+        backstop(live);
+        scheduler.schedule(lag.lagMs() + settings.marginMs(), () -> backstop(live));
+      }
+    }
+  }
+
+  /**
    * Reads every row the log follows and offers them: a change whose record was lost arrives here.
    * Runs the log holds that the read no longer returns (they left a status filter, or fell out of
    * the feed's run limit) are read by id, so that a run that left is sent as leaving.
@@ -532,7 +578,7 @@ public final class FeedService {
     held.releaseAll(log);
     sinks.dropAll(log);
     byHandle.remove(log.handle);
-    byKey.remove(new LogKey(log.envId, log.filter, log.columns));
+    byKey.remove(new LogKey(log.envId, log.filter, log.columns), live);
     EnvFeeds env = live.env;
     env.index.unregister(log);
     if (env.index.isEmpty() && env.lingerTimer() < 0) {

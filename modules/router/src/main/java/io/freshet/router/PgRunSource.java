@@ -56,6 +56,11 @@ final class PgRunSource implements RunSource {
   }
 
   @Override
+  public Future<java.util.Map<String, Long>> primaryRunVersions(String envId, Collection<String> runIds) {
+    return RunReads.runVersions(primary, envId, runIds);
+  }
+
+  @Override
   public Future<Boolean> batchExists(String envId, String batchId) {
     return RunReads.batchExists(primary, envId, batchId);
   }

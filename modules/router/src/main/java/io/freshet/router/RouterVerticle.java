@@ -38,6 +38,7 @@ public final class RouterVerticle extends VerticleBase {
   private final Map<String, MessageConsumer<ChangeRecord>> subscriptions = new HashMap<>();
   private final List<Meter> meters = new ArrayList<>();
   private FeedService feeds;
+  private boolean testHooks;
 
   public RouterVerticle(String nodeId, int index, Pool reads, Pool primary, RouterMetrics metrics, PrimaryFallbackBudget budget) {
     this.nodeId = nodeId;
@@ -52,6 +53,7 @@ public final class RouterVerticle extends VerticleBase {
   public Future<?> start() {
     FreshetConfig config = FreshetConfig.fromJson(config());
     RouterSettings settings = RouterSettings.from(config);
+    testHooks = config.get(FreshetConfig.TEST_HOOKS);
     BusLagView lag = new BusLagView(vertx, config.getInt(FreshetConfig.LAG_DEFAULT_MS));
     Scheduler scheduler = new Scheduler() {
       @Override
@@ -70,8 +72,11 @@ public final class RouterVerticle extends VerticleBase {
         metrics, budget, new FeedService.Subscriptions() {
           @Override
           public Future<Void> subscribe(String envId) {
-            MessageConsumer<ChangeRecord> consumer =
-                vertx.eventBus().consumer(Addresses.envChanges(envId), msg -> feeds.onRecord(msg.body()));
+            MessageConsumer<ChangeRecord> consumer = vertx.eventBus().consumer(Addresses.envChanges(envId), msg -> {
+              if (!testHooks || !io.freshet.core.TestHooks.on(vertx, io.freshet.core.TestHooks.DROP_CHANGE_RECORDS)) {
+                feeds.onRecord(msg.body());
+              }
+            });
             subscriptions.put(envId, consumer);
             return consumer.completion();
           }
@@ -97,7 +102,8 @@ public final class RouterVerticle extends VerticleBase {
     vertx.setPeriodic(TICK_EVERY_MS, id -> feeds.tick());
     vertx.setPeriodic(SWEEP_EVERY_MS, id -> feeds.sweep());
     MessageConsumer<FeedProtocol.Message> requests = vertx.eventBus().consumer(Addresses.router(nodeId, index), this::handle);
-    return Future.join(requests.completion(), lag.start().completion());
+    MessageConsumer<String> membership = vertx.eventBus().localConsumer(Addresses.membershipChanged(), m -> feeds.resync());
+    return Future.join(requests.completion(), membership.completion(), lag.start().completion());
   }
 
   @Override

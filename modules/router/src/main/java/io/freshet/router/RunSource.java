@@ -25,6 +25,9 @@ public interface RunSource {
   /** The run's committed version on the primary, or null when it does not exist. */
   Future<Long> primaryRunVersion(String envId, String runId);
 
+  /** The committed versions of these runs on the primary (absent: no such run). */
+  Future<java.util.Map<String, Long>> primaryRunVersions(String envId, Collection<String> runIds);
+
   /** Whether the batch exists, checked on the primary. */
   Future<Boolean> batchExists(String envId, String batchId);
 }

@@ -195,6 +195,30 @@ class FeedServiceTest {
   }
 
   @Test
+  void aMembershipChangeReReadsEveryLogWithSubscribersAtOnceAndAfterTheLag() {
+    h.apply("r1", h.scheduler.now - 100, "v0");
+    h.apply("r2", h.scheduler.now - 100, "w0");
+    RouterHarness.Replies live = h.follow("r1", 5);
+    String watched = h.open(runFilter("r2"), new RouterHarness.Replies());
+    h.watch(watched, 1, "sink-a", new RouterHarness.Replies());
+    h.open(runFilter("r3"), new RouterHarness.Replies()); // nobody follows it
+    h.apply("r1", h.scheduler.now, "v1"); // records lost across the membership change
+    h.apply("r2", h.scheduler.now, "w1");
+    h.db.hydrates.clear();
+    h.db.resolves.clear();
+    h.lag.lagMs = 100;
+    h.feeds.resync();
+    h.scheduler.advance(2);
+    assertThat(live.lastMetadata()).as("the held poll, long before the backstop").containsExactly("v1");
+    assertThat(RouterHarness.metadata(h.pushedTo("sink-a", watched).get(0))).containsExactly("w1");
+    assertThat(h.db.hydrates).as("one batched read of the two logs with subscribers, not the third").hasSize(1);
+    assertThat(h.db.hydrates.get(0)).containsExactlyInAnyOrder("r1", "r2");
+    h.scheduler.advance(100 + h.settings.marginMs());
+    assertThat(h.db.hydrates).as("and once more after the lag, for changes the replica had not applied").hasSize(2);
+    assertThat(h.db.hydrates.get(1)).containsExactlyInAnyOrder("r1", "r2");
+  }
+
+  @Test
   void anEmptyHoldAnswersUpToDateWithTheSameOffset() {
     h.apply("r1", h.scheduler.now - 100, "v0");
     RouterHarness.Replies replies = new RouterHarness.Replies();

@@ -131,6 +131,17 @@ final class RouterHarness {
     }
 
     @Override
+    public Future<Map<String, Long>> primaryRunVersions(String envId, Collection<String> runIds) {
+      Map<String, Long> out = new HashMap<>();
+      for (String id : runIds) {
+        if (primaryRows.containsKey(id)) {
+          out.put(id, primaryRows.get(id).updatedAtMs());
+        }
+      }
+      return Future.succeededFuture(out);
+    }
+
+    @Override
     public Future<Boolean> batchExists(String envId, String batchId) {
       return Future.succeededFuture(true);
     }

@@ -61,6 +61,28 @@ class SharedLogsTest {
   }
 
   @Test
+  void aRefetchNamingTheLogsHandleAsExpiredGetsAnotherLogWhileTheOldOneKeepsServingItsClients() {
+    h.apply("r1", h.scheduler.now - 100, "v0");
+    String handle = h.open(runFilter("r1"), new RouterHarness.Replies());
+    RouterHarness.Replies refetch = new RouterHarness.Replies();
+    h.feeds.open(new FeedProtocol.Open(RouterHarness.ref(runFilter("r1")), false, handle), refetch);
+    h.scheduler.advance(2);
+    String fresh = refetch.handles.get(0);
+    assertThat(fresh).as("a client told to refetch from a handle never gets it back").isNotEqualTo(handle);
+    assertThat(refetch.lastMetadata()).containsExactly("v0");
+    RouterHarness.Replies joiner = new RouterHarness.Replies();
+    h.feeds.open(new FeedProtocol.Open(RouterHarness.ref(runFilter("r1")), false), joiner);
+    assertThat(joiner.handles).as("newcomers join the new log").containsExactly(fresh);
+    RouterHarness.Replies old = new RouterHarness.Replies();
+    h.poll(handle, 1, true, old);
+    h.apply("r1", h.scheduler.now, "v1");
+    h.record("r1", h.scheduler.now);
+    h.scheduler.advance(5);
+    assertThat(old.lastMetadata()).as("the old log still serves the clients that hold its handle").containsExactly("v1");
+    assertThat(h.feeds.logs()).isEqualTo(2);
+  }
+
+  @Test
   void offsetNowJoinsAtTheEndWithoutHistory() {
     h.apply("r1", h.scheduler.now - 100, "v0");
     h.open(runFilter("r1"), new RouterHarness.Replies());

@@ -27,6 +27,13 @@ final class ClusterSetup {
     hz.setProperty("hazelcast.phone.home.enabled", "false");
     hz.setProperty("hazelcast.logging.type", "slf4j");
     hz.setProperty("hazelcast.max.no.heartbeat.seconds", "15");
+    // A member that was cut off (a long GC pause, a frozen VM, a network partition) and comes back
+    // forms a cluster of its own; Hazelcast looks for such splits to merge only 300 s after start and
+    // every 120 s after that. Until they merge, change records published on one side never reach
+    // the other and its subscribers wait for the backstop poll. The check is a few TCP connects to
+    // the member list: run it every few seconds.
+    hz.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+    hz.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
     NetworkConfig network = hz.getNetworkConfig();
     network.setPort(config.getInt(FreshetConfig.CLUSTER_PORT)).setPortAutoIncrement(true).setPortCount(20);
     network.getInterfaces().setEnabled(true).setInterfaces(java.util.List.of(host));
@@ -36,6 +43,37 @@ final class ClusterSetup {
     join.getTcpIpConfig().setEnabled(true).setMembers(Arrays.stream(config.get(FreshetConfig.CLUSTER_MEMBERS).split(","))
         .map(String::trim).filter(s -> !s.isEmpty()).toList());
     return new HazelcastClusterManager(hz);
+  }
+
+  /**
+   * Publishes {@link io.freshet.producer.Addresses#membershipChanged()} on this node whenever a
+   * member joins or leaves the cluster or this node merges back into it, so that routers re-read
+   * their feeds (records published across the change may be lost). Hazelcast calls these
+   * listeners on its own threads; the event bus takes the message from any thread.
+   */
+  static void announceMembershipChanges(io.vertx.core.Vertx vertx, io.vertx.core.spi.cluster.ClusterManager cluster) {
+    if (!(cluster instanceof HazelcastClusterManager hazelcast)) {
+      return;
+    }
+    io.vertx.core.eventbus.DeliveryOptions local = new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true);
+    java.util.function.Consumer<String> announce =
+        reason -> vertx.eventBus().publish(io.freshet.producer.Addresses.membershipChanged(), reason, local);
+    hazelcast.getHazelcastInstance().getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
+      @Override
+      public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {
+        announce.accept("member added");
+      }
+
+      @Override
+      public void memberRemoved(com.hazelcast.cluster.MembershipEvent event) {
+        announce.accept("member removed");
+      }
+    });
+    hazelcast.getHazelcastInstance().getLifecycleService().addLifecycleListener(event -> {
+      if (event.getState() == com.hazelcast.core.LifecycleEvent.LifecycleState.MERGED) {
+        announce.accept("merged");
+      }
+    });
   }
 
   /**

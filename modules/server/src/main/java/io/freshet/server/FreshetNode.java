@@ -72,7 +72,7 @@ public final class FreshetNode {
     // logged a warning at every start. The other event-bus meters stay.
     registry.config().meterFilter(io.micrometer.core.instrument.config.MeterFilter.denyNameStartsWith("vertx.eventbus.handlers"));
     VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
-        .setEnabled(true).setRegistryName("freshet-" + nodeId)
+        .setEnabled(true).setRegistryName("freshet-" + nodeId).setJvmMetricsEnabled(true)
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
     options.getEventBusOptions().setHost(config.get(FreshetConfig.CLUSTER_HOST)).setPort(0);
     VertxBuilder builder = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry));
@@ -80,6 +80,7 @@ public final class FreshetNode {
     Future<Vertx> built = cluster != null ? builder.withClusterManager(cluster).buildClustered() : Future.succeededFuture(builder.build());
     return built.compose(vertx -> {
       NodeCodecs.register(vertx);
+      ClusterSetup.announceMembershipChanges(vertx, cluster);
       Pool primary = Pools.create(vertx, config.get(FreshetConfig.DB_PRIMARY_URI), config.getInt(FreshetConfig.DB_PRIMARY_POOL_SIZE), "primary");
       String replicaUri = config.get(FreshetConfig.DB_REPLICA_URI);
       Pool replica = replicaUri == null || replicaUri.isBlank() ? null

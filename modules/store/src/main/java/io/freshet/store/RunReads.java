@@ -93,6 +93,20 @@ public final class RunReads {
     return client.preparedQuery(RUN_EXISTS).execute(Tuple.of(envId, runId)).map(rows -> rows.size() > 0);
   }
 
+  static final String RUN_VERSIONS = "SELECT friendly_id, updated_at FROM task_runs WHERE env_id = $1 AND friendly_id = ANY($2)";
+
+  /** The runs' {@code updated_at} in epoch ms, by run; runs that do not exist are absent. */
+  public static Future<java.util.Map<String, Long>> runVersions(SqlClient client, String envId, Collection<String> runIds) {
+    return client.preparedQuery(RUN_VERSIONS).execute(Tuple.tuple().addString(envId).addArrayOfString(runIds.toArray(String[]::new)))
+        .map(rows -> {
+          java.util.Map<String, Long> out = new java.util.HashMap<>();
+          for (Row row : rows) {
+            out.put(row.getString(0), PgText.epochMillis(row.getLocalDateTime(1)));
+          }
+          return out;
+        });
+  }
+
   /** The run's {@code updated_at} in epoch ms, or null when it does not exist. */
   public static Future<Long> runVersion(SqlClient client, String envId, String runId) {
     return client.preparedQuery(RUN_VERSION).execute(Tuple.of(envId, runId))

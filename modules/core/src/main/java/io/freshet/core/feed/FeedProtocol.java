@@ -55,8 +55,21 @@ public final class FeedProtocol {
     }
   }
 
-  /** Opens (or joins) the feed's log: the snapshot, or with {@code skipHistory} only its offset ({@code offset=now}). */
-  public record Open(FeedRef feed, boolean skipHistory) implements Message {}
+  /**
+   * Opens (or joins) the feed's log: the snapshot, or with {@code skipHistory} only its offset
+   * ({@code offset=now}). {@code expiredHandle} is a handle the client was told to refetch from
+   * (a 409; empty when none): the answer must carry another one, so a log with that handle is not
+   * joined but replaced for newcomers.
+   */
+  public record Open(FeedRef feed, boolean skipHistory, String expiredHandle) implements Message {
+    public Open {
+      expiredHandle = expiredHandle == null ? "" : expiredHandle;
+    }
+
+    public Open(FeedRef feed, boolean skipHistory) {
+      this(feed, skipHistory, "");
+    }
+  }
 
   /**
    * What the client at {@code offset} has not seen; with {@code live}, held until the log grows or
@@ -109,7 +122,7 @@ public final class FeedProtocol {
     if (message instanceof Open m) {
       out.tag(1);
       m.feed().write(out);
-      out.bool(m.skipHistory());
+      out.bool(m.skipHistory()).string(m.expiredHandle());
     } else if (message instanceof Poll m) {
       out.tag(2).string(m.handle());
       m.feed().write(out);
@@ -143,7 +156,7 @@ public final class FeedProtocol {
   static Message read(Wire in) {
     byte tag = in.tag();
     return switch (tag) {
-      case 1 -> new Open(FeedRef.read(in), in.bool());
+      case 1 -> new Open(FeedRef.read(in), in.bool(), in.string());
       case 2 -> new Poll(in.string(), FeedRef.read(in), in.longValue(), in.bool(), in.longValue(), in.string());
       case 3 -> new Cancel(in.string(), in.string());
       case 4 -> new Watch(in.string(), FeedRef.read(in), in.longValue(), in.string());

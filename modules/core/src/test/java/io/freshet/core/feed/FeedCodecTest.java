@@ -36,6 +36,7 @@ class FeedCodecTest {
   @Test
   void requestsRoundTrip() {
     assertThat(roundTrip(new FeedProtocol.Open(TAGS, true))).isEqualTo(new FeedProtocol.Open(TAGS, true));
+    assertThat(roundTrip(new FeedProtocol.Open(TAGS, false, "n1-0-1-abc"))).isEqualTo(new FeedProtocol.Open(TAGS, false, "n1-0-1-abc"));
     FeedProtocol.FeedRef run = new FeedProtocol.FeedRef("env_1", new FeedFilter.Run("run_1"), RunColumn.ALL);
     assertThat(roundTrip(new FeedProtocol.Poll("h-0-1-abcd", run, 7, true, 20_000, "p1")))
         .isEqualTo(new FeedProtocol.Poll("h-0-1-abcd", run, 7, true, 20_000, "p1"));
