@@ -82,6 +82,10 @@ final class FeedSink {
         onRefused.accept(ar.cause());
         return;
       }
+      if (session.state() == SseSession.State.DONE) { // ended while connecting (its log gone, the node stopping)
+        onRefused.accept(new Bus.Gone("this feed ended while the stream was opening; refetch"));
+        return;
+      }
       onAnswer.run();
       session.started(ar.result().slice(), clock.getAsLong());
     });

@@ -245,7 +245,7 @@ final class RealtimeRoutes {
           .putHeader(ElectricProtocol.OFFSET, rawOffset)
           .putHeader(ElectricProtocol.CURSOR, ElectricProtocol.cursor(cursor));
     }, cause -> {
-      if (!response.closed()) {
+      if (!response.closed() && !response.headWritten()) {
         failPoll(ctx, cause);
       }
     });

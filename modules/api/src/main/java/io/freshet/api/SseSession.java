@@ -195,10 +195,13 @@ final class SseSession {
       return;
     }
     closedBecause = reason;
+    boolean headersSent = state != State.CONNECTING;
     state = State.DONE;
     kept.clear();
     release.run();
-    if (end && response.isOpen()) {
+    // A session still connecting has sent nothing: the watch's answer decides what the client
+    // gets (a 409 must-refetch, since the session is done), so a bare 200 never goes out here.
+    if (end && headersSent && response.isOpen()) {
       response.end();
     }
     onDone.run();

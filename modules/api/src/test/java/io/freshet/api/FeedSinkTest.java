@@ -2,8 +2,12 @@ package io.freshet.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.freshet.core.FreshetException;
+import io.freshet.core.RunColumn;
 import io.freshet.core.feed.FeedCodec;
+import io.freshet.core.feed.FeedFilter;
 import io.freshet.core.feed.FeedProtocol;
+import io.freshet.core.feed.LogSlice;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
@@ -13,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The sink's probe of the routers its long-polls are held on (a real, local event bus). */
+/** The sink's probe of the routers its long-polls are held on, and its watch answers (a real, local event bus). */
 @ExtendWith(VertxExtension.class)
 class FeedSinkTest {
 
@@ -50,6 +54,33 @@ class FeedSinkTest {
         }
       });
       release[0] = sink.holdPoll("test.router.alive", () -> ended.set(true));
+    });
+  }
+
+  /**
+   * A session ended while its watch was in flight (the node stopping, its log found gone) has sent
+   * nothing; when the router's answer then arrives, the client gets a 409 must-refetch, never
+   * stream headers on an ended response.
+   */
+  @Test
+  void aSessionEndedWhileConnectingIsAnsweredGoneWhenTheWatchReturns(Vertx vertx, VertxTestContext test) {
+    SseSessionTest.Socket socket = new SseSessionTest.Socket();
+    RealtimeRoutes.FeedTarget target = new RealtimeRoutes.FeedTarget(
+        new FeedProtocol.FeedRef("env_1", new FeedFilter.Run("r1"), RunColumn.ALL), "test.router.slow");
+    vertx.runOnContext(v -> {
+      FeedSink sink = sink(vertx);
+      vertx.eventBus().<FeedProtocol.Watch>consumer("test.router.slow", msg -> {
+        sink.closeAll(); // ends every session while this watch is unanswered
+        msg.reply(new FeedProtocol.Answer(msg.body().handle(), LogSlice.unchanged(0)));
+      });
+      SseSession session = new SseSession("h", target, socket, 0, 0, 60_000, 100, () -> {}, (s, from) -> {});
+      sink.watch(session, () -> test.failNow("stream headers written for an ended session"), cause -> test.verify(() -> {
+        assertThat(cause).isInstanceOf(FreshetException.class);
+        assertThat(((FreshetException) cause).status()).isEqualTo(409);
+        assertThat(socket.ended).as("the session left the answer to the refusal").isFalse();
+        assertThat(socket.written).isEmpty();
+        test.completeNow();
+      }));
     });
   }
 }

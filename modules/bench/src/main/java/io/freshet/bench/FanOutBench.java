@@ -253,7 +253,10 @@ final class FanOutBench {
       }
       String upstreams = String.join(",", nodes.stream().map(n -> "127.0.0.1:" + n.port).toList());
       // Each nginx worker holds two sockets per proxied connection, within the process file limit.
-      int workers = Math.max(2, (int) Math.ceil(settings.clusterHeldTarget() * 2.0 / 19_000));
+      // reuseport spreads connections by a hash of their addresses, not evenly: at 6 workers for
+      // 57,000 connections some workers ran out ("worker_connections are not enough") and 558
+      // subscribers failed, so plan for each worker to fill to about 70% only.
+      int workers = Math.max(2, (int) Math.ceil(settings.clusterHeldTarget() * 2.0 / 14_000));
       Nginx.start(repo, "bench", lbPort, upstreams, workers);
       // One source address per 19,000 connections: one address reaches one port only ~28,000 times.
       List<String> locals = new ArrayList<>();

@@ -30,12 +30,26 @@ public final class DatabaseErrors {
         }
         return Optional.empty();
       }
+      if (isPoolExhausted(e)) {
+        return Optional.of(new FreshetException(503, "the database is busy (" + e.getMessage() + "); retry shortly"));
+      }
       if (e instanceof java.net.ConnectException || e instanceof java.nio.channels.ClosedChannelException
           || e instanceof java.util.concurrent.TimeoutException || isConnectionFailure(e)) {
         return Optional.of(unavailable(e.getMessage()));
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * Every connection of the pool busy for longer than its wait timeout, or its wait queue full: the
+   * node is overloaded (seen while 57,000 SSE subscribers opened their snapshots at once), which
+   * the client should retry like an outage.
+   */
+  private static boolean isPoolExhausted(Throwable e) {
+    String message = e.getMessage() == null ? "" : e.getMessage().toLowerCase(Locale.ROOT);
+    return e.getClass().getSimpleName().contains("TooBusy")
+        || message.contains("timeout waiting for connection") || message.contains("max wait queue size");
   }
 
   private static boolean isConnectionFailure(Throwable e) {
