@@ -10,7 +10,7 @@
 // quicker subset with shorter faults (the test command runs that).
 import { spawn, execFileSync } from "node:child_process";
 import http from "node:http";
-import { mkdirSync, openSync, readFileSync } from "node:fs";
+import { mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { ShapeStream } from "@electric-sql/client";
 import { configure, runs as sdkRuns } from "@trigger.dev/sdk";
@@ -24,6 +24,7 @@ const NODE_PORTS = [3401, 3402, 3403];
 const CLUSTER_PORTS = [5911, 5912, 5913];
 const CLUSTER = `faults-${Date.now().toString(36)}`;
 const RUN_DIR = path.join(REPO, "clients/.run/faults");
+rmSync(RUN_DIR, { recursive: true, force: true }); // each run's node logs start empty (a restarted node appends)
 mkdirSync(RUN_DIR, { recursive: true });
 const BASE = `http://127.0.0.1:${LB_PORT}`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -629,7 +630,10 @@ try {
   exitCode = 1;
 } finally {
   try { sh([path.join(REPO, "scripts/nginx.sh"), "stop", "faults"]); } catch {}
-  await Promise.all(nodes.map((_, i) => stopNode(i, "SIGTERM")));
+  // One at a time, as the README says to stop a cluster: each leaves while the others are up.
+  for (let i = 0; i < nodes.length; i++) {
+    await stopNode(i, "SIGTERM");
+  }
   for (const n of nodes) {
     if (n?.child.exitCode === null) n.child.kill("SIGKILL");
   }

@@ -3,6 +3,7 @@ package io.freshet.api;
 import io.freshet.core.FreshetException;
 import io.freshet.core.feed.FeedProtocol;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.util.ArrayList;
@@ -31,6 +32,8 @@ final class FeedSink {
    * close); a frozen one within this plus {@link Bus#OWNER_TIMEOUT_MS}.
    */
   static final long REFRESH_EVERY_MS = 2_000;
+  /** How long a stopping sink keeps its consumer after telling its routers (one bus round trip, with room). */
+  static final long STOP_GRACE_MS = 250;
   private static final long TICK_EVERY_MS = 1_000;
 
   private final Vertx vertx;
@@ -40,7 +43,6 @@ final class FeedSink {
   private final Map<String, Set<SseSession>> byHandle = new HashMap<>();
   private final Map<String, Set<Runnable>> heldPollsByRouter = new HashMap<>();
   private int sessions;
-  private boolean stopping;
   private final java.util.function.Consumer<String> closed;
 
   FeedSink(Vertx vertx, String address, long keepAliveMs, LongSupplier clock, java.util.function.Consumer<String> closed) {
@@ -139,9 +141,7 @@ final class FeedSink {
     closed.accept(session.closedBecause());
     if (watching.isEmpty()) {
       byHandle.remove(session.handle);
-      if (!stopping) { // a stopping node's routers go with it; other nodes' forget this sink when it stops refreshing
-        vertx.eventBus().send(session.target.router(), new FeedProtocol.Unwatch(session.handle, address));
-      }
+      vertx.eventBus().send(session.target.router(), new FeedProtocol.Unwatch(session.handle, address));
     }
   }
 
@@ -186,11 +186,18 @@ final class FeedSink {
         }));
   }
 
-  /** Ends every session (the node is stopping): clients reconnect to another node. */
-  void closeAll() {
-    stopping = true;
+  /**
+   * Ends every session (the node is stopping): clients reconnect to another node. Each log's router,
+   * on this node or another, is told to stop pushing here; the returned future completes a moment
+   * later, so that pushes already on their way still find this sink's consumer (and are dropped)
+   * instead of being logged as discarded by a node that unregistered it.
+   */
+  Future<Void> closeAll() {
     for (Set<SseSession> watching : List.copyOf(byHandle.values())) {
       List.copyOf(watching).forEach(s -> s.close(true, "stopping"));
     }
+    Promise<Void> drained = Promise.promise();
+    vertx.setTimer(STOP_GRACE_MS, id -> drained.complete());
+    return drained.future();
   }
 }

@@ -101,10 +101,8 @@ public final class WebVerticle extends VerticleBase {
   public Future<?> stop() {
     meters.forEach(registry::remove);
     Future<Void> closing = server == null ? Future.succeededFuture() : server.close();
-    if (sink != null) {
-      sink.closeAll();
-    }
-    return closing;
+    Future<Void> sinkDrained = sink == null ? Future.succeededFuture() : sink.closeAll();
+    return Future.join(closing, sinkDrained);
   }
 
   /** A standby reports whether its replay is paused (an operator's pg_wal_replay_pause(), or a stuck replay). */

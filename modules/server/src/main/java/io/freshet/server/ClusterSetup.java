@@ -27,6 +27,10 @@ final class ClusterSetup {
     hz.setProperty("hazelcast.phone.home.enabled", "false");
     hz.setProperty("hazelcast.logging.type", "slf4j");
     hz.setProperty("hazelcast.max.no.heartbeat.seconds", "15");
+    // Hazelcast's own JVM shutdown hook terminates the member at SIGTERM (policy TERMINATE), while
+    // the node is still serving, so the others saw it as crashed ("suspected to be dead"). Main's
+    // hook stops the node in order instead: web edge, routers, then a graceful leave.
+    hz.setProperty("hazelcast.shutdownhook.enabled", "false");
     // A member that was cut off (a long GC pause, a frozen VM, a network partition) and comes back
     // forms a cluster of its own; Hazelcast looks for such splits to merge only 300 s after start and
     // every 120 s after that. Until they merge, change records published on one side never reach
@@ -34,6 +38,10 @@ final class ClusterSetup {
     // the member list: run it every few seconds.
     hz.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
     hz.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
+    // Hazelcast's own metrics (for its Management Center and JMX) are not exported here; their
+    // map-stats collector also warned "replica has no owner" every second while partitions
+    // migrated after a member left or rejoined, which is normal, not something to act on.
+    hz.getMetricsConfig().setEnabled(false);
     NetworkConfig network = hz.getNetworkConfig();
     network.setPort(config.getInt(FreshetConfig.CLUSTER_PORT)).setPortAutoIncrement(true).setPortCount(20);
     network.getInterfaces().setEnabled(true).setInterfaces(java.util.List.of(host));

@@ -67,10 +67,16 @@ public final class FreshetNode {
   public static Future<FreshetNode> start(FreshetConfig config) {
     String nodeId = Ids.random("abcdefghijkmnopqrstuvwxyz0123456789", 8);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    // Vert.x's per-address handler gauge, without the address label (off by default: it would be
-    // one series per environment), is the same meter for every address: its second registration
-    // logged a warning at every start. The other event-bus meters stay.
-    registry.config().meterFilter(io.micrometer.core.instrument.config.MeterFilter.denyNameStartsWith("vertx.eventbus.handlers"));
+    // Vert.x's gauges kept per address (event-bus handlers and pending messages per bus address,
+    // net-client connections and SQL statements in flight per remote), without the address label
+    // (off by default: it would be one series per environment or peer), are one meter for every
+    // address: each address after the first re-registers it, which logged a warning at every
+    // start, and the meter then reports the first address's value only. They are left out; the
+    // counters, and the pools' own meters (vertx_pool_*), stay.
+    for (String lying : new String[] {"vertx.eventbus.handlers", "vertx.eventbus.pending", "vertx.net.client.active.connections",
+        "vertx.sql.processing.pending"}) {
+      registry.config().meterFilter(io.micrometer.core.instrument.config.MeterFilter.denyNameStartsWith(lying));
+    }
     VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
         .setEnabled(true).setRegistryName("freshet-" + nodeId).setJvmMetricsEnabled(true)
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));

@@ -6,6 +6,8 @@ import io.freshet.store.Migrations;
 import io.freshet.store.Pools;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,6 +21,8 @@ import java.util.concurrent.TimeUnit;
  * {@code --config <file>} (default {@code conf/freshet.json} when it exists).
  */
 public final class Main {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
   private Main() {}
 
@@ -47,10 +51,13 @@ public final class Main {
     FreshetNode node = FreshetNode.start(config).await(120, TimeUnit.SECONDS);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      long began = System.currentTimeMillis();
+      LOG.info("node {} stopping: web edge, routers, then leaving the cluster", node.nodeId());
       try {
         node.stop().await(30, TimeUnit.SECONDS);
+        LOG.info("node {} stopped in {} ms", node.nodeId(), System.currentTimeMillis() - began);
       } catch (Exception e) {
-        // exiting anyway
+        LOG.warn("node {} did not stop cleanly in {} ms; exiting anyway", node.nodeId(), System.currentTimeMillis() - began, e);
       }
       stopped.countDown();
     }, "freshet-shutdown"));
