@@ -1,6 +1,7 @@
 package io.freshet.api;
 
 import io.freshet.core.FreshetException;
+import io.freshet.core.RunStatuses;
 import io.freshet.core.feed.FeedFilter;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -16,6 +17,8 @@ final class FeedRequests {
   private static final Pattern DURATION = Pattern.compile("^(\\d+(w|d|hr|h|m|s))+$");
   private static final Pattern DURATION_PART = Pattern.compile("(\\d+)(w|d|hr|h|m|s)");
   static final int MAX_TAGS = 10;
+  /** A tag feed's window when the client names none: trigger.dev's 24 h. */
+  static final long DEFAULT_WINDOW_MS = 86_400_000L;
 
   private FeedRequests() {}
 
@@ -38,11 +41,12 @@ final class FeedRequests {
   static final long MAX_FLOOR_ROUNDING_MS = 60_000;
 
   /**
-   * {@code tags=a,b} (all must match) and {@code createdAt=24h}, fixed now for the feed's lifetime.
+   * {@code tags=a,b} (all must match), {@code statuses=...} (any of them; see {@link #statuses}) and
+   * {@code createdAt=24h}, fixed now for the feed's lifetime.
    * The floor is rounded down by a thousandth of the window (at most a minute: 24h windows opened
    * within the same minute share one log), so a feed may include up to 0.1% more.
    */
-  static FeedFilter tagFilter(List<String> tagParams, String createdAt, long maxWindowMs, long nowMs) {
+  static FeedFilter tagFilter(List<String> tagParams, List<String> statusParams, String createdAt, long maxWindowMs, long nowMs) {
     LinkedHashSet<String> tags = new LinkedHashSet<>();
     for (String param : tagParams) {
       for (String tag : param.split(",")) {
@@ -62,10 +66,41 @@ final class FeedRequests {
     if (tags.size() > MAX_TAGS) {
       throw FreshetException.badRequest("tags: at most " + MAX_TAGS + " tags");
     }
-    long window = createdAt == null || createdAt.isBlank() ? maxWindowMs : Math.min(durationMs(createdAt), maxWindowMs);
+    long window = Math.min(createdAt == null || createdAt.isBlank() ? DEFAULT_WINDOW_MS : durationMs(createdAt), maxWindowMs);
     long bucket = Math.max(1, Math.min(MAX_FLOOR_ROUNDING_MS, window / 1000));
     long floor = Math.floorDiv(nowMs - window, bucket) * bucket;
-    return new FeedFilter.Tags(new ArrayList<>(tags), floor);
+    return new FeedFilter.Tags(new ArrayList<>(tags), floor, statuses(statusParams));
+  }
+
+  /** The most names a {@code statuses} filter takes (more than every raw status there is). */
+  static final int MAX_STATUSES = 32;
+
+  /**
+   * {@code statuses=EXECUTING,QUEUED}: API statuses (as the SDK reports them) or raw ones, turned
+   * into the raw statuses rows hold, sorted so that the same filter written in another order or
+   * with other names for the same statuses shares one log. Empty means every status.
+   */
+  static List<String> statuses(List<String> params) {
+    java.util.TreeSet<String> raw = new java.util.TreeSet<>();
+    int names = 0;
+    for (String param : params) {
+      for (String name : param.split(",")) {
+        String trimmed = name.strip().toUpperCase(Locale.ROOT); // strip, not trim: a NUL is not blank here
+        if (trimmed.isEmpty()) {
+          continue;
+        }
+        if (++names > MAX_STATUSES) {
+          throw FreshetException.badRequest("statuses: at most " + MAX_STATUSES + " names");
+        }
+        java.util.Set<String> matched = RunStatuses.rawStatusesFor(trimmed);
+        if (matched.isEmpty()) {
+          throw FreshetException.badRequest("statuses: unknown status '" + (trimmed.length() > 40 ? trimmed.substring(0, 40) + "…" : trimmed)
+              + "'; allowed: " + String.join(", ", RunStatuses.API) + " (or a raw status: " + String.join(", ", RunStatuses.RAW) + ")");
+        }
+        raw.addAll(matched);
+      }
+    }
+    return List.copyOf(raw);
   }
 
   static long durationMs(String value) {

@@ -95,7 +95,8 @@ public final class PublicTokens {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
   }
 
-  private static byte[] hmac(String key, String data) {
+  /** HMAC-SHA256 of {@code data} under {@code key} (public tokens and presigned packet URLs). */
+  static byte[] hmac(String key, String data) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(key.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));

@@ -11,6 +11,7 @@ import io.freshet.core.feed.FeedProtocol;
 import io.freshet.core.feed.LogSlice;
 import io.freshet.producer.Addresses;
 import io.freshet.store.Ids;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -21,7 +22,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
 /**
@@ -41,6 +42,7 @@ final class RealtimeRoutes {
   private final String nodeId;
   private final int routerInstances;
   private final Authenticator auth;
+  private final RunAccess runAccess;
   private final ConnectionLimiter limiter;
   private final FeedSink sink;
   private final long livePollMs;
@@ -49,8 +51,10 @@ final class RealtimeRoutes {
   private final long sseMaxMs;
   private final int sseMaxBehindEntries;
 
-  RealtimeRoutes(Vertx vertx, String nodeId, FreshetConfig config, Authenticator auth, ConnectionLimiter limiter, FeedSink sink) {
+  RealtimeRoutes(Vertx vertx, String nodeId, FreshetConfig config, Authenticator auth, RunAccess runAccess, ConnectionLimiter limiter,
+      FeedSink sink) {
     this.vertx = vertx;
+    this.runAccess = runAccess;
     this.nodeId = nodeId;
     this.routerInstances = config.getInt(FreshetConfig.ROUTER_INSTANCES);
     this.auth = auth;
@@ -64,19 +68,29 @@ final class RealtimeRoutes {
   }
 
   void mount(Router router) {
+    // A run by id: its id, or (for tokens scoped to tags, batches or tasks) what the run belongs to.
     router.get("/realtime/v1/runs/:runId").handler(ctx -> serve(ctx,
         () -> FeedRequests.runFilter(ctx.pathParam("runId")),
-        filter -> List.of("runs:" + ((FeedFilter.Run) filter).runId())));
+        (principal, filter) -> runAccess.requireRead(principal, ((FeedFilter.Run) filter).runId())));
     router.get("/realtime/v1/runs").handler(ctx -> serve(ctx,
-        () -> FeedRequests.tagFilter(ctx.queryParam("tags"), ctx.request().getParam("createdAt"), maxCreatedAtWindowMs, System.currentTimeMillis()),
-        filter -> ((FeedFilter.Tags) filter).tags().isEmpty() ? List.of("runs:*")
-            : ((FeedFilter.Tags) filter).tags().stream().map(t -> "tags:" + t).toList()));
+        () -> FeedRequests.tagFilter(ctx.queryParam("tags"), ctx.queryParam("statuses"), ctx.request().getParam("createdAt"), maxCreatedAtWindowMs, System.currentTimeMillis()),
+        (principal, filter) -> readable(principal, ((FeedFilter.Tags) filter).tags().isEmpty() ? List.of("runs:*")
+            : ((FeedFilter.Tags) filter).tags().stream().map(t -> "tags:" + t).toList())));
     router.get("/realtime/v1/batches/:batchId").handler(ctx -> serve(ctx,
         () -> FeedRequests.batchFilter(ctx.pathParam("batchId")),
-        filter -> List.of("batch:" + ((FeedFilter.Batch) filter).batchId())));
+        (principal, filter) -> readable(principal, List.of("batch:" + ((FeedFilter.Batch) filter).batchId()))));
   }
 
-  private void serve(RoutingContext ctx, Supplier<FeedFilter> filterOf, Function<FeedFilter, List<String>> resourcesOf) {
+  private static Future<Void> readable(Principal principal, List<String> resources) {
+    try {
+      principal.requireRead(resources);
+      return Future.succeededFuture();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  private void serve(RoutingContext ctx, Supplier<FeedFilter> filterOf, BiFunction<Principal, FeedFilter, Future<Void>> authorize) {
     String authorization;
     try {
       authorization = authorization(ctx);
@@ -89,47 +103,62 @@ final class RealtimeRoutes {
         ctx.fail(ar.cause());
         return;
       }
+      Principal principal = ar.result();
+      FeedFilter filter;
       try {
-        Principal principal = ar.result();
         RequestText.requireUtf8Query(ctx.request().query());
-        FeedFilter filter = filterOf.get();
-        principal.requireRead(resourcesOf.apply(filter));
-        MultiMap params = ctx.request().params();
-        Offset offset = Offset.parse(params.get("offset"));
-        Set<RunColumn> columns = RunColumn.selecting(FeedRequests.skipColumns(ctx.queryParam("skipColumns")));
-        FeedProtocol.FeedRef feed = new FeedProtocol.FeedRef(principal.envId(), filter, columns);
-        if (offset.initial()) {
-          open(ctx, new FeedProtocol.Open(feed, offset.now(), params.get(ElectricProtocol.EXPIRED_HANDLE_PARAM)));
-          return;
-        }
-        String handle = params.get("handle");
-        if (handle == null) {
-          throw FreshetException.badRequest("handle is required with an offset other than -1 or now");
-        }
-        ShapeHandle owner = ShapeHandle.tryParse(handle).orElse(null);
-        if (owner == null) {
-          failPoll(ctx, new Bus.Gone("handle is not one this server issued; refetch"));
-          return;
-        }
-        FeedTarget target = new FeedTarget(feed, Addresses.router(owner.nodeId(), owner.routerIndex()));
-        if (!ElectricProtocol.isLive(params)) {
-          poll(ctx, target, handle, offset.seq());
-          return;
-        }
-        boolean sse = ElectricProtocol.isSse(params);
-        limiter.acquire(principal.envId()).onComplete(slot -> {
-          if (slot.failed()) {
-            ctx.fail(slot.cause());
-          } else if (sse) {
-            stream(ctx, target, handle, offset.seq(), params.get("offset"), params.get("cursor"), slot.result());
-          } else {
-            longPoll(ctx, target, handle, offset.seq(), params.get("cursor"), slot.result());
-          }
-        });
+        filter = filterOf.get();
       } catch (RuntimeException e) {
         ctx.fail(e);
+        return;
       }
+      authorize.apply(principal, filter).onComplete(allowed -> {
+        if (allowed.failed()) {
+          ctx.fail(allowed.cause());
+        } else {
+          serveAuthorized(ctx, principal, filter);
+        }
+      });
     });
+  }
+
+  private void serveAuthorized(RoutingContext ctx, Principal principal, FeedFilter filter) {
+    try {
+      MultiMap params = ctx.request().params();
+      Offset offset = Offset.parse(params.get("offset"));
+      Set<RunColumn> columns = RunColumn.selecting(FeedRequests.skipColumns(ctx.queryParam("skipColumns")));
+      FeedProtocol.FeedRef feed = new FeedProtocol.FeedRef(principal.envId(), filter, columns);
+      if (offset.initial()) {
+        open(ctx, new FeedProtocol.Open(feed, offset.now(), params.get(ElectricProtocol.EXPIRED_HANDLE_PARAM)));
+        return;
+      }
+      String handle = params.get("handle");
+      if (handle == null) {
+        throw FreshetException.badRequest("handle is required with an offset other than -1 or now");
+      }
+      ShapeHandle owner = ShapeHandle.tryParse(handle).orElse(null);
+      if (owner == null) {
+        failPoll(ctx, new Bus.Gone("handle is not one this server issued; refetch"));
+        return;
+      }
+      FeedTarget target = new FeedTarget(feed, Addresses.router(owner.nodeId(), owner.routerIndex()));
+      if (!ElectricProtocol.isLive(params)) {
+        poll(ctx, target, handle, offset.seq());
+        return;
+      }
+      boolean sse = ElectricProtocol.isSse(params);
+      limiter.acquire(principal.envId()).onComplete(slot -> {
+        if (slot.failed()) {
+          ctx.fail(slot.cause());
+        } else if (sse) {
+          stream(ctx, target, handle, offset.seq(), params.get("offset"), params.get("cursor"), slot.result());
+        } else {
+          longPoll(ctx, target, handle, offset.seq(), params.get("cursor"), slot.result());
+        }
+      });
+    } catch (RuntimeException e) {
+      ctx.fail(e);
+    }
   }
 
   /**

@@ -54,6 +54,9 @@ public final class WebVerticle extends VerticleBase {
             "x-trigger-request-idempotency-key", "x-trigger-realtime-streams-version"))
         .exposedHeaders(Set.of("electric-handle", "electric-offset", "electric-schema", "electric-cursor",
             "electric-up-to-date", "retry-after", "x-trigger-jwt", "x-trigger-jwt-claims")));
+    RunAccess runAccess = new RunAccess(primary, System::currentTimeMillis);
+    PacketRoutes packets = new PacketRoutes(config, auth, runAccess, primary);
+    packets.mountUploads(router);
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.getInt(FreshetConfig.HTTP_BODY_LIMIT_BYTES)));
     // For load balancers: a node that cannot reach its primary can neither write nor authenticate
     // (503). The replica's state is reported beside it: without it feeds keep serving through the
@@ -76,8 +79,9 @@ public final class WebVerticle extends VerticleBase {
     meters.add(Gauge.builder("freshet.held.feeds", sink, FeedSink::sessions)
         .description("Live connections held: long-polls held on a router, SSE sessions open on a web edge instance.")
         .tag("kind", "sse").tag("instance", "web-" + index).register(registry));
-    new RealtimeRoutes(vertx, nodeId, config, auth, limiter, sink).mount(router);
-    new WriteRoutes(vertx, auth).mount(router);
+    new RealtimeRoutes(vertx, nodeId, config, auth, runAccess, limiter, sink).mount(router);
+    new WriteRoutes(vertx, auth, packets).mount(router);
+    packets.mount(router);
     if (config.get(FreshetConfig.TEST_HOOKS)) {
       router.post("/_test/hooks").handler(ctx -> ctx.json(io.freshet.core.TestHooks.set(vertx, ctx.body().asJsonObject())));
     }
@@ -89,7 +93,14 @@ public final class WebVerticle extends VerticleBase {
     // channel instead of keeping a multi-producer outbound queue per connection. That queue is
     // Netty's chunked MPSC queue, about 4 KB of heap per connection: a third of what an idle SSE
     // subscriber cost before (measured with jcmd GC.class_histogram at 19,000 subscribers).
-    Future<HttpServer> listening = vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions().setStrictThreadMode(true))
+    // Strict thread mode covers HTTP/1 only (Vert.x 5 HTTP/2 streams keep their own queue), and a
+    // cleartext HTTP/2 upgrade under it could leave the upgraded request unanswered: Java's
+    // HttpClient asks for h2c on every new connection by default, and one first request of a test
+    // in three rig runs hung until its timeout. Nothing Freshet serves needs h2c (browsers speak
+    // HTTP/2 only over TLS, load balancers speak HTTP/1.1 to their upstreams), so it is off: an
+    // upgrade request is answered as the plain HTTP/1.1 request it also is.
+    Future<HttpServer> listening = vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions().setStrictThreadMode(true)
+            .setHttp2ClearTextEnabled(false))
         .requestHandler(router)
         .listen(config.getInt(FreshetConfig.HTTP_PORT), config.get(FreshetConfig.HTTP_HOST))
         .onSuccess(s -> server = s);

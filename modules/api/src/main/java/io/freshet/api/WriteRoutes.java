@@ -24,10 +24,12 @@ final class WriteRoutes {
 
   private final Vertx vertx;
   private final Authenticator auth;
+  private final PacketRoutes packets;
 
-  WriteRoutes(Vertx vertx, Authenticator auth) {
+  WriteRoutes(Vertx vertx, Authenticator auth, PacketRoutes packets) {
     this.vertx = vertx;
     this.auth = auth;
+    this.packets = packets;
   }
 
   void mount(Router router) {
@@ -59,7 +61,7 @@ final class WriteRoutes {
 
   /**
    * Authenticates with the secret key, parses the body, sends the command, answers with the
-   * publisher's reply; when {@code tokenResource} is set, adds a public token scoped to the new
+   * publisher's reply (offloaded payloads and outputs it names get presigned download URLs); when {@code tokenResource} is set, adds a public token scoped to the new
    * run or batch ({@code x-trigger-jwt}), as the SDK expects.
    */
   private void command(RoutingContext ctx, int status, BiFunction<Principal, JsonObject, JsonObject> build, String tokenResource) {
@@ -72,7 +74,8 @@ final class WriteRoutes {
         Principal principal = ar.result();
         principal.requireSecret();
         JsonObject command = build.apply(principal, jsonBody(ctx)).put("envId", principal.envId());
-        Bus.<JsonObject>ask(vertx, Addresses.publisherCommands(), command, 30_000).compose(reply -> {
+        Bus.<JsonObject>ask(vertx, Addresses.publisherCommands(), command, 30_000)
+            .compose(reply -> packets.presignStored(ctx, principal.envId(), reply)).compose(reply -> {
           if (tokenResource == null) {
             return io.vertx.core.Future.succeededFuture(reply);
           }

@@ -38,6 +38,8 @@ public final class FreshetConfig {
   public static final Key<Integer> HTTP_PORT = key("http.port", 3030, "HTTP port for the API, the realtime feeds, /metrics and /health.");
   public static final Key<Integer> HTTP_INSTANCES = key("http.instances", 2, "Web verticle instances (event loops serving HTTP).");
   public static final Key<Integer> HTTP_BODY_LIMIT_BYTES = key("http.bodyLimitBytes", 2 * 1024 * 1024, "Largest request body accepted; larger bodies get 413.");
+  public static final Key<String> HTTP_PUBLIC_BASE_URL = key("http.publicBaseUrl", "",
+      "Base URL clients reach the cluster at, for the presigned packet URLs it hands out (e.g. https://realtime.example.com); empty: taken from each request (X-Forwarded-Proto/-Host, then Host).");
   public static final Key<String> HTTP_CORS_ORIGINS = key("http.corsOrigins", "*", "Value of Access-Control-Allow-Origin for browser clients.");
 
   // --- Database --------------------------------------------------------------------------------
@@ -87,8 +89,15 @@ public final class FreshetConfig {
   public static final Key<Integer> ROUTER_COALESCE_MS = key("router.coalesceMs", 2, "Records due within this many ms of a wake join its hydrate.");
   public static final Key<Integer> ROUTER_LOG_RETENTION = key("router.logRetention", 64, "Emissions a feed remembers to resume a client from an older offset.");
 
+  // --- Packets (offloaded payloads and outputs) ---------------------------------------------------
+  public static final Key<Integer> PACKETS_MAX_BYTES = key("packets.maxBytes", 10 * 1024 * 1024,
+      "Largest packet (an offloaded payload or output) an upload may store; larger uploads get 413.");
+  public static final Key<Integer> PACKETS_URL_TTL_SECONDS = key("packets.urlTtlSeconds", 300,
+      "How long a presigned packet URL stays valid (trigger.dev's 300 s).");
+
   // --- Realtime HTTP ---------------------------------------------------------------------------
-  public static final Key<Long> REALTIME_MAX_CREATED_AT_WINDOW_MS = key("realtime.maxCreatedAtWindowMs", 86_400_000L, "Cap on a tag feed's createdAt window (default 24h).");
+  public static final Key<Long> REALTIME_MAX_CREATED_AT_WINDOW_MS = key("realtime.maxCreatedAtWindowMs", 604_800_000L,
+      "Cap on a tag feed's createdAt window (7 days); a feed that names no createdAt gets trigger.dev's 24 h (or the cap, if smaller).");
   public static final Key<Integer> REALTIME_SSE_MAX_DURATION_MS = key("realtime.sseMaxDurationMs", 60000, "An SSE response is closed after this long; the client reconnects from its offset.");
   public static final Key<Integer> REALTIME_SSE_MAX_BEHIND_ENTRIES = key("realtime.sseMaxBehindEntries", 256, "An SSE session whose socket stays full while its log grows this many entries is closed (the client resumes from its offset).");
   public static final Key<Integer> REALTIME_SSE_KEEP_ALIVE_MS = key("realtime.sseKeepAliveMs", 15000, "A ': keep-alive' comment is sent after this much silence.");

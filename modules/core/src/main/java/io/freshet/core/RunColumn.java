@@ -78,7 +78,7 @@ public enum RunColumn {
 
   /**
    * The columns left after {@code skipColumns} (wire names). Reserved columns stay; an unknown
-   * name is a client error.
+   * name is ignored.
    */
   public static Set<RunColumn> selecting(Collection<String> skipColumns) {
     EnumSet<RunColumn> columns = EnumSet.allOf(RunColumn.class);
@@ -88,10 +88,10 @@ public enum RunColumn {
         continue;
       }
       RunColumn column = BY_WIRE_NAME.get(trimmed);
-      if (column == null) {
-        throw FreshetException.badRequest("skipColumns: unknown column '" + trimmed + "'");
-      }
-      if (!column.reserved) {
+      // An unknown name skips nothing, as trigger.dev's server treats it (it filters its column
+      // list by the names). A 400 here silently ended SDK subscriptions that named a column an
+      // older or newer server does not have.
+      if (column != null && !column.reserved) {
         columns.remove(column);
       }
     }

@@ -33,6 +33,12 @@ class PgTextTest {
   }
 
   @Test
+  void anUnknownSkippedColumnSkipsNothingAsTriggerDevDoes() {
+    assertThat(RunColumn.selecting(List.of("nope", "payload"))).isEqualTo(RunColumn.selecting(List.of("payload")));
+    assertThat(RunColumn.selecting(List.of("nope"))).isEqualTo(RunColumn.ALL);
+  }
+
+  @Test
   void everyConfigKeyHasAnEnvironmentName() {
     assertThat(FreshetConfig.GATE_MARGIN_MS.envName()).isEqualTo("FRESHET_GATE_MARGIN_MS");
     assertThat(FreshetConfig.DB_REPLICA_URI.envName()).isEqualTo("FRESHET_DB_REPLICA_URI");

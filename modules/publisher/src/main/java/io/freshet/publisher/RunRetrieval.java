@@ -1,6 +1,7 @@
 package io.freshet.publisher;
 
 import io.freshet.core.FreshetException;
+import io.freshet.core.RunStatuses;
 import io.vertx.core.Future;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
@@ -80,15 +81,9 @@ final class RunRetrieval {
     if (metadata != null) {
       out.put("metadata", MetadataUpdates.parse(metadata));
     }
-    Object payload = packet(row.getString("payload"), row.getString("payload_type"));
-    if (payload != null) {
-      out.put("payload", payload);
-    }
+    putPacket(out, "payload", row.getString("payload"), row.getString("payload_type"));
     if (status.equals("COMPLETED")) {
-      Object output = packet(row.getString("output"), row.getString("output_type"));
-      if (output != null) {
-        out.put("output", output);
-      }
+      putPacket(out, "output", row.getString("output"), row.getString("output_type"));
     }
     Object error = row.getValue("error");
     if (error instanceof JsonObject taskRunError) {
@@ -98,9 +93,23 @@ final class RunRetrieval {
   }
 
   /**
+   * {@code field} as the SDK reads it: the parsed value, or for an offloaded packet its storage
+   * path as {@code <field>StorePath}, which the web edge turns into {@code <field>PresignedUrl}.
+   */
+  private static void putPacket(JsonObject out, String field, String data, String type) {
+    if ("application/store".equals(type)) {
+      putString(out, field + "StorePath", data == null || data.isEmpty() ? null : data);
+      return;
+    }
+    Object value = packet(data, type);
+    if (value != null) {
+      out.put(field, value);
+    }
+  }
+
+  /**
    * A stored packet as the SDK expects it back: JSON parsed, superjson's {@code json} part, text
-   * as a string. An offloaded packet ({@code application/store}) is omitted: there is no presigned
-   * URL to offer.
+   * as a string. An offloaded packet ({@code application/store}) is not inline: see {@link #putPacket}.
    */
   static Object packet(String data, String type) {
     if (data == null) {

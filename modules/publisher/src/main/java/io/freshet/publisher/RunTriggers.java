@@ -47,18 +47,22 @@ final class RunTriggers {
       + "   RETURNING last_number)"
       + " INSERT INTO task_runs (id, friendly_id, env_id, task_identifier, status, created_at, updated_at, queued_at,"
       + "   delay_until, idempotency_key, number, is_test, ttl, payload, payload_type, metadata, metadata_type,"
-      + "   run_tags, batch_id, batch_index, parent_run_id, root_run_id, request_key)"
+      + "   run_tags, batch_id, batch_index, parent_run_id, root_run_id, request_key, idempotency_key_expires_at)"
       + " SELECT $3, $4, $1, $2, CASE WHEN $5::timestamp(3) IS NULL THEN 'PENDING' ELSE 'DELAYED' END,"
       + "   t.now, t.now, CASE WHEN $5::timestamp(3) IS NULL THEN t.now END,"
       + "   $5::timestamp(3), $6, n.last_number, $7, $8, $9, $10, $11::text,"
       + "   CASE WHEN $11::text IS NULL THEN NULL ELSE 'application/json' END,"
-      + "   $12, $13, $14, $15, $16, $17"
+      + "   $12, $13, $14, $15, $16, $17,"
+      + "   CASE WHEN $6::text IS NULL THEN NULL ELSE t.now + $18::bigint * interval '1 millisecond' END"
       + " FROM t, n"
       + " RETURNING " + RunWrites.RETURNING;
 
   static final String BY_REQUEST_KEY = "SELECT friendly_id FROM task_runs WHERE env_id = $1 AND request_key = $2";
-  static final String BY_IDEMPOTENCY_KEY =
-      "SELECT friendly_id FROM task_runs WHERE env_id = $1 AND task_identifier = $2 AND idempotency_key = $3";
+  static final String BY_IDEMPOTENCY_KEY = "SELECT friendly_id, idempotency_key_expires_at <= " + RunWrites.NOW + " AS expired"
+      + " FROM task_runs WHERE env_id = $1 AND task_identifier = $2 AND idempotency_key = $3";
+  /** An expired key leaves its run (which keeps everything else) so that a new run can take it. */
+  static final String RELEASE_IDEMPOTENCY_KEY = "UPDATE task_runs SET idempotency_key = NULL, idempotency_key_expires_at = NULL"
+      + " WHERE env_id = $1 AND friendly_id = $2 AND idempotency_key_expires_at <= " + RunWrites.NOW;
   static final String PARENT = "SELECT friendly_id, root_run_id FROM task_runs WHERE env_id = $1 AND friendly_id = $2";
 
   private static final String UNIQUE_VIOLATION = "23505";
@@ -115,7 +119,8 @@ final class RunTriggers {
           .addInteger(batchIndex)
           .addString(request.parentRunId())
           .addString(root)
-          .addString(requestKey);
+          .addString(requestKey)
+          .addLong(request.idempotencyKeyTtl() == null ? null : request.idempotencyKeyTtl().toMillis());
       return client.preparedQuery(INSERT).execute(params)
           .map(rows -> {
             WrittenRun written = WrittenRun.from(rows.iterator().next());
@@ -160,7 +165,17 @@ final class RunTriggers {
       return Future.succeededFuture(null);
     }
     return client.preparedQuery(BY_IDEMPOTENCY_KEY).execute(Tuple.of(envId, request.taskId(), request.idempotencyKey()))
-        .map(rows -> first(rows) == null ? null : Triggered.existing(first(rows).getString(0), true));
+        .compose(rows -> {
+          Row row = first(rows);
+          if (row == null) {
+            return Future.succeededFuture(null);
+          }
+          if (!Boolean.TRUE.equals(row.getBoolean("expired"))) {
+            return Future.succeededFuture(Triggered.existing(row.getString(0), true));
+          }
+          // Expired: the key is released, and this trigger creates a new run with it.
+          return client.preparedQuery(RELEASE_IDEMPOTENCY_KEY).execute(Tuple.of(envId, row.getString(0))).map((Triggered) null);
+        });
   }
 
   /** The root of a child run's tree: its parent's root, or the parent itself. */

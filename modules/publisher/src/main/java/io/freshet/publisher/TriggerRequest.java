@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.DecodeException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.util.List;
@@ -25,8 +26,12 @@ record TriggerRequest(
     String ttl,
     LocalDateTime delayUntil,
     String idempotencyKey,
+    Duration idempotencyKeyTtl,
     boolean isTest,
     String parentRunId) {
+
+  /** How long an idempotency key holds when the trigger names no {@code idempotencyKeyTTL} (trigger.dev's default). */
+  static final Duration DEFAULT_IDEMPOTENCY_KEY_TTL = Duration.ofDays(30);
 
   static final int MAX_TASK_ID_CHARS = 128;
   static final int MAX_IDEMPOTENCY_KEY_CHARS = 2048;
@@ -85,10 +90,23 @@ record TriggerRequest(
     if (idempotencyKey != null && idempotencyKey.isEmpty()) {
       idempotencyKey = null;
     }
+    Duration idempotencyKeyTtl = idempotencyKeyTtl(options.getValue("idempotencyKeyTTL"), where + "options.idempotencyKeyTTL");
     Boolean test = JsonFields.optBoolean(options, "test", where + "options.test");
     String parentRunId = JsonFields.optString(options, "parentRunId", where + "options.parentRunId");
     return new TriggerRequest(taskId, payload, payloadType, metadata, tags, ttl, delayUntil, idempotencyKey,
-        Boolean.TRUE.equals(test), parentRunId);
+        idempotencyKey == null ? null : idempotencyKeyTtl, Boolean.TRUE.equals(test), parentRunId);
+  }
+
+  /** A duration string such as {@code "10s"}, {@code "1h"} or {@code "2d"}; absent means 30 days. */
+  static Duration idempotencyKeyTtl(Object value, String field) {
+    if (value == null) {
+      return DEFAULT_IDEMPOTENCY_KEY_TTL;
+    }
+    Duration ttl = value instanceof String s ? Durations.parse(s) : null;
+    if (ttl == null || ttl.isZero()) {
+      throw FreshetException.badRequest(field + " must be a duration such as \"10s\", \"1h\" or \"2d\"");
+    }
+    return ttl;
   }
 
   static void validateTaskId(String taskId, String field) {

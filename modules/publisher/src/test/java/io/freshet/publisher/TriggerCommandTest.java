@@ -77,6 +77,35 @@ class TriggerCommandTest extends OnThePrimary {
     f.assertNothingPublished();
   }
 
+  /** trigger.dev's idempotencyKeyTTL: a key holds until it expires, then the next trigger makes a new run. */
+  @Test
+  void anExpiredIdempotencyKeyTriggersANewRunThatTakesTheKey() {
+    JsonObject body = new JsonObject().put("payload", "1")
+        .put("options", new JsonObject().put("idempotencyKey", "key-ttl").put("idempotencyKeyTTL", "1h"));
+    String first = f.send(f.command("trigger").put("taskId", "idem-ttl").put("body", body)).getString("id");
+    f.nextRecord();
+    assertThat(f.count("SELECT count(*) FROM task_runs WHERE friendly_id = '" + first + "'"
+        + " AND idempotency_key_expires_at BETWEEN created_at + interval '59 minutes' AND created_at + interval '61 minutes'")).isEqualTo(1);
+    assertThat(f.send(f.command("trigger").put("taskId", "idem-ttl").put("body", body)).getString("id")).isEqualTo(first);
+
+    // The hour passes (moved on the row, not waited for).
+    f.count("WITH moved AS (UPDATE task_runs SET idempotency_key_expires_at = created_at - interval '1 second'"
+        + " WHERE friendly_id = '" + first + "' RETURNING 1) SELECT count(*) FROM moved");
+    JsonObject fresh = f.send(f.command("trigger").put("taskId", "idem-ttl").put("body", body));
+    f.nextRecord();
+
+    assertThat(fresh.getString("id")).isNotEqualTo(first);
+    assertThat(fresh.getBoolean("isCached")).isFalse();
+    assertThat(f.send(f.command("trigger").put("taskId", "idem-ttl").put("body", body)).getString("id")).isEqualTo(fresh.getString("id"));
+    assertThat(f.count("SELECT count(*) FROM task_runs WHERE friendly_id = '" + first + "' AND idempotency_key IS NULL")).isEqualTo(1);
+    // Without a TTL, a key holds for trigger.dev's default 30 days.
+    String defaulted = f.send(f.command("trigger").put("taskId", "idem-ttl")
+        .put("body", new JsonObject().put("options", new JsonObject().put("idempotencyKey", "key-default")))).getString("id");
+    f.nextRecord();
+    assertThat(f.count("SELECT count(*) FROM task_runs WHERE friendly_id = '" + defaulted + "'"
+        + " AND idempotency_key_expires_at = created_at + interval '30 days'")).isEqualTo(1);
+  }
+
   @Test
   void retriedRequestWithTheSameRequestKeyReturnsTheSameRunWithoutWriting() {
     JsonObject command = f.command("trigger").put("taskId", "retried").put("body", new JsonObject()).put("requestKey", "req-42");
@@ -150,7 +179,9 @@ class TriggerCommandTest extends OnThePrimary {
         f.command("trigger").put("taskId", "bad").put("body", new JsonObject().put("options", new JsonObject().put("test", "yes"))),
         f.command("trigger").put("taskId", "bad").put("body", new JsonObject().put("options", new JsonObject().put("metadata", new JsonArray()))),
         f.command("trigger").put("taskId", "bad").put("body", new JsonObject().put("options", new JsonObject().put("idempotencyKey", "k".repeat(2049)))),
-        f.command("trigger").put("taskId", "bad").put("body", new JsonObject().put("options", new JsonObject().put("payloadType", "application/store"))));
+        f.command("trigger").put("taskId", "bad").put("body", new JsonObject().put("options", new JsonObject().put("payloadType", "application/store"))),
+        f.command("trigger").put("taskId", "bad").put("body", new JsonObject().put("options", new JsonObject()
+            .put("idempotencyKey", "k").put("idempotencyKeyTTL", "soon"))));
 
     for (JsonObject command : bad) {
       ReplyException failure = f.sendFailing(command);

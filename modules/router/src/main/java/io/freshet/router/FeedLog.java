@@ -154,6 +154,11 @@ final class FeedLog {
       }
     }
     staged.clear();
+    if (changes.isEmpty() && !(force && seq == 0)) {
+      // Every staged row left without having been shown (it entered and left the filter between
+      // two commits): an empty entry would answer the held polls early with an empty up-to-date.
+      return null;
+    }
     changes.sort(Comparator.comparingLong(c -> c.row().updatedAtMs()));
     seq++;
     LogSlice slice = LogSlice.of(seq - 1, seq, messages(changes));

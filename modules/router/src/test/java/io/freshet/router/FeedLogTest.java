@@ -47,6 +47,21 @@ class FeedLogTest {
     assertThat(RouterHarness.metadata(slice)).containsExactly("b");
   }
 
+  /**
+   * A run that enters and leaves the filter between two commits changed nothing a client has seen:
+   * no entry is appended, so no held poll is answered early with an empty up-to-date.
+   */
+  @Test
+  void aRunThatEntersAndLeavesBetweenTwoCommitsAppendsNothing() {
+    FeedLog log = log(new FeedFilter.Tags(List.of("t"), 0, List.of("EXECUTING")), 8);
+    log.commit(true);
+    assertThat(log.offer(RouterHarness.row("r1", 10, List.of("t"), null, "started", 0, "EXECUTING"))).isTrue();
+    assertThat(log.offer(RouterHarness.row("r1", 20, List.of("t"), null, "done", 0, "COMPLETED_SUCCESSFULLY"))).isTrue();
+    assertThat(log.commit(false)).as("nothing to tell any client").isNull();
+    assertThat(log.seq()).isEqualTo(1);
+    assertThat(log.snapshot().messages()).isEmpty();
+  }
+
   @Test
   void anOlderOrEqualRowIsDroppedSoTheLogNeverMovesBackwards() {
     FeedLog log = log(new FeedFilter.Run("r1"), 8);

@@ -5,6 +5,7 @@ import static io.freshet.router.RouterHarness.tagFilter;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.freshet.core.RunColumn;
+import io.freshet.core.feed.FeedFilter;
 import io.freshet.core.feed.FeedProtocol;
 import io.freshet.core.feed.LogSlice;
 import io.freshet.producer.ChangeRecord;
@@ -101,6 +102,35 @@ class FeedServiceTest {
     h.record("new", h.scheduler.now, "a");
     h.scheduler.advance(5);
     assertThat(live.lastMetadata()).containsExactly("new");
+  }
+
+  /** A run whose status leaves a status-filtered feed leaves the client's view as Electric sends it: a delete. */
+  @Test
+  void aStatusFilteredTagFeedSendsARunThatLeavesItsStatusesAsADelete() {
+    long t0 = h.scheduler.now;
+    h.db.rows.put("r1", RouterHarness.row("r1", t0 - 10, List.of("t"), null, "running", 0, "EXECUTING"));
+    h.db.rows.put("r2", RouterHarness.row("r2", t0 - 10, List.of("t"), null, "queued", 0, "PENDING"));
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    String handle = h.open(new FeedFilter.Tags(List.of("t"), 0, List.of("EXECUTING")), replies);
+    h.scheduler.advance(5);
+    assertThat(replies.lastMetadata()).containsExactly("running");
+
+    RouterHarness.Replies live = new RouterHarness.Replies();
+    h.poll(handle, 1, true, live);
+    h.db.rows.put("r1", RouterHarness.row("r1", h.scheduler.now, List.of("t"), null, "done", 0, "COMPLETED_SUCCESSFULLY"));
+    h.record("r1", h.scheduler.now, "t");
+    h.scheduler.advance(5);
+    assertThat(live.last().messages()).hasSize(1);
+    assertThat(live.last().messages().get(0)).contains("\"operation\":\"delete\"").contains("internal_r1");
+
+    // A run that enters the statuses arrives as an insert.
+    RouterHarness.Replies next = new RouterHarness.Replies();
+    h.poll(handle, live.last().to(), true, next);
+    h.db.rows.put("r2", RouterHarness.row("r2", h.scheduler.now, List.of("t"), null, "started", 0, "EXECUTING"));
+    h.record("r2", h.scheduler.now, "t");
+    h.scheduler.advance(5);
+    assertThat(next.lastMetadata()).containsExactly("started");
+    assertThat(next.last().messages().get(0)).contains("\"operation\":\"insert\"");
   }
 
   @Test

@@ -230,6 +230,24 @@ class BadInputFuzzTest {
         String.join(",", java.util.stream.IntStream.range(0, 100).mapToObj(i -> "t" + i).toList()), "x".repeat(200), "%01"}) {
       cases.add(new Case("bad tag filter " + tags, "GET", "/realtime/v1/runs?tags=" + tags + "&offset=-1", null, null, bearer));
     }
+    for (String statuses : new String[] {"RUNNING", "%00", "EXECUTING,%FF", "x".repeat(300), String.join(",", java.util.Collections.nCopies(40, "QUEUED"))}) {
+      cases.add(new Case("bad status filter " + statuses, "GET", "/realtime/v1/runs?tags=fuzz&statuses=" + statuses + "&offset=-1", null, null, bearer));
+    }
+    // Packets: unsafe paths at presigning, and presigned URLs that are forged, expired or incomplete.
+    for (String path : new String[] {"..%2Fx", "a%2F..%2Fb", "%2Fabs", "a%2F%2Fb", "a%00b", "a%5Cb", "%2E", "x".repeat(1100), "a%2F.%2Fb"}) {
+      cases.add(new Case("bad packet path " + path, "PUT", "/api/v2/packets/" + path, null, null, bearer));
+      cases.add(new Case("bad packet path get " + path, "GET", "/api/v1/packets/" + path, null, null, bearer));
+    }
+    String packetUrl = "/packets/" + envId + "/trigger/packet_fuzz/payload.json";
+    for (String query : new String[] {"", "?expires=1", "?signature=00", "?expires=abc&signature=00", "?expires=1&signature=00",
+        "?expires=99999999999&signature=" + "0".repeat(64), "?expires=%00&signature=%00"}) {
+      cases.add(new Case("forged presigned upload " + query, "PUT", packetUrl + query, "{}", "application/json", null));
+      cases.add(new Case("forged presigned download " + query, "GET", packetUrl + query, null, null, null));
+    }
+    cases.add(new Case("presigned env unknown", "GET", "/packets/env_nope/a.json?expires=99999999999&signature=00", null, null, null));
+    cases.add(new Case("presigned no path", "GET", "/packets/" + envId, null, null, null));
+    cases.add(new Case("run packet bad field", "GET", "/api/v1/runs/" + runId + "/packets/secrets", null, null, bearer));
+    cases.add(new Case("run packet not offloaded", "GET", "/api/v1/runs/" + runId + "/packets/payload", null, null, bearer));
     // 5. Garbage offsets, forged handles, extreme windows.
     String feed = "/realtime/v1/runs/" + runId;
     for (String offset : new String[] {"abc", "-5", "1_x", "99999999999999999999_0", "%00", "1_", "_1", "0_0_0", "1e3_0"}) {

@@ -3,6 +3,7 @@ package io.freshet.server;
 import io.freshet.store.testing.RigTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.freshet.api.PacketUrls;
 import io.freshet.api.PublicTokens;
 import io.freshet.store.Environments;
 import io.freshet.store.testing.Await;
@@ -32,7 +33,8 @@ class BadInputTest {
   @BeforeAll
   static void start() {
     NodeFixture.applyDelay(150);
-    f = NodeFixture.start(new JsonObject().put("http.bodyLimitBytes", 64 * 1024).put("publisher.maxMetadataBytes", 4096));
+    f = NodeFixture.start(new JsonObject().put("http.bodyLimitBytes", 64 * 1024).put("publisher.maxMetadataBytes", 4096)
+        .put("packets.maxBytes", 100_000));
     runId = f.http.trigger("victim", new JsonObject().put("metadata", new JsonObject().put("keep", "me"))
         .put("tags", new JsonArray().add("t1")));
     otherRunId = f.http.trigger("other", new JsonObject());
@@ -47,7 +49,7 @@ class BadInputTest {
 
   private static Http.Response expect(int status, Http.Response response) {
     assertThat(response.status()).as(response.body()).isEqualTo(status);
-    if (status != 409) {
+    if (status >= 400 && status != 409) {
       assertThat(new JsonObject(response.body()).getString("error")).as("a message the client can act on").isNotBlank();
     }
     assertThat(response.header("content-type")).startsWith("application/json");
@@ -118,7 +120,9 @@ class BadInputTest {
     expect(400, f.http.get(feed + "?offset=99_0&handle=" + handle));
     Http.Response gone = expect(409, f.http.get(feed + "?offset=1_0&handle=" + f.node.nodeId() + "-0-zz-abcdef&live=true"));
     assertThat(gone.body()).isEqualTo("[{\"headers\":{\"control\":\"must-refetch\"}}]");
-    expect(400, f.http.get(feed + "?offset=-1&skipColumns=nope"));
+    // An unknown column in skipColumns skips nothing (trigger.dev's answer); the row is whole.
+    Http.Response unknownColumn = expect(200, f.http.get(feed + "?offset=-1&skipColumns=nope"));
+    assertThat(unknownColumn.header("electric-schema")).contains("\"payload\"").contains("\"metadata\"");
     expect(400, f.http.get("/realtime/v1/runs?tags=a&createdAt=yesterday&offset=-1"));
     expect(400, f.http.get("/realtime/v1/runs?tags=a,b,c,d,e,f,g,h,i,j,k&offset=-1"));
     expect(400, f.http.get("/realtime/v1/runs/" + "x".repeat(200) + "?offset=-1"));
@@ -145,6 +149,31 @@ class BadInputTest {
     assertThat(new JsonObject(storedRun().getString("metadata")).getString("keep")).isEqualTo("me");
   }
 
+  /** As trigger.dev grants it: a run is its id, its tags, its batch and its task. */
+  @Test
+  void aTokenScopedToATagOrATaskReadsByIdTheRunsThatCarryItAndNoOthers() {
+    long now = System.currentTimeMillis() / 1000;
+    String key = f.node.development().apiKey();
+    for (String scope : List.of("read:tags:t1", "read:tasks:victim")) {
+      String token = PublicTokens.sign(key, f.devEnvId(), List.of(scope), now, 600);
+      Http.Response mine = expect(200, f.http.withKey(token).get("/realtime/v1/runs/" + runId + "?offset=-1"));
+      assertThat(mine.body()).as(scope).contains(runId);
+      expect(403, f.http.withKey(token).get("/realtime/v1/runs/" + otherRunId + "?offset=-1"));
+      // A run that does not exist is refused like one the token cannot see: nothing says which.
+      expect(403, f.http.withKey(token).get("/realtime/v1/runs/run_doesnotexist0000000000?offset=-1"));
+    }
+    String tagToken = PublicTokens.sign(key, f.devEnvId(), List.of("read:tags:t1"), now, 600);
+    expect(403, f.http.withKey(tagToken).get("/realtime/v1/runs?tags=t2&offset=-1"));
+    expect(403, f.http.withKey(tagToken).get("/api/v3/runs/" + runId));
+    // Another environment's token with the same scope: the run is not its environment's.
+    String otherEnvToken = PublicTokens.sign(otherEnvKey, otherEnvId(), List.of("read:tags:t1"), now, 600);
+    expect(403, f.http.withKey(otherEnvToken).get("/realtime/v1/runs/" + runId + "?offset=-1"));
+  }
+
+  private static String otherEnvId() {
+    return Await.result(Environments.byApiKey(f.db.primary(), otherEnvKey), 10).orElseThrow().id();
+  }
+
   @Test
   void aHandleCannotBeBorrowedByAnotherEnvironmentOrAnotherFeed() {
     String key = f.node.development().apiKey();
@@ -157,5 +186,64 @@ class BadInputTest {
     String otherToken = PublicTokens.sign(key, f.devEnvId(), List.of("read:runs:" + otherRunId), System.currentTimeMillis() / 1000, 600);
     Http.Response swapped = expect(409, f.http.withKey(otherToken).get("/realtime/v1/runs/" + otherRunId + "?offset=0_0&handle=" + handle));
     assertThat(swapped.body()).doesNotContain("keep");
+  }
+  private static Http.Response upload(String url, String contentType, String body) {
+    return f.http.withKey(null).send(HttpRequest.newBuilder(URI.create(url)).header("content-type", contentType)
+        .PUT(HttpRequest.BodyPublishers.ofString(body)));
+  }
+
+  private static Http.Response download(String url) {
+    return f.http.withKey(null).send(HttpRequest.newBuilder(URI.create(url)).GET());
+  }
+
+  /** Packets: only what a valid presigned URL names is stored, within the size limit; nothing else reads or writes one. */
+  @Test
+  void packetsRefuseOversizeBodiesAlteredOrExpiredUrlsTraversalAndOtherEnvironments() {
+    Http.Response presigned = expect(200, f.http.put("/api/v2/packets/trigger%2Fpacket_bad1%2Fpayload.json", ""));
+    String url = presigned.json().getString("presignedUrl");
+    assertThat(presigned.json().getString("storagePath")).isEqualTo("trigger/packet_bad1/payload.json");
+
+    // Over packets.maxBytes (100,000): 413, and nothing is stored. Over http.bodyLimitBytes (64 KiB) but within it: stored.
+    expect(413, upload(url, "application/json", "\"" + "x".repeat(150_000) + "\""));
+    String getUrl = f.http.get("/api/v1/packets/trigger%2Fpacket_bad1%2Fpayload.json").json().getString("presignedUrl");
+    expect(404, download(getUrl));
+    String body = "\"" + "y".repeat(80_000) + "\"";
+    assertThat(upload(url, "application/super+json", body).status()).isEqualTo(200);
+    Http.Response got = download(getUrl);
+    assertThat(got.status()).isEqualTo(200);
+    assertThat(got.body()).isEqualTo(body);
+    assertThat(got.header("content-type")).as("the type exactly as uploaded").isEqualTo("application/super+json");
+
+    // An altered signature, an altered path, the upload URL used to download, an expired URL: 403.
+    expect(403, upload(url.replace("signature=", "signature=0"), "application/json", "1"));
+    expect(403, upload(url.replace("packet_bad1", "packet_bad2"), "application/json", "1"));
+    expect(403, download(url));
+    long past = System.currentTimeMillis() / 1000 - 1;
+    String base = url.substring(0, url.indexOf("/packets/"));
+    String expired = PacketUrls.presigned(base, f.node.development().apiKey(), "GET", f.devEnvId(), "trigger/packet_bad1/payload.json", past);
+    assertThat(expect(403, download(expired)).json().getString("error")).contains("expired");
+    // Moved to another environment, a URL signed for this one is refused; that environment's key reads only its own packets.
+    expect(403, download(getUrl.replace("/packets/" + f.devEnvId() + "/", "/packets/" + otherEnvId() + "/")));
+    String otherGet = f.http.withKey(otherEnvKey).get("/api/v1/packets/trigger%2Fpacket_bad1%2Fpayload.json").json().getString("presignedUrl");
+    expect(404, download(otherGet));
+    expect(403, download(getUrl.replace("/packets/" + f.devEnvId() + "/", "/packets/env_nosuch/")));
+
+    // Traversal and other unsafe paths: 400, at presigning and at the presigned endpoint alike.
+    expect(400, f.http.put("/api/v2/packets/trigger%2F..%2F..%2Fpayload.json", ""));
+    expect(400, f.http.put("/api/v2/packets/%2Fetc%2Fpasswd", ""));
+    expect(400, f.http.put("/api/v2/packets/a%2F%2Fb", ""));
+    expect(400, f.http.put("/api/v2/packets/a%00b", ""));
+    expect(400, upload(base + "/packets/" + f.devEnvId() + "/a/%2E%2E/b?expires=1&signature=x", "application/json", "1"));
+
+    // Keys and scopes: uploads need the secret key, a download by path a token that reads every run.
+    long now = System.currentTimeMillis() / 1000;
+    String runToken = PublicTokens.sign(f.node.development().apiKey(), f.devEnvId(), List.of("read:runs:" + runId), now, 600);
+    expect(403, f.http.withKey(runToken).put("/api/v2/packets/trigger%2Fpacket_bad3%2Fpayload.json", ""));
+    expect(403, f.http.withKey(runToken).get("/api/v1/packets/trigger%2Fpacket_bad1%2Fpayload.json"));
+    expect(401, f.http.withKey(null).put("/api/v2/packets/trigger%2Fpacket_bad3%2Fpayload.json", ""));
+    // A run whose payload is inline has no packet; a field other than payload or output does not exist.
+    expect(404, f.http.get("/api/v1/runs/" + runId + "/packets/payload"));
+    expect(404, f.http.get("/api/v1/runs/" + runId + "/packets/metadata"));
+    expect(403, f.http.withKey(runToken).get("/api/v1/runs/" + otherRunId + "/packets/payload"));
   }
 }

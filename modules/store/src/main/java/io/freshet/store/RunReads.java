@@ -39,7 +39,11 @@ public final class RunReads {
   /** Rows a hydrate read, and the replica's replay position then (epoch ms; null on a primary). */
   public record Hydration(List<RunRow> rows, Long replayedAtMs) {}
   static final String BY_TAGS = "SELECT " + COLUMNS + " FROM task_runs"
-      + " WHERE env_id = $1 AND run_tags @> $2 AND created_at >= $3 AND (cardinality($5::text[]) = 0 OR status = ANY($5))"
+      + " WHERE env_id = $1 AND run_tags @> $2 AND created_at >= $3"
+      + " ORDER BY created_at DESC LIMIT $4";
+  /** The same in some statuses: its own statement, so that the planner can use task_runs_env_status_created. */
+  static final String BY_TAGS_IN_STATUSES = "SELECT " + COLUMNS + " FROM task_runs"
+      + " WHERE env_id = $1 AND run_tags @> $2 AND created_at >= $3 AND status = ANY($5)"
       + " ORDER BY created_at DESC LIMIT $4";
   static final String BY_BATCH = "SELECT " + COLUMNS + " FROM task_runs"
       + " WHERE env_id = $1 AND batch_id = $2 ORDER BY created_at LIMIT $3";
@@ -81,8 +85,11 @@ public final class RunReads {
   public static Future<List<RunRow>> byTags(SqlClient client, String envId, List<String> tags, long createdAtFloorMs,
       List<String> statuses, int limit) {
     LocalDateTime floor = LocalDateTime.ofEpochSecond(Math.floorDiv(createdAtFloorMs, 1000), (int) Math.floorMod(createdAtFloorMs, 1000) * 1_000_000, ZoneOffset.UTC);
-    return client.preparedQuery(BY_TAGS).execute(Tuple.tuple().addString(envId).addArrayOfString(tags.toArray(String[]::new))
-        .addLocalDateTime(floor).addInteger(limit).addArrayOfString(statuses.toArray(String[]::new))).map(RunReads::rows);
+    Tuple params = Tuple.tuple().addString(envId).addArrayOfString(tags.toArray(String[]::new)).addLocalDateTime(floor).addInteger(limit);
+    if (statuses.isEmpty()) {
+      return client.preparedQuery(BY_TAGS).execute(params).map(RunReads::rows);
+    }
+    return client.preparedQuery(BY_TAGS_IN_STATUSES).execute(params.addArrayOfString(statuses.toArray(String[]::new))).map(RunReads::rows);
   }
 
   public static Future<List<RunRow>> byBatch(SqlClient client, String envId, String batchId, int limit) {
@@ -111,6 +118,23 @@ public final class RunReads {
   public static Future<Long> runVersion(SqlClient client, String envId, String runId) {
     return client.preparedQuery(RUN_VERSION).execute(Tuple.of(envId, runId))
         .map(rows -> rows.size() == 0 ? null : PgText.epochMillis(rows.iterator().next().getLocalDateTime(0)));
+  }
+
+  static final String RUN_MEMBERSHIP = "SELECT run_tags, batch_id, task_identifier FROM task_runs WHERE env_id = $1 AND friendly_id = $2";
+
+  /** What a run belongs to, for scopes that grant runs by tag, batch or task. */
+  public record RunMembership(List<String> tags, String batchId, String taskIdentifier) {}
+
+  /** The run's tags, batch and task; empty when the environment has no such run. */
+  public static Future<java.util.Optional<RunMembership>> membership(SqlClient client, String envId, String runId) {
+    return client.preparedQuery(RUN_MEMBERSHIP).execute(Tuple.of(envId, runId)).map(rows -> {
+      if (rows.size() == 0) {
+        return java.util.Optional.empty();
+      }
+      Row row = rows.iterator().next();
+      String[] tags = row.getArrayOfStrings(0);
+      return java.util.Optional.of(new RunMembership(tags == null ? List.of() : List.of(tags), row.getString(1), row.getString(2)));
+    });
   }
 
   public static Future<Boolean> batchExists(SqlClient client, String envId, String batchId) {
