@@ -33,11 +33,6 @@ mkdir -p "$RUN_DIR"
 # ------------------------------------------------------------------ database rig --
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-psql_bin() {
-  command -v psql 2>/dev/null && return 0
-  ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n1
-}
-
 if port_open "$PRIMARY_PORT" && port_open "$REPLICA_PORT"; then
   # Possibly the rig of another checkout of this repo (its data lives in that checkout); it is
   # shared, so we use it as it is and never stop it.
@@ -46,19 +41,10 @@ else
   "$REPO/scripts/db.sh" start
 fi
 
-# The standby's apply delay the scenarios are specified under. db.sh only manages the rig of this
-# checkout; for a rig started from another checkout, set it with the same SQL db.sh uses.
-if ! "$REPO/scripts/db.sh" set-delay "$APPLY_DELAY_MS" >/dev/null 2>&1; then
-  PSQL="$(psql_bin)"
-  [[ -n "$PSQL" ]] || die "cannot set the standby's apply delay: no psql"
-  replica_sql() { PGPASSWORD=freshet "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 "host=127.0.0.1 port=$REPLICA_PORT user=freshet dbname=freshet" -c "$1"; }
-  replica_sql "ALTER SYSTEM SET recovery_min_apply_delay = '${APPLY_DELAY_MS}ms'" >/dev/null
-  replica_sql "SELECT pg_reload_conf()" >/dev/null
-  for _ in $(seq 1 50); do
-    [[ "$(replica_sql "SELECT setting FROM pg_settings WHERE name = 'recovery_min_apply_delay'")" == "$APPLY_DELAY_MS" ]] && break
-    sleep 0.1
-  done
-fi
+# The standby's apply delay the scenarios are specified under (the dashboard test changes it and
+# sets it back with the same script).
+"$CLIENTS/set-delay.sh" "$APPLY_DELAY_MS" || die "cannot set the standby's apply delay"
+export FRESHET_APPLY_DELAY_MS="$APPLY_DELAY_MS"
 say "standby apply delay: ${APPLY_DELAY_MS} ms"
 
 # ------------------------------------------------------------ test dependencies --

@@ -22,11 +22,13 @@ final class Authenticator {
   private static final long TTL_MS = 30_000;
 
   private final Pool primary;
+  private final TokenVerifier tokens;
   private final Map<String, Cached> byKey = new ConcurrentHashMap<>();
   private final Map<String, Cached> byId = new ConcurrentHashMap<>();
 
-  Authenticator(Pool primary) {
+  Authenticator(Pool primary, TokenVerifier tokens) {
     this.primary = primary;
+    this.tokens = tokens;
   }
 
   Future<Principal> authenticate(String authorization) {
@@ -48,10 +50,9 @@ final class Authenticator {
       if (envId == null) {
         return Future.failedFuture(FreshetException.unauthorized("access token names no environment (sub)"));
       }
-      return lookup(byId, envId, () -> Environments.byId(primary, envId)).map(env -> {
+      return lookup(byId, envId, () -> Environments.byId(primary, envId)).compose(env -> {
         Environment e = env.orElseThrow(() -> FreshetException.unauthorized("access token names an unknown environment"));
-        JsonObject verified = PublicTokens.verify(token, e.apiKey(), System.currentTimeMillis() / 1000);
-        return new Principal(e.id(), false, PublicTokens.scopes(verified));
+        return tokens.verify(token, e.apiKey()).map(verified -> new Principal(e.id(), false, PublicTokens.scopes(verified)));
       });
     }
     return lookup(byKey, token, () -> Environments.byApiKey(primary, token))

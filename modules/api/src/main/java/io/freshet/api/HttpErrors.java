@@ -33,9 +33,12 @@ final class HttpErrors {
     } else if (failure == null && ctx.statusCode() == 413) {
       status = 413;
       message = "request body too large";
-    } else if (failure == null && ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
+    } else if (ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
+      // A handler of vertx-web's that refused the request with its own status (CORS: an origin
+      // not in http.corsOrigins is a 403) and, perhaps, its own reason.
       status = ctx.statusCode();
-      message = status == 404 ? "no such endpoint" : "bad request";
+      message = failure != null && failure.getMessage() != null ? failure.getMessage()
+          : status == 404 ? "no such endpoint" : "bad request";
     } else if (failure instanceof IllegalArgumentException || failure instanceof ClassCastException
         || failure instanceof io.vertx.core.json.DecodeException) {
       status = 400;
@@ -45,7 +48,6 @@ final class HttpErrors {
       message = "internal error";
       log.error("unexpected failure on {} {}", ctx.request().method(), ctx.request().path(), failure);
     }
-    RealtimeRoutes.cors(ctx.response());
     if (status == 429 || status == 503) {
       ctx.response().putHeader("retry-after", "1"); // the 1.5 Electric client waits at least this long
     }

@@ -155,7 +155,6 @@ final class PacketRoutes {
         })
         .onSuccess(packet -> {
           var response = ctx.response().putHeader("cache-control", "no-store");
-          RealtimeRoutes.cors(response);
           if (packet == null) {
             response.setStatusCode(200).end();
           } else {

@@ -6,7 +6,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.List;
 import javax.crypto.Mac;
@@ -15,7 +14,8 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * trigger.dev's public access tokens: HS256 JWTs signed with the environment's secret key (its
  * UTF-8 bytes), carrying {@code sub} (the environment), {@code pub: true}, {@code scopes} and
- * {@code exp}. The SDK signs them itself when configured with a secret key.
+ * {@code exp}. The SDK signs them itself when configured with a secret key; {@link TokenVerifier}
+ * verifies them.
  */
 public final class PublicTokens {
 
@@ -30,48 +30,24 @@ public final class PublicTokens {
 
   /** The unverified claims: enough to find the environment whose key must verify the signature. */
   public static JsonObject unverifiedClaims(String token) {
-    String[] parts = token.split("\\.");
+    return part(token, 1);
+  }
+
+  private static JsonObject part(String token, int index) {
+    String[] parts = token.split("\\.", -1);
     if (parts.length != 3) {
       throw FreshetException.unauthorized("malformed access token");
     }
     try {
-      return new JsonObject(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
+      return new JsonObject(new String(Base64.getUrlDecoder().decode(parts[index]), StandardCharsets.UTF_8));
     } catch (IllegalArgumentException | DecodeException e) {
       throw FreshetException.unauthorized("malformed access token");
     }
   }
 
-  /** Verifies signature and expiry with {@code secretKey}; returns the claims. */
-  public static JsonObject verify(String token, String secretKey, long nowSeconds) {
-    String[] parts = token.split("\\.");
-    JsonObject header;
-    try {
-      header = new JsonObject(new String(Base64.getUrlDecoder().decode(parts[0]), StandardCharsets.UTF_8));
-    } catch (IllegalArgumentException | DecodeException e) {
-      throw FreshetException.unauthorized("malformed access token");
-    }
-    if (!"HS256".equals(header.getString("alg"))) {
-      throw FreshetException.unauthorized("access token must be signed with HS256");
-    }
-    byte[] expected = hmac(secretKey, parts[0] + "." + parts[1]);
-    byte[] actual;
-    try {
-      actual = Base64.getUrlDecoder().decode(parts[2]);
-    } catch (IllegalArgumentException e) {
-      throw FreshetException.unauthorized("malformed access token");
-    }
-    if (!MessageDigest.isEqual(expected, actual)) {
-      throw FreshetException.unauthorized("access token signature does not verify");
-    }
-    JsonObject claims = unverifiedClaims(token);
-    Object exp = claims.getValue("exp");
-    if (!(exp instanceof Number n) || n.longValue() <= nowSeconds) {
-      throw FreshetException.unauthorized("access token expired");
-    }
-    if (!Boolean.TRUE.equals(claims.getValue("pub"))) {
-      throw FreshetException.unauthorized("not a public access token");
-    }
-    return claims;
+  /** The unverified header (its {@code alg}): a token that names another algorithm is refused before any check. */
+  static JsonObject unverifiedHeader(String token) {
+    return part(token, 0);
   }
 
   public static List<String> scopes(JsonObject claims) {

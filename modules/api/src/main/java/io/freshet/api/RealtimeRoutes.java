@@ -265,7 +265,6 @@ final class RealtimeRoutes {
     SseSession session = new SseSession(handle, target, SseSession.Output.of(response), offset, System.currentTimeMillis(), sseMaxMs,
         sseMaxBehindEntries, release, sink::catchUp);
     sink.watch(session, () -> {
-      cors(response);
       response.setChunked(true)
           .putHeader("content-type", "text/event-stream")
           .putHeader("cache-control", "no-store")
@@ -287,7 +286,6 @@ final class RealtimeRoutes {
 
   private static HttpServerResponse jsonResponse(RoutingContext ctx, String handle, long seq) {
     HttpServerResponse response = ctx.response();
-    cors(response);
     return response.setStatusCode(200)
         .putHeader("content-type", "application/json")
         .putHeader("cache-control", "no-store")
@@ -300,7 +298,6 @@ final class RealtimeRoutes {
   private void failPoll(RoutingContext ctx, Throwable cause) {
     if (cause instanceof FreshetException fe && fe.status() == 409) {
       HttpServerResponse response = ctx.response();
-      cors(response);
       response.setStatusCode(409)
           .putHeader("content-type", "application/json")
           .putHeader("cache-control", "no-store")
@@ -311,7 +308,4 @@ final class RealtimeRoutes {
     ctx.fail(cause);
   }
 
-  static void cors(HttpServerResponse response) {
-    response.putHeader("access-control-allow-origin", "*").putHeader("access-control-expose-headers", "*");
-  }
 }

@@ -43,11 +43,10 @@ public final class WebVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     FreshetConfig config = FreshetConfig.fromJson(config());
-    Authenticator auth = new Authenticator(primary);
+    Authenticator auth = new Authenticator(primary, new TokenVerifier(vertx));
     ConnectionLimiter limiter = new ConnectionLimiter(vertx, config.getInt(FreshetConfig.REALTIME_MAX_CONNECTIONS_PER_ENV));
     Router router = Router.router(vertx);
-    router.route().handler(CorsHandler.create()
-        .addOriginWithRegex(".*")
+    router.route().handler(cors(config.get(FreshetConfig.HTTP_CORS_ORIGINS))
         .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.OPTIONS))
         .allowedHeaders(Set.of("authorization", "content-type", "trigger-version", "x-trigger-electric-version",
             "x-trigger-api-version", "x-trigger-branch", "x-trigger-client", "x-trigger-source",
@@ -82,6 +81,7 @@ public final class WebVerticle extends VerticleBase {
     new RealtimeRoutes(vertx, nodeId, config, auth, runAccess, limiter, sink).mount(router);
     new WriteRoutes(vertx, auth, packets).mount(router);
     packets.mount(router);
+    new DashboardRoutes(vertx, nodeId, auth).mount(router);
     if (config.get(FreshetConfig.TEST_HOOKS)) {
       router.post("/_test/hooks").handler(ctx -> ctx.json(io.freshet.core.TestHooks.set(vertx, ctx.body().asJsonObject())));
     }
@@ -107,6 +107,20 @@ public final class WebVerticle extends VerticleBase {
     return Future.join(sink.start(), listening);
   }
 
+  /**
+   * {@code http.corsOrigins}: {@code *} lets every origin read (the browser gets
+   * {@code Access-Control-Allow-Origin: *}); a comma-separated list lets those origins alone, and a
+   * request from any other origin is refused with a 403.
+   */
+  static CorsHandler cors(String origins) {
+    CorsHandler cors = CorsHandler.create();
+    java.util.List<String> listed = java.util.Arrays.stream(origins.split(",")).map(String::trim).filter(o -> !o.isEmpty()).toList();
+    if (!listed.isEmpty() && !listed.equals(java.util.List.of("*"))) {
+      cors.addOrigins(listed);
+    }
+    return cors;
+  }
+
   /** Stops taking requests and ends the SSE sessions, whose clients reconnect to another node. */
   @Override
   public Future<?> stop() {
@@ -116,27 +130,11 @@ public final class WebVerticle extends VerticleBase {
     return Future.join(closing, sinkDrained);
   }
 
-  /** A standby reports whether its replay is paused (an operator's pg_wal_replay_pause(), or a stuck replay). */
-  static final String REPLICA_STATE = "SELECT CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END AS paused";
-
   private void health(io.vertx.ext.web.RoutingContext ctx) {
-    Future<String> primaryState = primary.query("SELECT 1").execute().timeout(2, java.util.concurrent.TimeUnit.SECONDS)
-        .map("ok").recover(e -> Future.succeededFuture("unreachable: " + e.getMessage()));
-    Future<String> replicaState = replica == null ? Future.succeededFuture("none")
-        : replica.query(REPLICA_STATE).execute().timeout(2, java.util.concurrent.TimeUnit.SECONDS)
-            .map(rows -> Boolean.TRUE.equals(rows.iterator().next().getBoolean("paused")) ? "paused" : "ok")
-            .recover(e -> Future.succeededFuture("unreachable"));
-    Future<JsonObject> lag = vertx.eventBus().<JsonObject>request(Addresses.lagState(), new JsonObject(),
-            new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true).setSendTimeout(2000))
-        .map(io.vertx.core.eventbus.Message::body).recover(e -> Future.succeededFuture(new JsonObject()));
-    Future.join(primaryState, replicaState, lag).onComplete(ar -> {
-      boolean ok = "ok".equals(primaryState.result());
-      JsonObject estimate = lag.result();
-      JsonObject body = new JsonObject().put("status", ok ? "ok" : "unavailable").put("node", nodeId)
-          .put("version", Version.VERSION).put("primary", primaryState.result()).put("replica", replicaState.result())
-          .put("lagMs", estimate.getLong("lagMs")).put("lagSource", estimate.getString("source"));
-      ctx.response().setStatusCode(ok ? 200 : 503).putHeader("content-type", "application/json").putHeader("cache-control", "no-store")
-          .end(body.encode());
+    io.freshet.api.dashboard.NodeHealth.check(vertx, nodeId, primary, replica).onComplete(ar -> {
+      JsonObject body = ar.result();
+      ctx.response().setStatusCode("ok".equals(body.getString("status")) ? 200 : 503).putHeader("content-type", "application/json")
+          .putHeader("cache-control", "no-store").end(body.encode());
     });
   }
 

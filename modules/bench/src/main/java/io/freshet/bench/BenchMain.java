@@ -139,14 +139,21 @@ public final class BenchMain {
         System.getProperty("java.version"), Runtime.getRuntime().maxMemory() >> 20, elapsed / 60000.0, rig.primaryPort, rig.replicaPort);
     String report = ReportWriter.report(header, points, stall, settings, scale, fanOut, Notes.TEXT);
     Files.writeString(out.resolve("report.md"), report, StandardCharsets.UTF_8);
-    if (!points.isEmpty()) {
-      Files.writeString(out.resolve("latency.svg"), SvgPlot.render("Freshet: commit-to-client latency per mode (all write intervals pooled)",
-          SvgPlot.panels(points)), StandardCharsets.UTF_8);
+    List<SvgPlot.Panel> panels = new ArrayList<>(SvgPlot.sweepPanels(points));
+    if (!stall.isEmpty()) {
+      panels.add(SvgPlot.stallPanel(stall, settings.stallDelayMs()));
+    }
+    if (!fanOut.isEmpty()) {
+      panels.add(SvgPlot.fanOutPanel(fanOut, settings.scaleDelayMs()));
+    }
+    if (!panels.isEmpty()) {
+      Files.writeString(out.resolve("latency.svg"), SvgPlot.render("Freshet: commit-to-client latency per mode, every write counted",
+          panels), StandardCharsets.UTF_8);
     }
     Files.writeString(out.resolve("points.csv"), Csv.points(points), StandardCharsets.UTF_8);
     System.out.println();
     System.out.println(report);
-    say("results: " + out.resolve("report.md") + (points.isEmpty() ? "" : ", " + out.resolve("latency.svg")) + ", " + out.resolve("points.csv"));
+    say("results: " + out.resolve("report.md") + (panels.isEmpty() ? "" : ", " + out.resolve("latency.svg")) + ", " + out.resolve("points.csv"));
     Await.of(vertx.close(), 30);
     return 0;
   }

@@ -7,9 +7,7 @@ import io.freshet.bench.RunTrace.Delivery;
 import io.freshet.bench.RunTrace.Write;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.w3c.dom.Document;
@@ -99,12 +97,13 @@ class BenchLogicTest {
   }
 
   @Test
-  void svgHasOnePanelPerDelayAndOneSeriesPerMode() throws Exception {
-    Map<String, long[]> series = new LinkedHashMap<>();
+  void svgHasOnePanelPerDelayAndOneSeriesPerModeWithFullNamesAndWritesThatNeverArrivedDrawn() throws Exception {
+    List<SvgPlot.Series> series = new java.util.ArrayList<>();
     for (String mode : BenchSettings.MODES) {
-      series.put(mode, new long[] {1, 20, 170, 1200});
+      series.add(SvgPlot.Series.of(mode, new long[] {1, 20, 170, 1200}, mode.equals("ungated") ? 4 : 0));
     }
-    String svg = SvgPlot.render("latency <&> test", List.of(new SvgPlot.Panel(150, series), new SvgPlot.Panel(0, series)));
+    String svg = SvgPlot.render("latency <&> test", List.of(new SvgPlot.Panel("sweep, apply delay 150 ms", 150, series),
+        new SvgPlot.Panel("sweep, apply delay 0 ms", 0, series)));
 
     DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
     f.setNamespaceAware(true);
@@ -113,13 +112,34 @@ class BenchLogicTest {
     NodeList groups = doc.getElementsByTagName("g");
     assertThat(groups.getLength()).isEqualTo(2);
     for (int i = 0; i < groups.getLength(); i++) {
-      NodeList paths = ((Element) groups.item(i)).getElementsByTagName("path");
-      assertThat(paths.getLength()).isEqualTo(BenchSettings.MODES.size());
+      Element group = (Element) groups.item(i);
+      List<Element> curves = new java.util.ArrayList<>();
+      List<Element> missing = new java.util.ArrayList<>();
+      NodeList paths = group.getElementsByTagName("path");
       for (int j = 0; j < paths.getLength(); j++) {
         Element path = (Element) paths.item(j);
-        assertThat(path.getAttribute("data-mode")).isEqualTo(BenchSettings.MODES.get(j));
+        (path.getAttribute("class").equals("missing") ? missing : curves).add(path);
         assertThat(path.getAttribute("d")).startsWith("M");
       }
+      assertThat(curves).extracting(p -> p.getAttribute("data-mode")).containsExactlyElementsOf(BenchSettings.MODES);
+      assertThat(missing).extracting(p -> p.getAttribute("data-mode")).containsExactly("ungated");
+      List<String> legend = new java.util.ArrayList<>();
+      NodeList texts = group.getElementsByTagName("text");
+      for (int j = 0; j < texts.getLength(); j++) {
+        if (((Element) texts.item(j)).getAttribute("class").equals("legend")) {
+          legend.add(texts.item(j).getTextContent());
+        }
+      }
+      assertThat(legend).as("every mode by its full name").hasSize(BenchSettings.MODES.size())
+          .contains("ungated: 4 of 8 never arrived (50.0%)", "gated: all 4 arrived");
     }
+  }
+
+  @Test
+  void aModeWithMissingWritesTopsOutBelowTheFullShare() {
+    SvgPlot.Series half = SvgPlot.Series.of("ungated", new long[] {10, 20}, 2);
+    String d = SvgPlot.cdfPath(half, 0, 0);
+    // The plot is 200 px high: half of all writes arrived, so the curve ends at y = 100, not 0.
+    assertThat(d).endsWith(" 100.0");
   }
 }

@@ -40,7 +40,7 @@ public final class FreshetConfig {
   public static final Key<Integer> HTTP_BODY_LIMIT_BYTES = key("http.bodyLimitBytes", 2 * 1024 * 1024, "Largest request body accepted; larger bodies get 413.");
   public static final Key<String> HTTP_PUBLIC_BASE_URL = key("http.publicBaseUrl", "",
       "Base URL clients reach the cluster at, for the presigned packet URLs it hands out (e.g. https://realtime.example.com); empty: taken from each request (X-Forwarded-Proto/-Host, then Host).");
-  public static final Key<String> HTTP_CORS_ORIGINS = key("http.corsOrigins", "*", "Value of Access-Control-Allow-Origin for browser clients.");
+  public static final Key<String> HTTP_CORS_ORIGINS = key("http.corsOrigins", "*", "Origins browsers may call from: * (any), or a comma-separated list such as https://app.example,https://admin.example; a request from another origin gets 403.");
 
   // --- Database --------------------------------------------------------------------------------
   public static final Key<String> DB_PRIMARY_URI = key("db.primary.uri", "postgresql://freshet:freshet@127.0.0.1:55432/freshet", "Primary: every write and the schema migrations.");

@@ -81,4 +81,12 @@ public final class Addresses {
   public static String lagTouch() {
     return "freshet.lag.touch";
   }
+
+  /**
+   * Every node's stats collector (clustered, published): a message {@code {replyTo}} is answered by
+   * each node, sending its figures to {@code replyTo}. The dashboard gathers the cluster this way.
+   */
+  public static String statsCollect() {
+    return "freshet.stats.collect";
+  }
 }

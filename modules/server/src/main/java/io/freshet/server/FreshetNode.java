@@ -112,6 +112,7 @@ public final class FreshetNode {
         .compose(n -> Environments.ensureDevelopment(primary)).onSuccess(env -> development = env)
         .compose(env -> track(vertx.deployVerticle(new LagSamplerVerticle(mode == GateMode.GATED ? replica : null, primary, heartbeatWriter, registry), opts)))
         .compose(v -> track(vertx.deployVerticle(new PublisherVerticle(primary), opts)))
+        .compose(v -> track(vertx.deployVerticle(new io.freshet.api.dashboard.StatsVerticle(nodeId, primary, replica, registry), opts)))
         .compose(v -> {
           Future<Void> chain = Future.succeededFuture();
           for (int i = 0; i < routers; i++) {
@@ -141,6 +142,14 @@ public final class FreshetNode {
 
   /** Graceful: stop taking requests first, then the routers and the rest, then leave the cluster. */
   public Future<Void> stop() {
+    // While the verticles undeploy, their consumers unregister with messages still on the way to
+    // them: lag estimates this node's sampler publishes to its routers, heartbeats another node
+    // publishes to every sampler. Vert.x drops those with a WARN ("Discarding message since the
+    // consumer is not registered"); at an orderly stop that is by design (the node is leaving and
+    // its feeds with it), so it is not a warning an operator should act on, and is kept out of the log.
+    ch.qos.logback.classic.Logger discards =
+        (ch.qos.logback.classic.Logger) LoggerFactory.getLogger("io.vertx.core.eventbus.impl.MessageConsumerImpl");
+    discards.setLevel(ch.qos.logback.classic.Level.ERROR);
     Future<Void> chain = Future.succeededFuture();
     for (int i = deployments.size() - 1; i >= 0; i--) {
       String id = deployments.get(i);

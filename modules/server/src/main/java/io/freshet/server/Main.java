@@ -66,6 +66,7 @@ public final class Main {
     System.out.println();
     System.out.println("Freshet node " + node.nodeId() + " is up on " + base);
     System.out.println("  development environment " + node.development().id() + ", secret key " + key);
+    System.out.println("  dashboard:       " + base + "/dashboard   (enter the secret key above)");
     System.out.println("  trigger a run:   curl -s -X POST -H 'Authorization: Bearer " + key + "' -H 'content-type: application/json' "
         + "-d '{\"payload\":\"{}\"}' " + base + "/api/v1/tasks/my-task/trigger");
     System.out.println("  follow it (SSE): curl -N -H 'Authorization: Bearer " + key + "' '" + base

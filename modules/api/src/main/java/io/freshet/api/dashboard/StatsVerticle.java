@@ -1,0 +1,58 @@
+package io.freshet.api.dashboard;
+
+import io.freshet.core.FreshetConfig;
+import io.freshet.producer.Addresses;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+
+/**
+ * One per node: samples the node's meters once a second ({@link NodeStats}) and answers the
+ * dashboard's cluster-wide collect with this node's figures and health.
+ */
+public final class StatsVerticle extends VerticleBase {
+
+  static final long SAMPLE_MS = 1_000;
+
+  private final String nodeId;
+  private final Pool primary;
+  private final Pool replica;
+  private final NodeStats stats;
+  private long timer = -1;
+  private MessageConsumer<JsonObject> consumer;
+
+  public StatsVerticle(String nodeId, Pool primary, Pool replica, MeterRegistry registry) {
+    this.nodeId = nodeId;
+    this.primary = primary;
+    this.replica = replica;
+    this.stats = new NodeStats(registry);
+  }
+
+  @Override
+  public Future<?> start() {
+    FreshetConfig config = FreshetConfig.fromJson(config());
+    int marginMs = config.getInt(FreshetConfig.GATE_MARGIN_MS);
+    String gateMode = config.get(FreshetConfig.GATE_MODE);
+    stats.sample(System.currentTimeMillis());
+    timer = vertx.setPeriodic(SAMPLE_MS, id -> stats.sample(System.currentTimeMillis()));
+    consumer = vertx.eventBus().consumer(Addresses.statsCollect(), message -> {
+      String replyTo = message.body().getString("replyTo");
+      long sinceMs = message.body().getLong("sinceMs", 0L);
+      if (replyTo == null) {
+        return;
+      }
+      NodeHealth.check(vertx, nodeId, primary, replica).onSuccess(health ->
+          vertx.eventBus().send(replyTo, stats.snapshot(sinceMs).mergeIn(health).put("gateMode", gateMode).put("gateMarginMs", marginMs)));
+    });
+    return consumer.completion();
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(timer);
+    return consumer == null ? Future.succeededFuture() : consumer.unregister();
+  }
+}
