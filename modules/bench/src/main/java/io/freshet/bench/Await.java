@@ -1,19 +1,34 @@
 package io.freshet.bench;
 
 import io.vertx.core.Future;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /** Blocks the benchmark's main thread (never an event loop) on a future. */
 final class Await {
 
   private Await() {}
 
+  /** The future's value; on a timeout, every thread's stack goes to stderr first (a hang is diagnosed from it). */
   static <T> T of(Future<T> future, long seconds) throws Exception {
     try {
       return future.toCompletionStage().toCompletableFuture().get(seconds, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
       throw e.getCause() instanceof Exception ex ? ex : e;
+    } catch (TimeoutException e) {
+      StringBuilder dump = new StringBuilder("bench: timed out after " + seconds + " s; threads:\n");
+      for (ThreadInfo t : ManagementFactory.getThreadMXBean().dumpAllThreads(true, true)) {
+        dump.append(t.toString().replace("\n\t...\n", "\n"));
+        StackTraceElement[] stack = t.getStackTrace();
+        for (int i = 8; i < stack.length; i++) { // ThreadInfo.toString prints the first 8 frames
+          dump.append("\tat ").append(stack[i]).append('\n');
+        }
+      }
+      System.err.println(dump);
+      throw e;
     }
   }
 }

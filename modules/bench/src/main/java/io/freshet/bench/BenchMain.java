@@ -143,7 +143,7 @@ public final class BenchMain {
     if (!stall.isEmpty()) {
       panels.add(SvgPlot.stallPanel(stall, settings.stallDelayMs()));
     }
-    if (!fanOut.isEmpty()) {
+    if (fanOut.stream().anyMatch(p -> p.latency().count() > 0)) {
       panels.add(SvgPlot.fanOutPanel(fanOut, settings.scaleDelayMs()));
     }
     if (!panels.isEmpty()) {

@@ -94,7 +94,8 @@ public final class SvgPlot {
 
   /** The fan-out phases: one curve per phase (write to every subscriber), misses being subscribers without the final value. */
   static Panel fanOutPanel(List<FanOutBench.Phase> phases, long applyDelayMs) {
-    List<Series> series = phases.stream().map(p -> Series.of(p.name() + " (" + p.subscribers() + " subscribers)", p.latency(),
+    // Phases without writes (the held-connections ones) measure holding, not latency: not drawn.
+    List<Series> series = phases.stream().filter(p -> p.latency().count() > 0).map(p -> Series.of(p.name() + " (" + p.subscribers() + " subscribers)", p.latency(),
         Math.max(0, p.held() - p.receivedFinal()))).toList();
     return new Panel("fan-out, write to every subscriber", applyDelayMs, series);
   }
@@ -128,7 +129,8 @@ public final class SvgPlot {
     double backstopX = px + xOf(BACKSTOP_MS);
     svg.append(String.format(Locale.ROOT, "<rect class=\"backstop\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#f3f0e6\"/>\n",
         backstopX, py, px + PLOT_W - backstopX, PLOT_H));
-    svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" fill=\"#8a7f5a\">backstop</text>\n", backstopX + 3, py + 12));
+    svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"#8a7f5a\" text-anchor=\"end\">backstop &#8594;</text>\n",
+        px + PLOT_W, py - 4));
     svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#999\"/>\n",
         px, py, PLOT_W, PLOT_H));
     for (double ms : new double[] {1, 10, 100, 1000, 10000}) {
