@@ -429,6 +429,19 @@ cmd_start() {
   echo "replica  $(uri "$REPLICA_PORT")  (recovery_min_apply_delay=$(q "$REPLICA_PORT" "SHOW recovery_min_apply_delay"))"
 }
 
+# stop_server DIR: a fast shutdown of the server of DIR, if it runs; waits for it.
+stop_server() {
+  is_running "$1" || return 0
+  as_server "$BIN/pg_ctl" stop -D "$1" -m fast -w -t "$START_TIMEOUT_S" >/dev/null
+}
+
+# start_accepting DIR PORT LABEL: starts the server of DIR and waits until it accepts connections.
+start_accepting() {
+  start_server "$1" "$2" "$3"
+  wait_until "$START_TIMEOUT_S" "$3" accepting "$2" ||
+    die "$3 does not accept connections on port $2; see $1/server.log"
+}
+
 cmd_stop() {
   resolve_pg_dir
   if ! find_bindir; then say "no PostgreSQL binaries, so nothing can be running"; return 0; fi
@@ -439,7 +452,7 @@ cmd_stop() {
     [[ $label == replica ]] && dir="$REPLICA_DIR" || dir="$PRIMARY_DIR"
     if is_running "$dir"; then
       say "stopping $label"
-      as_server "$BIN/pg_ctl" stop -D "$dir" -m fast -w -t "$START_TIMEOUT_S" >/dev/null
+      stop_server "$dir"
     else
       say "$label not running"
     fi
@@ -589,15 +602,11 @@ cmd_replica() {
       echo "standby replay: $(q "$REPLICA_PORT" "SELECT pg_get_wal_replay_pause_state()")"
       ;;
     stop)
-      if is_running "$REPLICA_DIR"; then
-        as_server "$BIN/pg_ctl" stop -D "$REPLICA_DIR" -m fast -w -t "$START_TIMEOUT_S" >/dev/null
-      fi
+      stop_server "$REPLICA_DIR"
       echo "standby stopped"
       ;;
     start)
-      start_server "$REPLICA_DIR" "$REPLICA_PORT" replica
-      wait_until "$START_TIMEOUT_S" replica accepting "$REPLICA_PORT" ||
-        die "standby does not accept connections on port $REPLICA_PORT; see $REPLICA_DIR/server.log"
+      start_accepting "$REPLICA_DIR" "$REPLICA_PORT" replica
       wait_until "$START_TIMEOUT_S" streaming standby_streaming ||
         die "standby is up but not streaming; see $REPLICA_DIR/server.log"
       echo "standby started"
@@ -612,15 +621,11 @@ cmd_primary() {
   need_bindir
   case "$what" in
     stop)
-      if is_running "$PRIMARY_DIR"; then
-        as_server "$BIN/pg_ctl" stop -D "$PRIMARY_DIR" -m fast -w -t "$START_TIMEOUT_S" >/dev/null
-      fi
+      stop_server "$PRIMARY_DIR"
       echo "primary stopped"
       ;;
     start)
-      start_server "$PRIMARY_DIR" "$PRIMARY_PORT" primary
-      wait_until "$START_TIMEOUT_S" primary accepting "$PRIMARY_PORT" ||
-        die "primary does not accept connections on port $PRIMARY_PORT; see $PRIMARY_DIR/server.log"
+      start_accepting "$PRIMARY_DIR" "$PRIMARY_PORT" primary
       echo "primary started"
       ;;
     *) die "usage: scripts/db.sh primary stop|start" ;;
