@@ -1,7 +1,6 @@
 package io.freshet.api;
 
 import io.freshet.core.FreshetConfig;
-import io.freshet.core.Version;
 import io.freshet.producer.Addresses;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -96,9 +95,10 @@ public final class WebVerticle extends VerticleBase {
     // Strict thread mode covers HTTP/1 only (Vert.x 5 HTTP/2 streams keep their own queue), and a
     // cleartext HTTP/2 upgrade under it can leave the upgraded request unanswered: Java's
     // HttpClient asks for h2c on every new connection by default, and in a loop of fresh nodes 10
-    // of the first 33 never answered their first request (0 of 80 with h2c off; FirstRequestTest). Nothing Freshet serves needs h2c (browsers speak
-    // HTTP/2 only over TLS, load balancers speak HTTP/1.1 to their upstreams), so it is off: an
-    // upgrade request is answered as the plain HTTP/1.1 request it also is.
+    // of the first 33 never answered their first request (0 of 80 with h2c off; FirstRequestTest).
+    // Nothing Freshet serves needs h2c (browsers speak HTTP/2 only over TLS, load balancers speak
+    // HTTP/1.1 to their upstreams), so it is off: an upgrade request is answered as the plain
+    // HTTP/1.1 request it also is.
     Future<HttpServer> listening = vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions().setStrictThreadMode(true)
             .setHttp2ClearTextEnabled(false))
         .requestHandler(router)
