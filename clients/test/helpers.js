@@ -1,7 +1,9 @@
 // Shared helpers for the client tests. Everything talks to a real Freshet node whose address and
 // keys come from the environment (clients/run.sh exports them).
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { after } from "node:test";
+import { fileURLToPath } from "node:url";
 
 // Whatever a test left open (a failed assertion skips its cleanup) is stopped when the file ends,
 // so a failing test file still exits instead of hanging on a held request.
@@ -180,4 +182,85 @@ export async function metric(name, base = BASE) {
     }
   }
   return found ? total : undefined;
+}
+
+/**
+ * A TCP proxy in front of a node that a test can cut: `cut()` resets every connection through it
+ * (what a load balancer restart or a network blip does to a long request), new ones still pass.
+ */
+export async function cuttableProxy(target = BASE) {
+  const { createServer, connect } = await import("node:net");
+  const url = new URL(target);
+  const sockets = new Set();
+  const server = createServer((client) => {
+    const upstream = connect(Number(url.port), url.hostname);
+    const pair = { client, upstream };
+    sockets.add(pair);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const drop = () => {
+      sockets.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", drop).on("close", drop);
+    upstream.on("error", drop).on("close", drop);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const proxy = {
+    base: `http://127.0.0.1:${server.address().port}`,
+    /** Resets every open connection; returns how many there were. */
+    cut() {
+      const n = sockets.size;
+      for (const { client, upstream } of [...sockets]) {
+        client.resetAndDestroy?.() ?? client.destroy();
+        upstream.destroy();
+      }
+      sockets.clear();
+      return n;
+    },
+    close() {
+      proxy.cut();
+      server.close();
+    },
+  };
+  track(() => proxy.close());
+  return proxy;
+}
+
+/**
+ * Starts the simulated task process (test/stream-task.mjs): the SDK's own stream writer pipes
+ * `count` chunks {i, token} to stream `key` of `runId`. Resolves with its exit code and output.
+ */
+export async function streamTask(options) {
+  const task = startStreamTask(options);
+  return task.exited;
+}
+
+/** The task process, started: `exited` resolves with its exit code and output; `kill()` stops it. */
+export function startStreamTask({ runId, key = "tokens", count = 500, intervalMs = 2, base = BASE, holdOpen = false }) {
+  const child = spawn(process.execPath, [fileURLToPath(new URL("./stream-task.mjs", import.meta.url))], {
+    env: {
+      ...process.env, FRESHET_BASE_URL: base, RUN_ID: runId, KEY: key, COUNT: String(count), INTERVAL_MS: String(intervalMs),
+      HOLD_OPEN: holdOpen ? "1" : "0",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const kill = track(() => child.kill());
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  const exited = new Promise((resolve) => child.on("exit", (code) => resolve({ code, output })));
+  return { exited, kill };
+}
+
+/** Asserts `chunks` (the SDK's or a browser's) are {i} 0..count-1, in order, each once. */
+export function assertEveryChunkOnce(chunks, count, label) {
+  const seen = chunks.map((c) => c.i);
+  const expected = Array.from({ length: count }, (_, i) => i);
+  if (!isDeepStrictEqual(seen, expected)) {
+    const dupes = seen.filter((v, i) => seen.indexOf(v) !== i).slice(0, 10);
+    const missing = expected.filter((v) => !seen.includes(v)).slice(0, 10);
+    assert.fail(`${label}: ${seen.length} chunks, expected ${count} in order once each; repeated ${JSON.stringify(dupes)}, missing ${JSON.stringify(missing)}`);
+  }
 }

@@ -29,6 +29,7 @@ public final class WebVerticle extends VerticleBase {
   private final java.util.List<io.micrometer.core.instrument.Meter> meters = new java.util.ArrayList<>();
   private HttpServer server;
   private FeedSink sink;
+  private StreamSessions streams;
 
   /** {@code replica} may be null (no replica configured: feeds read the primary). */
   public WebVerticle(String nodeId, int index, Pool primary, Pool replica, PrometheusMeterRegistry registry) {
@@ -46,15 +47,19 @@ public final class WebVerticle extends VerticleBase {
     ConnectionLimiter limiter = new ConnectionLimiter(vertx, config.getInt(FreshetConfig.REALTIME_MAX_CONNECTIONS_PER_ENV));
     Router router = Router.router(vertx);
     router.route().handler(cors(config.get(FreshetConfig.HTTP_CORS_ORIGINS))
-        .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.OPTIONS))
+        .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.HEAD, HttpMethod.OPTIONS))
         .allowedHeaders(Set.of("authorization", "content-type", "trigger-version", "x-trigger-electric-version",
             "x-trigger-api-version", "x-trigger-branch", "x-trigger-client", "x-trigger-source",
-            "x-trigger-request-idempotency-key", "x-trigger-realtime-streams-version"))
+            "x-trigger-request-idempotency-key", "x-trigger-realtime-streams-version", "last-event-id", "timeout-seconds",
+            "x-trigger-stream-start", "x-client-id", "x-resume-from-chunk", "x-stream-version"))
         .exposedHeaders(Set.of("electric-handle", "electric-offset", "electric-schema", "electric-cursor",
-            "electric-up-to-date", "retry-after", "x-trigger-jwt", "x-trigger-jwt-claims")));
+            "electric-up-to-date", "retry-after", "x-trigger-jwt", "x-trigger-jwt-claims", "x-stream-version", "x-last-chunk-index")));
     RunAccess runAccess = new RunAccess(primary, System::currentTimeMillis);
     PacketRoutes packets = new PacketRoutes(config, auth, runAccess, primary);
     packets.mountUploads(router);
+    streams = new StreamSessions(vertx, nodeId, index, config.getInt(FreshetConfig.REALTIME_SSE_KEEP_ALIVE_MS), System::currentTimeMillis);
+    StreamRoutes streamRoutes = new StreamRoutes(vertx, config, auth, runAccess, limiter, streams);
+    streamRoutes.mountWriters(router);
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.getInt(FreshetConfig.HTTP_BODY_LIMIT_BYTES)));
     // For load balancers: a node that cannot reach its primary can neither write nor authenticate
     // (503). The replica's state is reported beside it: without it feeds keep serving through the
@@ -78,6 +83,10 @@ public final class WebVerticle extends VerticleBase {
         .description("Live connections held: long-polls held on a router, SSE sessions open on a web edge instance.")
         .tag("kind", "sse").tag("instance", "web-" + index).register(registry));
     new RealtimeRoutes(vertx, nodeId, config, auth, runAccess, limiter, sink).mount(router);
+    streamRoutes.mount(router);
+    StreamSessions readers = streams;
+    meters.add(Gauge.builder("freshet.stream.readers", readers, StreamSessions::sessions)
+        .description("Realtime stream readers (SSE responses) open on a web edge instance.").tag("instance", "web-" + index).register(registry));
     new WriteRoutes(vertx, auth, packets).mount(router);
     packets.mount(router);
     new DashboardRoutes(vertx, nodeId, auth).mount(router);
@@ -104,7 +113,7 @@ public final class WebVerticle extends VerticleBase {
         .requestHandler(router)
         .listen(config.getInt(FreshetConfig.HTTP_PORT), config.get(FreshetConfig.HTTP_HOST))
         .onSuccess(s -> server = s);
-    return Future.join(sink.start(), listening);
+    return Future.join(sink.start(), streams.start(), listening);
   }
 
   /**
@@ -127,7 +136,8 @@ public final class WebVerticle extends VerticleBase {
     meters.forEach(registry::remove);
     Future<Void> closing = server == null ? Future.succeededFuture() : server.close();
     Future<Void> sinkDrained = sink == null ? Future.succeededFuture() : sink.closeAll();
-    return Future.join(closing, sinkDrained);
+    Future<Void> readersGone = streams == null ? Future.succeededFuture() : streams.closeAll();
+    return Future.join(closing, sinkDrained, readersGone);
   }
 
   private void health(io.vertx.ext.web.RoutingContext ctx) {

@@ -95,6 +95,22 @@ public final class FreshetConfig {
   public static final Key<Integer> PACKETS_URL_TTL_SECONDS = key("packets.urlTtlSeconds", 300,
       "How long a presigned packet URL stays valid (trigger.dev's 300 s).");
 
+  // --- Realtime streams ------------------------------------------------------------------------
+  public static final Key<Integer> STREAMS_MAX_CHUNK_BYTES = key("streams.maxChunkBytes", 512 * 1024,
+      "Largest chunk (one NDJSON line of a writer's body, or one single append); larger gets 413 (trigger.dev's 512 KiB append limit).");
+  public static final Key<Integer> STREAMS_MAX_CHUNKS = key("streams.maxChunksPerStream", 100_000,
+      "Most chunks one stream may hold; an append past it gets 413.");
+  public static final Key<Long> STREAMS_MAX_BYTES = key("streams.maxBytesPerStream", 10L * 1024 * 1024,
+      "Most bytes of chunks one stream may hold (trigger.dev's 10 MB); an append past it gets 413.");
+  public static final Key<Integer> STREAMS_MAX_PER_RUN = key("streams.maxStreamsPerRun", 10,
+      "Most streams one run may have (trigger.dev's 10); registering another gets 422.");
+  public static final Key<Integer> STREAMS_RETENTION_HOURS = key("streams.retentionHours", 24,
+      "A stream and its chunks are deleted this long after it closed or last changed (trigger.dev keeps v1 streams a day).");
+  public static final Key<Integer> STREAMS_TAIL_CHUNKS = key("streams.tailChunks", 2000,
+      "Chunks of each followed stream a node keeps in memory for readers that join or reconnect; older ones are read from the replica.");
+  public static final Key<Integer> STREAMS_DEFAULT_TIMEOUT_SECONDS = key("streams.defaultTimeoutSeconds", 60,
+      "A stream read ends after this many seconds without a chunk unless the reader sends Timeout-Seconds (1 to 600), as on trigger.dev.");
+
   // --- Realtime HTTP ---------------------------------------------------------------------------
   public static final Key<Long> REALTIME_MAX_CREATED_AT_WINDOW_MS = key("realtime.maxCreatedAtWindowMs", 604_800_000L,
       "Cap on a tag feed's createdAt window (7 days); a feed that names no createdAt gets trigger.dev's 24 h (or the cap, if smaller).");

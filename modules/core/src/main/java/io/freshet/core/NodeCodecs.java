@@ -6,7 +6,8 @@ import io.vertx.core.Vertx;
 
 /**
  * Every codec a Freshet node's event bus needs: the change record (what producers publish) and the
- * feed protocol between the web edge and the routers. Called once per {@link Vertx} on every node.
+ * feed protocol between the web edge and the routers, and the
+ * node-local messages of realtime streams. Called once per {@link Vertx} on every node.
  */
 public final class NodeCodecs {
 
@@ -15,5 +16,6 @@ public final class NodeCodecs {
   public static void register(Vertx vertx) {
     Codecs.register(vertx);
     FeedCodec.register(vertx);
+    io.freshet.core.stream.StreamProtocol.register(vertx);
   }
 }

@@ -89,4 +89,27 @@ public final class Addresses {
   public static String statsCollect() {
     return "freshet.stats.collect";
   }
+
+  /**
+   * Where the writer side announces an environment's stream commits (clustered, published): the
+   * last seq of each stream it appended to or closed, with the commit's watermark.
+   */
+  public static String envStreams(String envId) {
+    return "freshet.env." + envId + ".streams";
+  }
+
+  /** A writer's lines to the publisher (node-local, request-reply). */
+  public static String streamAppends() {
+    return "freshet.streams.appends";
+  }
+
+  /** The node's stream router: watches and unwatches from the web edge (node-local, request-reply). */
+  public static String streamRouter() {
+    return "freshet.streams.router";
+  }
+
+  /** One web edge instance's stream push address (node-local): the growth of the streams its readers follow. */
+  public static String streamSink(String nodeId, int webIndex) {
+    return "freshet.streams.sink." + nodeId + "." + webIndex;
+  }
 }

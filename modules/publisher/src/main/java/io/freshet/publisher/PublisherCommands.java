@@ -28,7 +28,10 @@ final class PublisherCommands {
   private final TriggerRequest.Limits limits;
   private final Clock clock;
 
-  PublisherCommands(Pool primary, Consumer<ChangeRecord> publish, FreshetConfig config, Clock clock) {
+  private final StreamWrites streams;
+
+  PublisherCommands(Pool primary, Consumer<ChangeRecord> publish, StreamWrites streams, FreshetConfig config, Clock clock) {
+    this.streams = streams;
     this.clock = clock;
     this.limits = new TriggerRequest.Limits(
         config.getInt(FreshetConfig.PUBLISHER_MAX_TAGS), config.getInt(FreshetConfig.PUBLISHER_MAX_METADATA_BYTES));
@@ -89,11 +92,24 @@ final class PublisherCommands {
       case "batchTrigger" -> batches.trigger(envId, JsonFields.optObject(c, "body", "body"));
       case "updateMetadata" -> metadata.update(envId, runId(c), JsonFields.optObject(c, "body", "body"));
       case "addTags" -> tags.add(envId, runId(c), c.getValue("tags"));
-      case "cancel" -> transitions.cancel(envId, runId(c));
+      case "cancel" -> ended(envId, runId(c), transitions.cancel(envId, runId(c)));
       case "retrieve" -> retrieval.retrieve(envId, runId(c));
-      case "transition" -> transitions.transition(envId, runId(c), c);
+      case "transition" -> {
+        Future<JsonObject> moved = transitions.transition(envId, runId(c), c);
+        yield "completed".equals(c.getValue("to")) || "failed".equals(c.getValue("to")) ? ended(envId, runId(c), moved) : moved;
+      }
+      case "registerStream" -> streams.register(envId, runId(c), JsonFields.requiredString(c, "key", "key"),
+          JsonFields.optString(c, "clientId", "clientId")).map(r -> new JsonObject().put("closed", r.closed())
+              .put("lastSeq", r.lastSeq()).put("lastChunkIndex", r.lastChunkIndex()));
+      case "probeStream" -> streams.probe(envId, runId(c), JsonFields.requiredString(c, "key", "key"),
+          JsonFields.optString(c, "clientId", "clientId"));
       default -> throw FreshetException.badRequest("unknown op '" + op + "'");
     };
+  }
+
+  /** After a run reached a final status: its streams close, and their readers finish. */
+  private Future<JsonObject> ended(String envId, String runId, Future<JsonObject> transition) {
+    return transition.compose(reply -> streams.closeRun(envId, runId).map(reply));
   }
 
   private static String runId(JsonObject c) {

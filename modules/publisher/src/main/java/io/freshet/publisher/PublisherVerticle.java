@@ -3,6 +3,8 @@ package io.freshet.publisher;
 import io.freshet.core.FreshetConfig;
 import io.freshet.core.FreshetException;
 import io.freshet.producer.Addresses;
+import io.freshet.core.stream.StreamAnnouncement;
+import io.freshet.core.stream.StreamProtocol;
 import io.freshet.producer.ChangePublisher;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -28,6 +30,10 @@ public final class PublisherVerticle extends VerticleBase {
   private final Pool primary;
   private PublisherCommands commands;
   private long flushTimer = -1;
+  private long sweepTimer = -1;
+
+  /** How often streams past retention are deleted. */
+  private static final long SWEEP_EVERY_MS = 10 * 60 * 1000;
 
   public PublisherVerticle(Pool primary) {
     this.primary = primary;
@@ -37,37 +43,50 @@ public final class PublisherVerticle extends VerticleBase {
   public Future<?> start() {
     FreshetConfig config = FreshetConfig.fromJson(config());
     ChangePublisher publisher = ChangePublisher.create(vertx);
-    commands = new PublisherCommands(primary, publisher::publish, config, Clock.systemUTC());
+    java.util.function.Consumer<StreamAnnouncement> announce =
+        a -> vertx.eventBus().publish(Addresses.envStreams(a.envId()), a.toJson());
+    StreamWrites streams = new StreamWrites(primary, publisher::publish, announce, config.getInt(FreshetConfig.STREAMS_MAX_PER_RUN));
+    commands = new PublisherCommands(primary, publisher::publish, streams, config, Clock.systemUTC());
+    StreamAppender appender = new StreamAppender(primary, announce, config.getInt(FreshetConfig.STREAMS_MAX_CHUNKS),
+        config.get(FreshetConfig.STREAMS_MAX_BYTES));
 
     MessageConsumer<Object> api = vertx.eventBus().localConsumer(Addresses.publisherCommands(),
         message -> reply(message, commands.handle(message.body())));
     MessageConsumer<Object> engine = vertx.eventBus().consumer(Addresses.engineTransitions(),
         message -> reply(message, commands.handleTransition(message.body())));
+    MessageConsumer<StreamProtocol.Append> appends = vertx.eventBus().localConsumer(Addresses.streamAppends(),
+        message -> appender.append(message.body()).onComplete(ar -> reply(message, ar)));
     int interval = config.getInt(FreshetConfig.PUBLISHER_FLUSH_INTERVAL_MS);
     flushTimer = vertx.setPeriodic(interval, id -> commands.flusher().flush());
-    return Future.all(api.completion(), engine.completion());
+    int retentionHours = config.getInt(FreshetConfig.STREAMS_RETENTION_HOURS);
+    sweepTimer = vertx.setPeriodic(SWEEP_EVERY_MS, id -> streams.sweep(retentionHours)
+        .onFailure(e -> log.warn("stream retention sweep failed: {}", e.getMessage())));
+    return Future.all(api.completion(), engine.completion(), appends.completion());
   }
 
   /** Writes what is still buffered, so a clean undeploy loses no parent or root operations. */
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(flushTimer);
+    vertx.cancelTimer(sweepTimer);
     return commands == null ? Future.succeededFuture() : commands.flusher().flush();
   }
 
   private static void reply(Message<Object> message, Future<io.vertx.core.json.JsonObject> result) {
-    result.onComplete(ar -> {
-      if (ar.succeeded()) {
-        message.reply(ar.result());
-        return;
-      }
-      FreshetException known = io.freshet.store.DatabaseErrors.classify(ar.cause()).orElse(null);
-      if (known != null) {
-        message.fail(known.status(), known.getMessage());
-      } else {
-        log.error("publisher command failed", ar.cause());
-        message.fail(500, "internal error");
-      }
-    });
+    result.onComplete(ar -> reply(message, ar));
+  }
+
+  private static <T> void reply(Message<?> message, io.vertx.core.AsyncResult<T> ar) {
+    if (ar.succeeded()) {
+      message.reply(ar.result());
+      return;
+    }
+    FreshetException known = io.freshet.store.DatabaseErrors.classify(ar.cause()).orElse(null);
+    if (known != null) {
+      message.fail(known.status(), known.getMessage());
+    } else {
+      log.error("publisher command failed", ar.cause());
+      message.fail(500, "internal error");
+    }
   }
 }

@@ -9,6 +9,8 @@ import io.freshet.router.GateMode;
 import io.freshet.router.PrimaryFallbackBudget;
 import io.freshet.router.RouterMetrics;
 import io.freshet.router.RouterVerticle;
+import io.freshet.router.StreamMetrics;
+import io.freshet.router.StreamRouterVerticle;
 import io.freshet.store.Environments;
 import io.freshet.store.Environments.Environment;
 import io.freshet.store.Ids;
@@ -121,6 +123,7 @@ public final class FreshetNode {
           }
           return chain;
         })
+        .compose(v -> track(vertx.deployVerticle(new StreamRouterVerticle(reads, primary, new StreamMetrics(registry), budget), opts)))
         .compose(v -> {
           List<WebVerticle> webs = new ArrayList<>();
           int instances = Math.max(1, config.getInt(FreshetConfig.HTTP_INSTANCES));

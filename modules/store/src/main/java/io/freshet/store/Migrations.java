@@ -25,7 +25,7 @@ public final class Migrations {
 
   /** In order. A released migration is never edited: add a new one. */
   static final List<String> FILES = List.of("V001__init.sql", "V002__heartbeat.sql", "V003__idempotency_ttl.sql", "V004__status_index.sql",
-      "V005__packets.sql");
+      "V005__packets.sql", "V006__realtime_streams.sql");
 
   private static final long LOCK_KEY = 0x46_52_45_53_48_45_54L; // "FRESHET"
 
