@@ -87,6 +87,11 @@ public final class StreamFeeds {
   private final Map<String, Integer> logsPerEnv = new HashMap<>();
   private final Map<String, Future<Void>> subscribed = new HashMap<>();
   private final ArrayDeque<StreamLog> due = new ArrayDeque<>();
+  /** Logs whose next read waits for a time, earliest first; one timer wakes the earliest. */
+  private final java.util.PriorityQueue<StreamLog> waiting =
+      new java.util.PriorityQueue<>(java.util.Comparator.comparingLong((StreamLog l) -> l.dueAtMs));
+  private long wakeTimer = -1;
+  private long wakeAtMs = Long.MAX_VALUE;
   private final Map<String, List<Push>> outbox = new LinkedHashMap<>();
   private int readsInFlight;
 
@@ -112,12 +117,13 @@ public final class StreamFeeds {
       public void replicaProgressed(Long replayedAtMs) {
         // A stale log waits for its retry timer; the replica having moved is reason to read now.
         for (StreamLog log : logs.values()) {
-          if (log.attempts > 0 && !log.queued && log.timer >= 0 && (replayedAtMs == null || replayedAtMs >= log.knownAtMs)) {
-            scheduler.cancel(log.timer);
-            log.timer = -1;
+          if (log.attempts > 0 && log.scheduled && (replayedAtMs == null || replayedAtMs >= log.knownAtMs)) {
+            waiting.remove(log);
+            log.scheduled = false;
             enqueue(log);
           }
         }
+        pump();
       }
     });
   }
@@ -188,6 +194,7 @@ public final class StreamFeeds {
       }
       log.waiting.clear();
       plan(log);
+      pump();
       flush();
     });
   }
@@ -248,6 +255,7 @@ public final class StreamFeeds {
         }
       }
     }
+    pump();
     flush();
   }
 
@@ -265,7 +273,7 @@ public final class StreamFeeds {
       }
       return;
     }
-    if (log.queued || log.timer >= 0) {
+    if (log.queued || log.scheduled) {
       return;
     }
     long now = clock.getAsLong();
@@ -277,20 +285,50 @@ public final class StreamFeeds {
     log.dueAtMs = at;
     if (at <= now) {
       enqueue(log);
-    } else {
-      log.timer = scheduler.schedule(at - now, () -> {
-        log.timer = -1;
-        enqueue(log);
-      });
+      return;
     }
+    log.scheduled = true;
+    waiting.add(log);
+    arm(now);
   }
 
+  /** Keeps one timer, for the earliest waiting log. */
+  private void arm(long now) {
+    StreamLog first = waiting.peek();
+    if (first == null) {
+      scheduler.cancel(wakeTimer);
+      wakeTimer = -1;
+      wakeAtMs = Long.MAX_VALUE;
+      return;
+    }
+    if (wakeTimer >= 0 && wakeAtMs <= first.dueAtMs) {
+      return;
+    }
+    scheduler.cancel(wakeTimer);
+    wakeAtMs = first.dueAtMs;
+    wakeTimer = scheduler.schedule(Math.max(0, first.dueAtMs - now), this::wake);
+  }
+
+  /** Every log due now, or within {@code router.coalesceMs}, joins the next read. */
+  private void wake() {
+    wakeTimer = -1;
+    wakeAtMs = Long.MAX_VALUE;
+    long now = clock.getAsLong();
+    while (!waiting.isEmpty() && waiting.peek().dueAtMs <= now + settings.coalesceMs()) {
+      StreamLog log = waiting.poll();
+      log.scheduled = false;
+      enqueue(log);
+    }
+    pump();
+    arm(now);
+  }
+
+  /** Queues the log for the next read round; the caller pumps. */
   private void enqueue(StreamLog log) {
     if (!log.queued && logs.get(log.ref) == log) {
       log.queued = true;
       due.add(log);
     }
-    pump();
   }
 
   private void pump() {
@@ -442,6 +480,7 @@ public final class StreamFeeds {
         log.finalSeq = Math.max(log.known, state.lastSeq());
       }
       plan(log);
+      pump();
       flush();
     });
   }
@@ -453,8 +492,10 @@ public final class StreamFeeds {
   }
 
   private void forget(StreamLog log) {
-    scheduler.cancel(log.timer);
-    log.timer = -1;
+    if (log.scheduled) {
+      waiting.remove(log);
+      log.scheduled = false;
+    }
     due.remove(log);
     String env = log.ref.envId();
     if (logsPerEnv.merge(env, -1, Integer::sum) <= 0) {

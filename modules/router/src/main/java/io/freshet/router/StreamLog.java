@@ -42,9 +42,9 @@ final class StreamLog {
   Long finalSeq;
   boolean completeSent;
 
-  /** The pending read: its timer, whether it is queued for the next round, whether it goes to the primary. */
-  long timer = -1;
+  /** The pending read: when it is due, whether it waits for that time or is queued for the next round, whether it goes to the primary. */
   long dueAtMs = Long.MAX_VALUE;
+  boolean scheduled;
   boolean queued;
   boolean fromPrimary;
   /** Stale reads since the last fresh one, and the largest lag they proved. */
