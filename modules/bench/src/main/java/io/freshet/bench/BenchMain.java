@@ -24,7 +24,7 @@ import java.util.Locale;
  *
  * <p>Usage: {@code java -jar freshet-bench.jar [--quick|--full] [--out DIR] [--modes a,b]
  * [--delays 0,150] [--intervals 20,100] [--runs N] [--scale false] [--sweep false] [--stall false]
- * [--fanOut false] [--<any BenchSettings component> value]}.
+ * [--fanOut false] [--streams false] [--<any BenchSettings component> value]}.
  * The rig's ports come from {@code FRESHET_PG_PRIMARY_PORT} / {@code FRESHET_PG_REPLICA_PORT}.
  */
 public final class BenchMain {
@@ -131,13 +131,19 @@ public final class BenchMain {
       say("fan-out phases (gated; nodes and load clients in their own processes)");
       fanOut = new FanOutBench(vertx, repo, rig, settings, out, BenchMain::say).run();
     }
+    List<StreamsBench.Phase> streams = List.of();
+    if (settings.streams()) {
+      say("realtime streams phases (gated; node and load generator in their own processes)");
+      streams = new StreamsBench(vertx, repo, rig, settings, out, BenchMain::say).run();
+    }
     long elapsed = System.currentTimeMillis() - startedAt;
     String header = String.format(Locale.ROOT, "# Freshet benchmark (%s), %s\n\n"
             + "Machine: %d cores, Java %s, max heap %d MB. The load generator, the node and PostgreSQL share these cores. "
             + "Run time %.1f min. Apply delay set with `scripts/db.sh set-delay` on the bench's own primary :%d and standby :%d.",
         settings.name(), LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME), Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.version"), Runtime.getRuntime().maxMemory() >> 20, elapsed / 60000.0, rig.primaryPort, rig.replicaPort);
-    String report = ReportWriter.report(header, points, stall, settings, scale, fanOut, Notes.TEXT);
+    String report = ReportWriter.report(header, points, stall, settings, scale, fanOut, Notes.TEXT)
+        + StreamsBench.report(streams, settings.scaleDelayMs());
     Files.writeString(out.resolve("report.md"), report, StandardCharsets.UTF_8);
     List<SvgPlot.Panel> panels = new ArrayList<>(SvgPlot.sweepPanels(points));
     if (!stall.isEmpty()) {

@@ -15,7 +15,8 @@ record BenchSettings(String name, List<String> modes, List<Long> delaysMs, List<
     int sseTarget, int sseRuns, int sseChangesPerSecond, long sseLoadMs, long scaleDelayMs,
     boolean stall, List<String> stallModes, long stallDelayMs, long stallPauseMs, int stallRuns, long stallIntervalMs,
     boolean fanOut, int hotSubscribers, int hotChangesPerSecond, long hotLoadMs, int manySubscribers, int manyChangesPerSecond,
-    long manyLoadMs, int heldTarget, int clusterHeldTarget) {
+    long manyLoadMs, int heldTarget, int clusterHeldTarget, boolean streams, int streamCount, int streamChunksPerSecond, long streamLoadMs,
+    int hotStreamReaders) {
 
   static final List<String> MODES = List.of("gated", "ungated", "fixed-delay", "primary-reads");
   /** The stall phase's modes: Freshet with its fallback, Freshet without it (trigger.dev's behaviour), primary reads. */
@@ -26,7 +27,8 @@ record BenchSettings(String name, List<String> modes, List<Long> delaysMs, List<
     return new BenchSettings("quick", MODES, List.of(150L), List.of(100L), 10, 2000, 1500,
         true, 1000, 2000, 40_000, 1000, 100, 200, 4000, 150,
         true, STALL_MODES, 150, 3000, 5, 200,
-        true, 500, 5, 4000, 500, 200, 4000, 1000, 0);
+        true, 500, 5, 4000, 500, 200, 4000, 1000, 0,
+        true, 100, 100, 4000, 500);
   }
 
   /** The whole sweep, the 10 s stall, and the fan-out targets. */
@@ -34,7 +36,8 @@ record BenchSettings(String name, List<String> modes, List<Long> delaysMs, List<
     return new BenchSettings("full", MODES, List.of(0L, 50L, 150L, 500L), List.of(20L, 100L, 1000L), 10, 3000, 1500,
         true, 1000, 5000, 40_000, 10_000, 1000, 1000, 10_000, 150,
         true, STALL_MODES, 150, 10_000, 10, 100,
-        true, 10_000, 5, 20_000, 10_000, 1000, 20_000, 19_000, 57_000);
+        true, 10_000, 5, 20_000, 10_000, 1000, 20_000, 19_000, 57_000,
+        true, 1000, 100, 10_000, 5000);
   }
 
   /** Writes per run at an interval: enough to fill the window, at least 5 so the tail is a small part. */

@@ -55,8 +55,11 @@ final class StreamAppender {
       + " ins AS (INSERT INTO stream_chunks (run_id, stream_key, seq, client_id, chunk_index, data, created_at)"
       + "   SELECT s.run_id, s.stream_key, u.first_seq + row_number() OVER (PARTITION BY l.stream ORDER BY l.ord) - 1,"
       + "     l.client_id, l.chunk_index, l.data, u.at"
-      + "   FROM l JOIN u ON u.stream = l.stream JOIN s ON s.stream = l.stream)"
-      + " SELECT stream, first_seq, last_seq, close, at FROM u";
+      + "   FROM l JOIN u ON u.stream = l.stream JOIN s ON s.stream = l.stream RETURNING 1)"
+      // The watermark: the clock once every line is in (the aggregate reads all of ins first), so
+      // the gate's wait starts no earlier than the commit, whatever the batch's size.
+      + " SELECT u.stream, u.first_seq, u.last_seq, u.close, k.done FROM u,"
+      + "   (SELECT (COALESCE(max(clock_timestamp()), clock_timestamp()) AT TIME ZONE 'utc')::timestamp(3) AS done FROM ins) k";
   static final String WHY = "SELECT closed_at IS NOT NULL AS closed, next_seq, bytes FROM realtime_streams"
       + " WHERE env_id = $1 AND run_id = $2 AND stream_key = $3";
 
@@ -148,7 +151,7 @@ final class StreamAppender {
         lastSeq.put(ref, last);
         if (last >= first || closed) {
           byEnv.computeIfAbsent(ref.envId(), e -> new ArrayList<>()).add(new StreamAnnouncement.Item(ref.runId(), ref.key(), last,
-              StreamWrites.epochMs(row.getLocalDateTime("at")), closed));
+              StreamWrites.epochMs(row.getLocalDateTime("done")), closed));
         }
       }
       byEnv.forEach((env, items) -> announce.accept(new StreamAnnouncement(env, items, List.of())));

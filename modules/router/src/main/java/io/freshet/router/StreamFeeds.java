@@ -58,6 +58,8 @@ public final class StreamFeeds {
   record Waiter(long afterSeq, String sink, WatchReply reply) {}
 
   static final int READS_IN_FLIGHT = 2;
+  /** Shortest time between the starts of two read rounds. */
+  static final long READ_EVERY_MS = 5;
   static final int STREAMS_PER_READ = 500;
   /** Chunks of one stream per read; a stream further behind is read again at once. */
   static final int CHUNKS_PER_READ = 1000;
@@ -94,6 +96,8 @@ public final class StreamFeeds {
   private long wakeAtMs = Long.MAX_VALUE;
   private final Map<String, List<Push>> outbox = new LinkedHashMap<>();
   private int readsInFlight;
+  private long lastReadAtMs = Long.MIN_VALUE / 2;
+  private long pumpTimer = -1;
 
   public StreamFeeds(RouterSettings settings, LongSupplier clock, Scheduler scheduler, StreamSource source, LagView lag,
       PrimaryFallbackBudget budget, StreamMetrics metrics, Subscriptions subscriptions, Pusher pusher, int tailChunks) {
@@ -183,7 +187,7 @@ public final class StreamFeeds {
       }
       StreamSource.StreamState state = ar.result();
       long now = clock.getAsLong();
-      log.committed(state.lastSeq(), state.appendedAtMs() == null ? now : state.appendedAtMs());
+      log.committed(state.lastSeq(), state.appendedAtMs() == null ? now : state.appendedAtMs(), now);
       if (state.closed() || state.runEnded()) {
         log.finalSeq = Math.max(log.known, state.lastSeq());
       }
@@ -241,7 +245,7 @@ public final class StreamFeeds {
       if (log == null) {
         continue;
       }
-      log.committed(item.lastSeq(), item.atMs());
+      log.committed(item.lastSeq(), item.atMs(), clock.getAsLong());
       if (item.closed()) {
         log.finalSeq = Math.max(item.lastSeq(), log.finalSeq == null ? -1 : log.finalSeq);
       }
@@ -277,8 +281,14 @@ public final class StreamFeeds {
       return;
     }
     long now = clock.getAsLong();
-    long at = log.attempts == 0 ? gate.dueAt(log.knownAtMs, now, lag.lagMs()) : log.dueAtMs;
+    StreamLog.Mark next = log.nextMark();
+    long at = log.attempts > 0 ? log.dueAtMs : next == null ? now : dueAt(next);
     schedule(log, at, now);
+  }
+
+  /** The gate's time for one commit: its watermark plus the lag estimate and margin. */
+  private long dueAt(StreamLog.Mark mark) {
+    return gate.dueAt(mark.watermarkMs(), mark.arrivedAtMs(), lag.lagMs());
   }
 
   private void schedule(StreamLog log, long at, long now) {
@@ -332,7 +342,21 @@ public final class StreamFeeds {
   }
 
   private void pump() {
+    long now = clock.getAsLong();
+    if (!due.isEmpty() && readsInFlight < READS_IN_FLIGHT && now - lastReadAtMs < READ_EVERY_MS) {
+      // Rounds start at most every READ_EVERY_MS: what falls due meanwhile joins the next one, so a
+      // thousand streams with a commit every few ms cost a bounded number of queries.
+      if (pumpTimer < 0) {
+        pumpTimer = scheduler.schedule(lastReadAtMs + READ_EVERY_MS - now, () -> {
+          pumpTimer = -1;
+          pump();
+          flush();
+        });
+      }
+      return;
+    }
     while (readsInFlight < READS_IN_FLIGHT && !due.isEmpty()) {
+      lastReadAtMs = now;
       List<StreamLog> replica = new ArrayList<>();
       List<StreamLog> primary = new ArrayList<>();
       while (!due.isEmpty() && replica.size() + primary.size() < STREAMS_PER_READ) {
@@ -354,6 +378,8 @@ public final class StreamFeeds {
     List<StreamSource.ChunkRead> reads = new ArrayList<>(batch.size());
     for (StreamLog log : batch) {
       reads.add(new StreamSource.ChunkRead(log.ref, log.delivered, CHUNKS_PER_READ));
+      StreamLog.Mark due = log.dueBy(readAt + settings.coalesceMs(), this::dueAt);
+      log.readTarget = due != null ? due : log.readTarget != null && log.readTarget.seq() > log.delivered ? log.readTarget : log.nextMark();
     }
     metrics.read(fromPrimary ? "primary" : "replica", batch.size());
     source.read(reads, fromPrimary).onComplete(ar -> {
@@ -389,24 +415,28 @@ public final class StreamFeeds {
         pushAll(log, fresh, log.complete());
       }
     }
-    if (!log.behind() || paged) {
+    StreamLog.Mark target = log.readTarget;
+    if (target == null || log.delivered >= target.seq() || paged) {
       if (log.attempts > 0) {
         metrics.stale(fromPrimary ? "primary" : "recovered");
       }
       log.attempts = 0;
       log.observedMs = 0;
-      if (log.behind()) {
+      log.readTarget = null;
+      if (paged) {
         enqueue(log);
+      } else {
+        plan(log);
       }
       return;
     }
-    // The tripwire: the read stopped short of what the primary committed.
+    // The tripwire: the read stopped short of a commit whose gate time had come.
     log.attempts++;
-    log.observedMs = Math.max(log.observedMs, readAt - log.knownAtMs);
+    log.observedMs = Math.max(log.observedMs, readAt - target.watermarkMs());
     if (chunks != null && !fromPrimary) {
       lag.observed(log.observedMs);
     }
-    SettlePolicy.Plan next = policy.retry(log.knownAtMs, log.observedMs, null, lag.lagMs(),
+    SettlePolicy.Plan next = policy.retry(target.watermarkMs(), log.observedMs, null, lag.lagMs(),
         now + policy.minRetryDelayMs(), log.attempts, chunks == null);
     if (next.watching()) {
       // Retries ran out with the fallback off: what the replica had is delivered; keep reading it
@@ -475,7 +505,8 @@ public final class StreamFeeds {
       if (state == null || logs.get(log.ref) != log) {
         return;
       }
-      log.committed(state.lastSeq(), state.appendedAtMs() == null ? clock.getAsLong() : state.appendedAtMs());
+      long now = clock.getAsLong();
+      log.committed(state.lastSeq(), state.appendedAtMs() == null ? now : state.appendedAtMs(), now);
       if ((state.closed() || state.runEnded()) && log.finalSeq == null) {
         log.finalSeq = Math.max(log.known, state.lastSeq());
       }

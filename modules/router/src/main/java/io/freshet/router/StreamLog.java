@@ -73,12 +73,50 @@ final class StreamLog {
     return known > delivered;
   }
 
-  /** The primary committed up to {@code lastSeq} at {@code atMs}. */
-  void committed(long lastSeq, long atMs) {
+  /**
+   * A commit not delivered yet: its last seq, its watermark, and when its announcement arrived.
+   * Each has its own gate time, so a chunk committed just after a read was planned is read at its
+   * own time, not held back until the next one's.
+   */
+  record Mark(long seq, long watermarkMs, long arrivedAtMs) {}
+
+  /** Marks kept per log; past it the newest two merge (the later watermark: never read early). */
+  static final int MAX_MARKS = 64;
+  private final ArrayDeque<Mark> marks = new ArrayDeque<>();
+  /** What the read in flight must reach to be fresh: the latest mark due when it started. */
+  Mark readTarget;
+
+  /** The primary committed up to {@code lastSeq} at {@code atMs}; the announcement arrived at {@code arrivedAtMs}. */
+  void committed(long lastSeq, long atMs, long arrivedAtMs) {
     if (lastSeq > known) {
       known = lastSeq;
       knownAtMs = atMs;
+      if (marks.size() >= MAX_MARKS) {
+        Mark last = marks.pollLast();
+        marks.addLast(new Mark(lastSeq, Math.max(last.watermarkMs(), atMs), last.arrivedAtMs()));
+      } else {
+        marks.addLast(new Mark(lastSeq, atMs, arrivedAtMs));
+      }
     }
+  }
+
+  /** The earliest commit not delivered yet, or null. */
+  Mark nextMark() {
+    while (!marks.isEmpty() && marks.peekFirst().seq() <= delivered) {
+      marks.pollFirst();
+    }
+    return marks.peekFirst();
+  }
+
+  /** The latest undelivered commit whose gate time has come by {@code readAtMs} (null: none). */
+  Mark dueBy(long readAtMs, java.util.function.ToLongFunction<Mark> dueAt) {
+    Mark due = null;
+    for (Mark mark : marks) {
+      if (mark.seq() > delivered && dueAt.applyAsLong(mark) <= readAtMs) {
+        due = mark;
+      }
+    }
+    return due;
   }
 
   /** Takes the chunks a read returned (seq order); returns those past what was delivered. */
