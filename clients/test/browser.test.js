@@ -1,17 +1,9 @@
 // A plain EventSource in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core),
 // on a page served from another origin, following a run through Freshet's SSE endpoint.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { chromium } from "playwright-core";
-import { BASE, eventually, http, sleep, transition, unique } from "./helpers.js";
+import { BASE, eventually, http, launchChromium, servePage, sleep, transition, unique } from "./helpers.js";
 
-const CHROMIUM = process.env.FRESHET_CHROMIUM ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-  "--no-first-run", "--disable-component-update", "--disable-sync"];
 
 // The page a web app would ship: snapshot with fetch (Authorization header, so a CORS preflight),
 // then live changes over EventSource, which cannot send headers, so the token rides in ?token=.
@@ -55,30 +47,19 @@ describe("a browser on another origin follows a run over SSE", () => {
   let pageServer;
   let pageOrigin;
   let context;
-  let profile;
+  let browser;
 
   before(async () => {
-    pageServer = createServer((req, res) => {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-      res.end(PAGE);
-    });
-    await new Promise((resolve) => pageServer.listen(0, "127.0.0.1", resolve));
     // localhost vs 127.0.0.1 and another port: a different origin from the Freshet node either way.
-    pageOrigin = `http://localhost:${pageServer.address().port}`;
-    profile = mkdtempSync(join(tmpdir(), "freshet-chromium-"));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    pageServer = await servePage(PAGE);
+    pageOrigin = pageServer.origin;
+    browser = await launchChromium();
+    context = browser.context;
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     pageServer?.close();
-    if (profile) {
-      rmSync(profile, { recursive: true, force: true });
-    }
   });
 
   test("CORS preflight allows the SDK's headers and responses expose the protocol headers", async () => {

@@ -3,18 +3,12 @@
 // apply delay. Saves a screenshot (clients/.run/dashboard.png; the README's is a copy).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { chromium } from "playwright-core";
-import { BASE, SECRET, eventually, http, transition, unique } from "./helpers.js";
+import { BASE, SECRET, eventually, http, launchChromium, transition, unique } from "./helpers.js";
 
 const CLIENTS = join(dirname(fileURLToPath(import.meta.url)), "..");
-const CHROMIUM = process.env.FRESHET_CHROMIUM ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-  "--no-first-run", "--disable-component-update", "--disable-sync"];
 const BASE_DELAY_MS = Number(process.env.FRESHET_APPLY_DELAY_MS ?? 200);
 const DASHBOARD_DELAY_MS = 350;
 
@@ -22,22 +16,18 @@ const setDelay = (ms) => execFileSync("bash", [join(CLIENTS, "set-delay.sh"), St
 
 describe("the dashboard in a browser", () => {
   let context;
-  let profile;
+  let browser;
   let page;
 
   before(async () => {
-    profile = mkdtempSync(join(tmpdir(), "freshet-dashboard-"));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS,
-      viewport: { width: 1400, height: 1000 } });
+    browser = await launchChromium({ viewport: { width: 1400, height: 1000 } });
+    context = browser.context;
     page = context.pages()[0] ?? (await context.newPage());
   });
 
   after(async () => {
     setDelay(BASE_DELAY_MS);
-    await context?.close();
-    if (profile) {
-      rmSync(profile, { recursive: true, force: true });
-    }
+    await browser?.close();
   });
 
   test("a wrong key shows a clear error and no board", async () => {

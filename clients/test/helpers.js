@@ -264,3 +264,43 @@ export function assertEveryChunkOnce(chunks, count, label) {
     assert.fail(`${label}: ${seen.length} chunks, expected ${count} in order once each; repeated ${JSON.stringify(dupes)}, missing ${JSON.stringify(missing)}`);
   }
 }
+
+/**
+ * Debian's Chromium (clients/run.sh installs it), headless, on a fresh profile removed by
+ * `close()`. `options` go to playwright's launchPersistentContext (a viewport, say).
+ */
+export async function launchChromium(options = {}) {
+  const { chromium } = await import("playwright-core");
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const profile = mkdtempSync(join(tmpdir(), "freshet-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.FRESHET_CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+      "--no-first-run", "--disable-component-update", "--disable-sync"],
+    ...options,
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Serves one HTML page from another origin than the node's (localhost rather than 127.0.0.1, and
+ * another port), as a web app on its own domain would be.
+ */
+export async function servePage(html) {
+  const { createServer } = await import("node:http");
+  const server = createServer((req, res) => {
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    res.end(html);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { origin: `http://localhost:${server.address().port}`, close: () => server.close() };
+}

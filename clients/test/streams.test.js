@@ -3,24 +3,16 @@
 // readers follow with runs.subscribeToRun(id).withStreams(), streams.read / fetchStream, and a
 // plain EventSource in headless Chromium.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { chromium } from "playwright-core";
 import { configure, runs, streams, tasks } from "@trigger.dev/sdk";
 import { ApiClient, apiClientManager, realtimeStreams } from "@trigger.dev/core/v3";
 import { StandardRealtimeStreamsManager } from "@trigger.dev/core/v3/workers";
 import {
-  BASE, LIMITED_BASE, SECRET, assertEveryChunkOnce, collect, cuttableProxy, eventually, http, metric, sleep, startStreamTask, streamTask,
-  track,
+  BASE, LIMITED_BASE, SECRET, assertEveryChunkOnce, collect, cuttableProxy, eventually, http, launchChromium, metric, servePage, sleep,
+  startStreamTask, streamTask, track,
   transition,
 } from "./helpers.js";
 
-const CHROMIUM = process.env.FRESHET_CHROMIUM ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-  "--no-first-run", "--disable-component-update", "--disable-sync"];
 
 // What a web app would ship: a plain EventSource on the stream (the token rides in ?token=).
 // EventSource reconnects after every close, with Last-Event-ID; the server answers a finished
@@ -65,28 +57,21 @@ describe("realtime streams through the SDK", () => {
   let pageServer;
   let pageOrigin;
   let context;
-  let profile;
+  let browser;
 
   before(async () => {
     configure({ baseURL: BASE, secretKey: SECRET });
     // This process appends too (streams.append), as a task would.
     realtimeStreams.setGlobalManager(new StandardRealtimeStreamsManager(apiClientManager.clientOrThrow(), BASE));
-    pageServer = createServer((req, res) => {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-      res.end(PAGE);
-    });
-    await new Promise((resolve) => pageServer.listen(0, "127.0.0.1", resolve));
-    pageOrigin = `http://localhost:${pageServer.address().port}`;
-    profile = mkdtempSync(join(tmpdir(), "freshet-chromium-"));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    pageServer = await servePage(PAGE);
+    pageOrigin = pageServer.origin;
+    browser = await launchChromium();
+    context = browser.context;
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     pageServer?.close();
-    if (profile) {
-      rmSync(profile, { recursive: true, force: true });
-    }
   });
 
   test("500 chunks from the SDK's stream writer reach withStreams() and a browser EventSource in order, once each; the run's completion ends both reads", async () => {

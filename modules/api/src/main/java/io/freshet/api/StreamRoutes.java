@@ -254,10 +254,7 @@ final class StreamRoutes {
       }
       boolean closing = ended && !failed;
       if (pending.isEmpty() && !closing) {
-        if (ended) {
-          return; // dropped mid-body, nothing left to store
-        }
-        return;
+        return; // nothing to store (or dropped mid-body, with everything stored)
       }
       List<StreamProtocol.Line> batch = pending;
       pending = new ArrayList<>();

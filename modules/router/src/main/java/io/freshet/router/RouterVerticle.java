@@ -55,19 +55,7 @@ public final class RouterVerticle extends VerticleBase {
     RouterSettings settings = RouterSettings.from(config);
     testHooks = config.get(FreshetConfig.TEST_HOOKS);
     BusLagView lag = new BusLagView(vertx, config.getInt(FreshetConfig.LAG_DEFAULT_MS));
-    Scheduler scheduler = new Scheduler() {
-      @Override
-      public long schedule(long delayMs, Runnable task) {
-        return vertx.setTimer(Math.max(1, delayMs), id -> task.run());
-      }
-
-      @Override
-      public void cancel(long timerId) {
-        if (timerId >= 0) {
-          vertx.cancelTimer(timerId);
-        }
-      }
-    };
+    Scheduler scheduler = Scheduler.on(vertx);
     feeds = new FeedService(nodeId, index, settings, System::currentTimeMillis, scheduler, new PgRunSource(reads, primary), lag,
         metrics, budget, new FeedService.Subscriptions() {
           @Override

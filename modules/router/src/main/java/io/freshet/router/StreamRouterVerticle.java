@@ -45,19 +45,7 @@ public final class StreamRouterVerticle extends VerticleBase {
   public Future<?> start() {
     FreshetConfig config = FreshetConfig.fromJson(config());
     BusLagView lag = new BusLagView(vertx, config.getInt(FreshetConfig.LAG_DEFAULT_MS));
-    Scheduler scheduler = new Scheduler() {
-      @Override
-      public long schedule(long delayMs, Runnable task) {
-        return vertx.setTimer(Math.max(1, delayMs), id -> task.run());
-      }
-
-      @Override
-      public void cancel(long timerId) {
-        if (timerId >= 0) {
-          vertx.cancelTimer(timerId);
-        }
-      }
-    };
+    Scheduler scheduler = Scheduler.on(vertx);
     feeds = new StreamFeeds(RouterSettings.from(config), System::currentTimeMillis, scheduler, new PgStreamSource(reads, primary), lag,
         budget, metrics, new StreamFeeds.Subscriptions() {
           @Override
