@@ -119,9 +119,11 @@ public final class StreamFeeds {
 
       @Override
       public void replicaProgressed(Long replayedAtMs) {
-        // A stale log waits for its retry timer; the replica having moved is reason to read now.
+        // A stale log waits for its retry timer; the replica having replayed past the commit the
+        // stale read needed is reason to read now.
         for (StreamLog log : logs.values()) {
-          if (log.attempts > 0 && log.scheduled && (replayedAtMs == null || replayedAtMs >= log.knownAtMs)) {
+          long needed = log.readTarget != null ? log.readTarget.watermarkMs() : log.knownAtMs;
+          if (log.attempts > 0 && log.scheduled && (replayedAtMs == null || replayedAtMs >= needed)) {
             waiting.remove(log);
             log.scheduled = false;
             enqueue(log);

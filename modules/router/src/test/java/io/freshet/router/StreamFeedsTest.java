@@ -281,4 +281,23 @@ class StreamFeedsTest {
     scheduler.advance(1000);
     assertThat(seqsPushed("sink-1")).containsExactly(0L, 1L);
   }
+
+  @Test
+  void aStaleLogIsReadAgainAsSoonAsTheReplicaReplaysPastTheCommitItNeeded() {
+    lag.lagMs = 100;
+    watch(TOKENS, -1, "sink-1");
+    long at = scheduler.now;
+    announce(TOKENS, db.commit(TOKENS, 2, at), at, false); // not applied yet
+    scheduler.advance(110);
+    assertThat(db.replicaReads).hasSize(1);
+    assertThat(seqsPushed("sink-1")).isEmpty();
+    // A later commit arrives meanwhile; the replica then replays the first one, not the second.
+    long later = scheduler.now;
+    announce(TOKENS, db.commit(TOKENS, 1, later), later, false);
+    db.applied.put(TOKENS, 2);
+    lag.progress(at);
+    scheduler.advance(5); // the next round (rounds start at most every 5 ms), long before the retry timer
+    assertThat(db.replicaReads).hasSize(2);
+    assertThat(seqsPushed("sink-1")).containsExactly(0L, 1L);
+  }
 }
