@@ -1,6 +1,6 @@
 package io.freshet.api;
 
-import io.freshet.producer.Addresses;
+import io.freshet.core.bus.NodeAddresses;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
@@ -61,7 +61,7 @@ final class DashboardRoutes {
         lastAnswer[0] = System.currentTimeMillis();
       });
       consumer.completion().onComplete(registered -> {
-        vertx.eventBus().publish(Addresses.statsCollect(), new JsonObject().put("replyTo", replyTo).put("sinceMs", since));
+        vertx.eventBus().publish(NodeAddresses.statsCollect(), new JsonObject().put("replyTo", replyTo).put("sinceMs", since));
         vertx.setPeriodic(25, timer -> {
           long now = System.currentTimeMillis();
           boolean quiet = !nodes.isEmpty() && now - lastAnswer[0] >= GATHER_QUIET_MS;

@@ -1,5 +1,6 @@
 package io.freshet.api;
 
+import io.freshet.core.bus.NodeAddresses;
 import io.freshet.api.ElectricProtocol.Offset;
 import io.freshet.core.FreshetConfig;
 import io.freshet.core.FreshetException;
@@ -9,7 +10,6 @@ import io.freshet.core.feed.ElectricWire;
 import io.freshet.core.feed.FeedFilter;
 import io.freshet.core.feed.FeedProtocol;
 import io.freshet.core.feed.LogSlice;
-import io.freshet.producer.Addresses;
 import io.freshet.store.Ids;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -141,7 +141,7 @@ final class RealtimeRoutes {
         failPoll(ctx, new Bus.Gone("handle is not one this server issued; refetch"));
         return;
       }
-      FeedTarget target = new FeedTarget(feed, Addresses.router(owner.nodeId(), owner.routerIndex()));
+      FeedTarget target = new FeedTarget(feed, NodeAddresses.router(owner.nodeId(), owner.routerIndex()));
       if (!ElectricProtocol.isLive(params)) {
         poll(ctx, target, handle, offset.seq());
         return;
@@ -180,7 +180,7 @@ final class RealtimeRoutes {
 
   /** Feeds of one environment open on the same local router, so that its clients share logs. */
   private String localRouter(String envId) {
-    return Addresses.router(nodeId, Math.floorMod(envId.hashCode(), routerInstances));
+    return NodeAddresses.router(nodeId, Math.floorMod(envId.hashCode(), routerInstances));
   }
 
   private void open(RoutingContext ctx, FeedProtocol.Open request) {

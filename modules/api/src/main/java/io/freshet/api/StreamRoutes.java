@@ -1,11 +1,11 @@
 package io.freshet.api;
 
+import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.FreshetConfig;
 import io.freshet.core.FreshetException;
 import io.freshet.core.stream.StreamChunk;
 import io.freshet.core.stream.StreamProtocol;
 import io.freshet.core.stream.StreamRef;
-import io.freshet.producer.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -94,7 +94,7 @@ final class StreamRoutes {
   }
 
   private void probe(RoutingContext ctx) {
-    writer(ctx).compose(ref -> Bus.<JsonObject>ask(vertx, Addresses.publisherCommands(), command("probeStream", ref)
+    writer(ctx).compose(ref -> Bus.<JsonObject>ask(vertx, NodeAddresses.publisherCommands(), command("probeStream", ref)
         .put("clientId", clientId(ctx.request())), APPEND_TIMEOUT_MS)).onComplete(ar -> {
           if (ar.failed()) {
             ctx.fail(ar.cause());
@@ -108,7 +108,7 @@ final class StreamRoutes {
     writer(ctx).compose(ref -> {
       String data = utf8(ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer(), "the appended part");
       return registered(ref, null).compose(state -> state.getBoolean("closed") ? Future.failedFuture(closed(ctx))
-          : Bus.<StreamProtocol.Appended>ask(vertx, Addresses.streamAppends(),
+          : Bus.<StreamProtocol.Appended>ask(vertx, NodeAddresses.streamAppends(),
               new StreamProtocol.Append(ref, null, List.of(new StreamProtocol.Line(0, data)), false), APPEND_TIMEOUT_MS));
     }).onComplete(ar -> {
       if (ar.failed()) {
@@ -259,7 +259,7 @@ final class StreamRoutes {
       List<StreamProtocol.Line> batch = pending;
       pending = new ArrayList<>();
       inFlight = true;
-      Bus.<StreamProtocol.Appended>ask(vertx, Addresses.streamAppends(), new StreamProtocol.Append(ref, clientId, batch, closing),
+      Bus.<StreamProtocol.Appended>ask(vertx, NodeAddresses.streamAppends(), new StreamProtocol.Append(ref, clientId, batch, closing),
           APPEND_TIMEOUT_MS).onComplete(ar -> {
             inFlight = false;
             if (ar.failed()) {
@@ -310,7 +310,7 @@ final class StreamRoutes {
   }
 
   private Future<JsonObject> registered(StreamRef ref, String clientId) {
-    return Bus.ask(vertx, Addresses.publisherCommands(), command("registerStream", ref).put("clientId", clientId), APPEND_TIMEOUT_MS);
+    return Bus.ask(vertx, NodeAddresses.publisherCommands(), command("registerStream", ref).put("clientId", clientId), APPEND_TIMEOUT_MS);
   }
 
   private static JsonObject command(String op, StreamRef ref) {

@@ -1,8 +1,8 @@
 package io.freshet.api;
 
+import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.stream.StreamProtocol;
 import io.freshet.core.stream.StreamRef;
-import io.freshet.producer.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -34,7 +34,7 @@ final class StreamSessions {
 
   StreamSessions(Vertx vertx, String nodeId, int webIndex, long keepAliveMs, LongSupplier clock) {
     this.vertx = vertx;
-    this.sink = Addresses.streamSink(nodeId, webIndex);
+    this.sink = NodeAddresses.sink(nodeId, webIndex) + ".streams";
     this.keepAliveMs = keepAliveMs;
     this.clock = clock;
   }
@@ -74,7 +74,7 @@ final class StreamSessions {
 
   /** Asks the router for what follows {@code afterSeq}; used for the first watch and every catch-up. */
   void watch(StreamSession session, long afterSeq) {
-    Bus.<StreamProtocol.Caught>ask(vertx, Addresses.streamRouter(), new StreamProtocol.Watch(session.stream, afterSeq, sink),
+    Bus.<StreamProtocol.Caught>ask(vertx, NodeAddresses.streamRouter(), new StreamProtocol.Watch(session.stream, afterSeq, sink),
         WATCH_TIMEOUT_MS).onComplete(ar -> {
           if (ar.succeeded()) {
             session.caught(ar.result(), clock.getAsLong());
@@ -90,7 +90,7 @@ final class StreamSessions {
     Set<StreamSession> sessions = byStream.get(session.stream);
     if (sessions != null && sessions.remove(session) && sessions.isEmpty()) {
       byStream.remove(session.stream);
-      vertx.eventBus().send(Addresses.streamRouter(), new StreamProtocol.Unwatch(session.stream, sink));
+      vertx.eventBus().send(NodeAddresses.streamRouter(), new StreamProtocol.Unwatch(session.stream, sink));
     }
   }
 

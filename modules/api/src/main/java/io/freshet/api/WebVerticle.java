@@ -1,7 +1,7 @@
 package io.freshet.api;
 
+import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.FreshetConfig;
-import io.freshet.producer.Addresses;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -76,7 +76,7 @@ public final class WebVerticle extends VerticleBase {
       closes.put(reason, counter);
       meters.add(counter);
     }
-    FeedSink sink = new FeedSink(vertx, Addresses.feedSink(nodeId, index), config.getInt(FreshetConfig.REALTIME_SSE_KEEP_ALIVE_MS),
+    FeedSink sink = new FeedSink(vertx, NodeAddresses.sink(nodeId, index), config.getInt(FreshetConfig.REALTIME_SSE_KEEP_ALIVE_MS),
         System::currentTimeMillis, reason -> closes.getOrDefault(reason, closes.get("client")).increment());
     this.sink = sink;
     meters.add(Gauge.builder("freshet.held.feeds", sink, FeedSink::sessions)

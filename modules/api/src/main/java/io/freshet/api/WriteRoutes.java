@@ -1,7 +1,7 @@
 package io.freshet.api;
 
+import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.FreshetException;
-import io.freshet.producer.Addresses;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
@@ -74,7 +74,7 @@ final class WriteRoutes {
         Principal principal = ar.result();
         principal.requireSecret();
         JsonObject command = build.apply(principal, jsonBody(ctx)).put("envId", principal.envId());
-        Bus.<JsonObject>ask(vertx, Addresses.publisherCommands(), command, 30_000)
+        Bus.<JsonObject>ask(vertx, NodeAddresses.publisherCommands(), command, 30_000)
             .compose(reply -> packets.presignStored(ctx, principal.envId(), reply)).compose(reply -> {
           if (tokenResource == null) {
             return io.vertx.core.Future.succeededFuture(reply);

@@ -1,7 +1,7 @@
 package io.freshet.lag;
 
+import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.FreshetConfig;
-import io.freshet.producer.Addresses;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -23,18 +23,18 @@ import java.util.function.BooleanSupplier;
 /**
  * One per node: keeps the replica-lag estimate for the routers of this node.
  *
- * <p>Node-local addresses: {@link Addresses#lagTouch()} (any body) keeps sampling alive;
- * {@link Addresses#lagObservations()} takes {@code {"observedMs": n}} (a stale read: a lower bound),
+ * <p>Node-local addresses: {@link NodeAddresses#lagTouch()} (any body) keeps sampling alive;
+ * {@link NodeAddresses#lagEvidence()} takes {@code {"observedMs": n}} (a stale read: a lower bound),
  * {@code {"upperBoundMs": n}} (a read's proof that commits apply within n), {@code {"sampleMs": n}}
  * (a delay routers measured by bracketing an apply between two reads), or {@code {}} to just ask,
  * and replies {@code {"lagMs", "source"}}; the estimate is published on
- * {@link Addresses#lagEstimate()} after every sample and whenever evidence changes it, with
- * {@code replayedAtMs} when the replica's replay moved. {@link Addresses#lagState()} answers
+ * {@link NodeAddresses#lagEstimate()} after every sample and whenever evidence changes it, with
+ * {@code replayedAtMs} when the replica's replay moved. {@link NodeAddresses#lagState()} answers
  * {@code /health}'s question about the replica.
  *
  * <p>Cluster-wide: with a replica and {@code lag.heartbeat}, the node that {@code heartbeatWriter}
- * says writes the heartbeat while some node demands it ({@link Addresses#lagHeartbeatDemand()},
- * sent while a node samples) and announces each beat on {@link Addresses#lagHeartbeats()}; every
+ * says writes the heartbeat while some node demands it ({@link NodeAddresses#lagHeartbeatDemand()},
+ * sent while a node samples) and announces each beat on {@link NodeAddresses#lagHeartbeats()}; every
  * node's {@link HeartbeatProbe} times its own replica's apply of it.
  */
 public final class LagSamplerVerticle extends VerticleBase {
@@ -100,12 +100,12 @@ public final class LagSamplerVerticle extends VerticleBase {
 
       @Override
       public void onEstimate(long lagMs, String sourceName) {
-        eventBus.publish(Addresses.lagEstimate(), estimateJson(lagMs, sourceName), LOCAL);
+        eventBus.publish(NodeAddresses.lagEstimate(), estimateJson(lagMs, sourceName), LOCAL);
       }
 
       @Override
       public void onProgress(long replayedAtMs) {
-        eventBus.publish(Addresses.lagEstimate(), estimateJson(sampler.lagMs(), sampler.sourceName()).put("replayedAtMs", replayedAtMs), LOCAL);
+        eventBus.publish(NodeAddresses.lagEstimate(), estimateJson(sampler.lagMs(), sampler.sourceName()).put("replayedAtMs", replayedAtMs), LOCAL);
       }
     };
     // A monotonic clock: the estimator only measures intervals, and must not jump with NTP.
@@ -116,18 +116,18 @@ public final class LagSamplerVerticle extends VerticleBase {
         .register(registry));
 
     List<Future<?>> registered = new ArrayList<>();
-    registered.add(eventBus.localConsumer(Addresses.lagTouch(), message -> touch()).completion());
-    registered.add(eventBus.<Object>localConsumer(Addresses.lagObservations(), this::onObservation).completion());
-    registered.add(eventBus.localConsumer(Addresses.lagState(), message -> message.reply(state())).completion());
+    registered.add(eventBus.localConsumer(NodeAddresses.lagTouch(), message -> touch()).completion());
+    registered.add(eventBus.<Object>localConsumer(NodeAddresses.lagEvidence(), this::onObservation).completion());
+    registered.add(eventBus.localConsumer(NodeAddresses.lagState(), message -> message.reply(state())).completion());
     if (replica != null && config.get(FreshetConfig.LAG_HEARTBEAT)) {
       HeartbeatWriter writer = new HeartbeatWriter(() -> Heartbeat.write(primary), heartbeatWriter,
-          beat -> eventBus.publish(Addresses.lagHeartbeats(), beat.toJson()), () -> System.nanoTime() / 1_000_000, idleAfter);
+          beat -> eventBus.publish(NodeAddresses.lagHeartbeats(), beat.toJson()), () -> System.nanoTime() / 1_000_000, idleAfter);
       HeartbeatProbe probe = new HeartbeatProbe(() -> Heartbeat.read(replica), timers, System::currentTimeMillis, sampler::lagMs,
           interval, sampler.heartbeatReports());
       sampler.attach(probe);
-      registered.add(eventBus.<JsonObject>consumer(Addresses.lagHeartbeats(), message -> probe.onBeat(Heartbeat.fromJson(message.body())))
+      registered.add(eventBus.<JsonObject>consumer(NodeAddresses.lagHeartbeats(), message -> probe.onBeat(Heartbeat.fromJson(message.body())))
           .completion());
-      registered.add(eventBus.consumer(Addresses.lagHeartbeatDemand(), message -> writer.demand()).completion());
+      registered.add(eventBus.consumer(NodeAddresses.lagHeartbeatDemand(), message -> writer.demand()).completion());
       vertx.setPeriodic(interval, id -> writer.tick());
     }
     return Future.all(registered).onSuccess(v -> {
@@ -153,7 +153,7 @@ public final class LagSamplerVerticle extends VerticleBase {
     long now = System.currentTimeMillis();
     if (replica != null && now - lastDemandMs >= DEMAND_EVERY_MS) {
       lastDemandMs = now;
-      vertx.eventBus().publish(Addresses.lagHeartbeatDemand(), "demand");
+      vertx.eventBus().publish(NodeAddresses.lagHeartbeatDemand(), "demand");
     }
   }
 

@@ -1,11 +1,11 @@
 package io.freshet.lag;
 
+import io.freshet.core.bus.NodeAddresses;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.freshet.core.FreshetConfig;
-import io.freshet.producer.Addresses;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
@@ -37,14 +37,14 @@ class LagSamplerVerticleTest {
   }
 
   private JsonObject ask(JsonObject body) throws Exception {
-    Message<JsonObject> reply = vertx.eventBus().<JsonObject>request(Addresses.lagObservations(), body).await(5, SECONDS);
+    Message<JsonObject> reply = vertx.eventBus().<JsonObject>request(NodeAddresses.lagEvidence(), body).await(5, SECONDS);
     return reply.body();
   }
 
   @Test
   void anObservationFloorsTheEstimateAboveTheReplicaLessZeroAndIsPublished() throws Exception {
     CompletableFuture<JsonObject> published = new CompletableFuture<>();
-    vertx.eventBus().<JsonObject>localConsumer(Addresses.lagEstimate(), message -> {
+    vertx.eventBus().<JsonObject>localConsumer(NodeAddresses.lagEstimate(), message -> {
       if (message.body().getLong("lagMs") == 120L) {
         published.complete(message.body());
       }
@@ -68,10 +68,10 @@ class LagSamplerVerticleTest {
   @Test
   void aTouchStartsSamplingAndEachSampleIsCounted() throws Exception {
     CompletableFuture<JsonObject> published = new CompletableFuture<>();
-    vertx.eventBus().<JsonObject>localConsumer(Addresses.lagEstimate(), message -> published.complete(message.body()))
+    vertx.eventBus().<JsonObject>localConsumer(NodeAddresses.lagEstimate(), message -> published.complete(message.body()))
         .completion().await(5, SECONDS);
 
-    vertx.eventBus().send(Addresses.lagTouch(), "feeds active");
+    vertx.eventBus().send(NodeAddresses.lagTouch(), "feeds active");
 
     assertThat(published.get(5, SECONDS)).isEqualTo(new JsonObject().put("lagMs", 0L).put("source", "none"));
     assertThat(registry.get("freshet.lag.samples").tag("result", "measured").counter().count()).isGreaterThanOrEqualTo(1.0);

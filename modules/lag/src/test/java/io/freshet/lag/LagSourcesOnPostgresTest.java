@@ -1,5 +1,6 @@
 package io.freshet.lag;
 
+import io.freshet.core.bus.NodeAddresses;
 import io.freshet.store.testing.RigTest;
 import io.freshet.store.testing.PgRig;
 import static java.util.concurrent.TimeUnit.SECONDS;
@@ -9,7 +10,6 @@ import static org.assertj.core.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.freshet.core.FreshetConfig;
-import io.freshet.producer.Addresses;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -171,7 +171,7 @@ class LagSourcesOnPostgresTest {
   void verticlePublishesTheVanillaPgEstimateOfARealStandby() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     CompletableFuture<JsonObject> published = new CompletableFuture<>();
-    vertx.eventBus().<JsonObject>localConsumer(Addresses.lagEstimate(), message -> {
+    vertx.eventBus().<JsonObject>localConsumer(NodeAddresses.lagEstimate(), message -> {
       if ("vanilla-pg".equals(message.body().getString("source"))) {
         published.complete(message.body());
       }
@@ -180,7 +180,7 @@ class LagSourcesOnPostgresTest {
         new DeploymentOptions().setConfig(FreshetConfig.defaults().with(new JsonObject().put("lag.heartbeat", false)).toJson()))
         .await(10, SECONDS);
     try {
-      vertx.eventBus().send(Addresses.lagTouch(), new JsonObject());
+      vertx.eventBus().send(NodeAddresses.lagTouch(), new JsonObject());
 
       JsonObject estimate = published.get(10, SECONDS);
       assertThat(estimate.getString("source")).isEqualTo("vanilla-pg");
@@ -208,8 +208,8 @@ class LagSourcesOnPostgresTest {
         long estimate = -1;
         String source = null;
         while (System.currentTimeMillis() - changed < 10_000) {
-          vertx.eventBus().send(Addresses.lagTouch(), new JsonObject());
-          JsonObject state = vertx.eventBus().<JsonObject>request(Addresses.lagState(), new JsonObject()).await(5, SECONDS).body();
+          vertx.eventBus().send(NodeAddresses.lagTouch(), new JsonObject());
+          JsonObject state = vertx.eventBus().<JsonObject>request(NodeAddresses.lagState(), new JsonObject()).await(5, SECONDS).body();
           estimate = state.getLong("lagMs");
           source = state.getString("source");
           if (Math.abs(estimate - delay) <= 15 && "heartbeat".equals(source)) {

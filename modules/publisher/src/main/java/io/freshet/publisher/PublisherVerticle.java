@@ -1,8 +1,8 @@
 package io.freshet.publisher;
 
+import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.FreshetConfig;
 import io.freshet.core.FreshetException;
-import io.freshet.producer.Addresses;
 import io.freshet.core.stream.StreamAnnouncement;
 import io.freshet.core.stream.StreamProtocol;
 import io.freshet.producer.ChangePublisher;
@@ -44,17 +44,17 @@ public final class PublisherVerticle extends VerticleBase {
     FreshetConfig config = FreshetConfig.fromJson(config());
     ChangePublisher publisher = ChangePublisher.create(vertx);
     java.util.function.Consumer<StreamAnnouncement> announce =
-        a -> vertx.eventBus().publish(Addresses.envStreams(a.envId()), a.toJson());
+        a -> vertx.eventBus().publish(NodeAddresses.envStreams(a.envId()), a.toJson());
     StreamWrites streams = new StreamWrites(primary, publisher::publish, announce, config.getInt(FreshetConfig.STREAMS_MAX_PER_RUN));
     commands = new PublisherCommands(primary, publisher::publish, streams, config, Clock.systemUTC());
     StreamAppender appender = new StreamAppender(primary, announce, config.getInt(FreshetConfig.STREAMS_MAX_CHUNKS),
         config.get(FreshetConfig.STREAMS_MAX_BYTES));
 
-    MessageConsumer<Object> api = vertx.eventBus().localConsumer(Addresses.publisherCommands(),
+    MessageConsumer<Object> api = vertx.eventBus().localConsumer(NodeAddresses.publisherCommands(),
         message -> reply(message, commands.handle(message.body())));
-    MessageConsumer<Object> engine = vertx.eventBus().consumer(Addresses.engineTransitions(),
+    MessageConsumer<Object> engine = vertx.eventBus().consumer(NodeAddresses.engineTransitions(),
         message -> reply(message, commands.handleTransition(message.body())));
-    MessageConsumer<StreamProtocol.Append> appends = vertx.eventBus().localConsumer(Addresses.streamAppends(),
+    MessageConsumer<StreamProtocol.Append> appends = vertx.eventBus().localConsumer(NodeAddresses.streamAppends(),
         message -> appender.append(message.body()).onComplete(ar -> reply(message, ar)));
     int interval = config.getInt(FreshetConfig.PUBLISHER_FLUSH_INTERVAL_MS);
     flushTimer = vertx.setPeriodic(interval, id -> commands.flusher().flush());

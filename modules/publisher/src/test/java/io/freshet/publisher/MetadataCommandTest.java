@@ -1,5 +1,6 @@
 package io.freshet.publisher;
 
+import io.freshet.core.bus.NodeAddresses;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.freshet.core.FreshetConfig;
@@ -14,7 +15,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import io.freshet.producer.Addresses;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -161,7 +161,7 @@ class MetadataCommandTest {
     for (int i = 0; i < writers; i++) {
       JsonObject command = f.command("updateMetadata").put("runId", runId)
           .put("body", ops(op("increment", "count", 1), op("set", "w" + i, i)));
-      replies.add(f.vertx.eventBus().request(Addresses.publisherCommands(), command));
+      replies.add(f.vertx.eventBus().request(NodeAddresses.publisherCommands(), command));
     }
     Await.result(Future.all(replies), 30);
     Await.result(f.vertx.undeploy(second), 10);

@@ -1,5 +1,6 @@
 package io.freshet.publisher;
 
+import io.freshet.core.bus.NodeAddresses;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
@@ -56,7 +57,7 @@ final class PublisherFixture implements AutoCloseable {
 
   /** Sends a command and returns the reply; fails the test on an error reply. */
   JsonObject send(JsonObject command) {
-    Future<Message<Object>> reply = vertx.eventBus().request(Addresses.publisherCommands(), command);
+    Future<Message<Object>> reply = vertx.eventBus().request(NodeAddresses.publisherCommands(), command);
     try {
       return (JsonObject) Await.result(reply, 30).body();
     } catch (RuntimeException e) {
@@ -68,7 +69,7 @@ final class PublisherFixture implements AutoCloseable {
 
   /** Sends a command expected to fail and returns the failure (status and message). */
   ReplyException sendFailing(JsonObject command) {
-    return sendFailing(Addresses.publisherCommands(), command);
+    return sendFailing(NodeAddresses.publisherCommands(), command);
   }
 
   ReplyException sendFailing(String address, Object body) {

@@ -1,8 +1,8 @@
 package io.freshet.publisher;
 
+import io.freshet.core.bus.NodeAddresses;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.freshet.producer.Addresses;
 import io.freshet.producer.ChangeRecord;
 import io.freshet.store.testing.Await;
 import io.vertx.core.eventbus.ReplyException;
@@ -216,12 +216,12 @@ class TagsAndStatusCommandTest extends OnThePrimary {
   void engineTransitionsArriveOnTheClusteredAddress() {
     String runId = run();
 
-    Object reply = Await.result(f.vertx.eventBus().request(Addresses.engineTransitions(),
+    Object reply = Await.result(f.vertx.eventBus().request(NodeAddresses.engineTransitions(),
         new JsonObject().put("envId", f.envId).put("runId", runId).put("to", "executing")), 10).body();
 
     assertThat(((JsonObject) reply).getString("status")).isEqualTo("EXECUTING");
     assertThat(f.nextRecord().runId()).isEqualTo(runId);
-    assertThat(f.sendFailing(Addresses.engineTransitions(), new JsonObject().put("runId", runId).put("to", "executing"))
+    assertThat(f.sendFailing(NodeAddresses.engineTransitions(), new JsonObject().put("runId", runId).put("to", "executing"))
         .failureCode()).isEqualTo(400);
   }
 }

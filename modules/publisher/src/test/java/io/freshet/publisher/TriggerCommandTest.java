@@ -1,8 +1,8 @@
 package io.freshet.publisher;
 
+import io.freshet.core.bus.NodeAddresses;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.freshet.producer.Addresses;
 import io.freshet.producer.ChangeRecord;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
@@ -198,7 +198,7 @@ class TriggerCommandTest extends OnThePrimary {
     assertThat(f.sendFailing(new JsonObject().put("op", "nope").put("envId", f.envId)).failureCode()).isEqualTo(400);
     assertThat(f.sendFailing(new JsonObject().put("op", "trigger").put("taskId", "t")).failureCode()).isEqualTo(400);
     assertThat(f.sendFailing(new JsonObject().put("envId", f.envId)).failureCode()).isEqualTo(400);
-    assertThat(f.sendFailing(Addresses.publisherCommands(), "just a string").failureCode()).isEqualTo(400);
+    assertThat(f.sendFailing(NodeAddresses.publisherCommands(), "just a string").failureCode()).isEqualTo(400);
     assertThat(f.sendFailing(f.command("retrieve").put("runId", 7)).failureCode()).isEqualTo(400);
   }
 

@@ -1,6 +1,6 @@
 package io.freshet.router;
 
-import io.freshet.producer.Addresses;
+import io.freshet.core.bus.NodeAddresses;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -32,7 +32,7 @@ final class BusLagView implements LagView {
 
   /** Starts following the sampler's estimate; completes when the consumer is registered. */
   MessageConsumer<JsonObject> start() {
-    MessageConsumer<JsonObject> consumer = vertx.eventBus().localConsumer(Addresses.lagEstimate(), msg -> {
+    MessageConsumer<JsonObject> consumer = vertx.eventBus().localConsumer(NodeAddresses.lagEstimate(), msg -> {
       JsonObject body = msg.body();
       update(body);
       if (body.containsKey("replayedAtMs") && listener != null) {
@@ -82,12 +82,12 @@ final class BusLagView implements LagView {
     long now = System.currentTimeMillis();
     if (now - lastTouchMs >= TOUCH_EVERY_MS) {
       lastTouchMs = now;
-      vertx.eventBus().send(Addresses.lagTouch(), "touch", LOCAL);
+      vertx.eventBus().send(NodeAddresses.lagTouch(), "touch", LOCAL);
     }
   }
 
   private void ask(JsonObject evidence) {
-    vertx.eventBus().<JsonObject>request(Addresses.lagObservations(), evidence, LOCAL).onSuccess(reply -> update(reply.body()));
+    vertx.eventBus().<JsonObject>request(NodeAddresses.lagEvidence(), evidence, LOCAL).onSuccess(reply -> update(reply.body()));
   }
 
   private void update(JsonObject estimate) {

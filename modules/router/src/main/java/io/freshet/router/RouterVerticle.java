@@ -1,5 +1,6 @@
 package io.freshet.router;
 
+import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.FreshetConfig;
 import io.freshet.core.FreshetException;
 import io.freshet.core.feed.FeedProtocol;
@@ -89,8 +90,8 @@ public final class RouterVerticle extends VerticleBase {
         .description("Runs whose latest change the replica has not applied yet, watched until it does.").tag("router", tag).register(metrics.registry()));
     vertx.setPeriodic(TICK_EVERY_MS, id -> feeds.tick());
     vertx.setPeriodic(SWEEP_EVERY_MS, id -> feeds.sweep());
-    MessageConsumer<FeedProtocol.Message> requests = vertx.eventBus().consumer(Addresses.router(nodeId, index), this::handle);
-    MessageConsumer<String> membership = vertx.eventBus().localConsumer(Addresses.membershipChanged(), m -> feeds.resync());
+    MessageConsumer<FeedProtocol.Message> requests = vertx.eventBus().consumer(NodeAddresses.router(nodeId, index), this::handle);
+    MessageConsumer<String> membership = vertx.eventBus().localConsumer(NodeAddresses.membershipChanged(), m -> feeds.resync());
     return Future.join(requests.completion(), membership.completion(), lag.start().completion());
   }
 

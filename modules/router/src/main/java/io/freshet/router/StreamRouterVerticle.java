@@ -1,9 +1,9 @@
 package io.freshet.router;
 
+import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.FreshetConfig;
 import io.freshet.core.stream.StreamAnnouncement;
 import io.freshet.core.stream.StreamProtocol;
-import io.freshet.producer.Addresses;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.vertx.core.Future;
@@ -50,7 +50,7 @@ public final class StreamRouterVerticle extends VerticleBase {
         budget, metrics, new StreamFeeds.Subscriptions() {
           @Override
           public Future<Void> subscribe(String envId) {
-            MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(Addresses.envStreams(envId),
+            MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(NodeAddresses.envStreams(envId),
                 msg -> feeds.onAnnouncement(StreamAnnouncement.fromJson(msg.body())));
             subscriptions.put(envId, consumer);
             return consumer.completion();
@@ -70,7 +70,7 @@ public final class StreamRouterVerticle extends VerticleBase {
     meters.add(Gauge.builder("freshet.streams.watching.sinks", feeds, StreamFeeds::watchingSinks)
         .description("(stream, web edge instance) pairs pushed to.").register(metrics.registry()));
     vertx.setPeriodic(TICK_EVERY_MS, id -> feeds.tick());
-    MessageConsumer<StreamProtocol.Message> requests = vertx.eventBus().localConsumer(Addresses.streamRouter(), this::handle);
+    MessageConsumer<StreamProtocol.Message> requests = vertx.eventBus().localConsumer(NodeAddresses.streamRouter(), this::handle);
     return Future.join(requests.completion(), lag.start().completion());
   }
 

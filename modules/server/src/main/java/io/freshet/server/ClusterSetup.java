@@ -1,5 +1,6 @@
 package io.freshet.server;
 
+import io.freshet.core.bus.NodeAddresses;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
@@ -54,7 +55,7 @@ final class ClusterSetup {
   }
 
   /**
-   * Publishes {@link io.freshet.producer.Addresses#membershipChanged()} on this node whenever a
+   * Publishes {@link io.freshet.core.bus.NodeAddresses#membershipChanged()} on this node whenever a
    * member joins or leaves the cluster or this node merges back into it, so that routers re-read
    * their feeds (records published across the change may be lost). Hazelcast calls these
    * listeners on its own threads; the event bus takes the message from any thread.
@@ -65,7 +66,7 @@ final class ClusterSetup {
     }
     io.vertx.core.eventbus.DeliveryOptions local = new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true);
     java.util.function.Consumer<String> announce =
-        reason -> vertx.eventBus().publish(io.freshet.producer.Addresses.membershipChanged(), reason, local);
+        reason -> vertx.eventBus().publish(io.freshet.core.bus.NodeAddresses.membershipChanged(), reason, local);
     hazelcast.getHazelcastInstance().getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
       @Override
       public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {

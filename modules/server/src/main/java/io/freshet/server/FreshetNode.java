@@ -3,7 +3,7 @@ package io.freshet.server;
 import io.freshet.api.WebVerticle;
 import io.freshet.core.FreshetConfig;
 import io.freshet.lag.LagSamplerVerticle;
-import io.freshet.core.NodeCodecs;
+import io.freshet.core.bus.NodeCodecs;
 import io.freshet.publisher.PublisherVerticle;
 import io.freshet.router.GateMode;
 import io.freshet.router.PrimaryFallbackBudget;

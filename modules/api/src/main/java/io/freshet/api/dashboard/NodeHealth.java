@@ -1,7 +1,7 @@
 package io.freshet.api.dashboard;
 
+import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.Version;
-import io.freshet.producer.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -31,7 +31,7 @@ public final class NodeHealth {
         : replica.query(REPLICA_STATE).execute().timeout(2, TimeUnit.SECONDS)
             .map(rows -> Boolean.TRUE.equals(rows.iterator().next().getBoolean("paused")) ? "paused" : "ok")
             .recover(e -> Future.succeededFuture("unreachable"));
-    Future<JsonObject> lag = vertx.eventBus().<JsonObject>request(Addresses.lagState(), new JsonObject(),
+    Future<JsonObject> lag = vertx.eventBus().<JsonObject>request(NodeAddresses.lagState(), new JsonObject(),
             new DeliveryOptions().setLocalOnly(true).setSendTimeout(2000))
         .map(Message::body).recover(e -> Future.succeededFuture(new JsonObject()));
     return Future.join(primaryState, replicaState, lag).transform(ar -> {

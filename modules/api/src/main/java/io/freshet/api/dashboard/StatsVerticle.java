@@ -1,7 +1,7 @@
 package io.freshet.api.dashboard;
 
+import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.FreshetConfig;
-import io.freshet.producer.Addresses;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -38,7 +38,7 @@ public final class StatsVerticle extends VerticleBase {
     String gateMode = config.get(FreshetConfig.GATE_MODE);
     stats.sample(System.currentTimeMillis());
     timer = vertx.setPeriodic(SAMPLE_MS, id -> stats.sample(System.currentTimeMillis()));
-    consumer = vertx.eventBus().consumer(Addresses.statsCollect(), message -> {
+    consumer = vertx.eventBus().consumer(NodeAddresses.statsCollect(), message -> {
       String replyTo = message.body().getString("replyTo");
       long sinceMs = message.body().getLong("sinceMs", 0L);
       if (replyTo == null) {

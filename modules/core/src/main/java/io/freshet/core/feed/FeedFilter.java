@@ -1,5 +1,7 @@
 package io.freshet.core.feed;
 
+import io.freshet.core.bus.Wire;
+
 import io.freshet.core.RunColumn;
 import io.freshet.core.RunRow;
 import io.freshet.producer.ChangeRecord;

@@ -1,5 +1,7 @@
 package io.freshet.core.feed;
 
+import io.freshet.core.bus.Wire;
+
 import io.vertx.core.buffer.Buffer;
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package io.freshet.core.feed;
+package io.freshet.core.bus;
 
 import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
@@ -6,11 +6,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The binary form of the feed protocol's fields on the clustered event bus: strings are an int
- * length (-1 for null) and UTF-8 bytes, lists an int count and their items. Only a message that
- * crosses nodes is encoded; on one node the record itself is passed.
+ * The binary form of a message's fields on the clustered event bus: strings are an int length (-1
+ * for null) and UTF-8 bytes, lists an int count and their items, an optional long a flag and the
+ * value. Only a message that crosses nodes is encoded; on one node the record itself is passed
+ * ({@link BusCodec}).
  */
-final class Wire {
+public final class Wire {
 
   private final Buffer buffer;
   private int at;
@@ -20,15 +21,15 @@ final class Wire {
     this.at = at;
   }
 
-  static Wire writing(Buffer buffer) {
+  public static Wire writing(Buffer buffer) {
     return new Wire(buffer, buffer.length());
   }
 
-  static Wire reading(Buffer buffer, int pos) {
+  public static Wire reading(Buffer buffer, int pos) {
     return new Wire(buffer, pos);
   }
 
-  Wire string(String s) {
+  public Wire string(String s) {
     if (s == null) {
       buffer.appendInt(-1);
     } else {
@@ -38,28 +39,54 @@ final class Wire {
     return this;
   }
 
-  Wire longValue(long v) {
+  public Wire longValue(long v) {
     buffer.appendLong(v);
     return this;
   }
 
-  Wire intValue(int v) {
+  public Wire intValue(int v) {
     buffer.appendInt(v);
     return this;
   }
 
-  Wire bool(boolean v) {
+  public Wire bool(boolean v) {
     buffer.appendByte((byte) (v ? 1 : 0));
     return this;
   }
 
-  Wire strings(List<String> items) {
+  /** A long that may be absent. */
+  public Wire optionalLong(Long v) {
+    bool(v != null);
+    if (v != null) {
+      longValue(v);
+    }
+    return this;
+  }
+
+  public Long optionalLong() {
+    return bool() ? longValue() : null;
+  }
+
+  /** A string list that may be absent (null). */
+  public Wire optionalStrings(List<String> items) {
+    bool(items != null);
+    if (items != null) {
+      strings(items);
+    }
+    return this;
+  }
+
+  public List<String> optionalStrings() {
+    return bool() ? strings() : null;
+  }
+
+  public Wire strings(List<String> items) {
     buffer.appendInt(items.size());
     items.forEach(this::string);
     return this;
   }
 
-  String string() {
+  public String string() {
     int len = buffer.getInt(at);
     at += 4;
     if (len < 0) {
@@ -70,32 +97,32 @@ final class Wire {
     return s;
   }
 
-  long longValue() {
+  public long longValue() {
     long v = buffer.getLong(at);
     at += 8;
     return v;
   }
 
-  int intValue() {
+  public int intValue() {
     int v = buffer.getInt(at);
     at += 4;
     return v;
   }
 
-  boolean bool() {
+  public boolean bool() {
     return buffer.getByte(at++) == 1;
   }
 
-  byte tag() {
+  public byte tag() {
     return buffer.getByte(at++);
   }
 
-  Wire tag(int tag) {
+  public Wire tag(int tag) {
     buffer.appendByte((byte) tag);
     return this;
   }
 
-  List<String> strings() {
+  public List<String> strings() {
     int n = intValue();
     List<String> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {

@@ -1,4 +1,4 @@
-package io.freshet.core;
+package io.freshet.core.bus;
 
 import io.freshet.core.feed.FeedCodec;
 import io.freshet.producer.Codecs;
