@@ -45,8 +45,8 @@ final class ElectricProtocol {
   }
 
   /** Electric's cursor: 20 s buckets since its epoch, bumped when it would repeat the client's. */
-  static String cursor(String previous) {
-    long seconds = System.currentTimeMillis() / 1000 - CURSOR_EPOCH_S;
+  static String cursor(String previous, long nowMs) {
+    long seconds = nowMs / 1000 - CURSOR_EPOCH_S;
     long cursor = ((seconds + 19) / 20) * 20;
     if (Long.toString(cursor).equals(previous)) {
       cursor += 1 + ThreadLocalRandom.current().nextInt(3600);

@@ -10,6 +10,8 @@ import io.freshet.core.feed.ElectricWire;
 import io.freshet.core.feed.FeedFilter;
 import io.freshet.core.feed.FeedProtocol;
 import io.freshet.core.feed.LogSlice;
+import io.freshet.core.push.PushProtocol;
+import io.freshet.core.time.Clock;
 import io.freshet.store.Ids;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -44,16 +46,18 @@ final class RealtimeRoutes {
   private final Authenticator auth;
   private final RunAccess runAccess;
   private final ConnectionLimiter limiter;
-  private final FeedSink sink;
+  private final Sink sink;
+  private final Clock clock;
   private final long livePollMs;
   private final double jitter;
   private final long maxCreatedAtWindowMs;
   private final long sseMaxMs;
   private final int sseMaxBehindEntries;
 
-  RealtimeRoutes(Vertx vertx, String nodeId, FreshetConfig config, Authenticator auth, RunAccess runAccess, ConnectionLimiter limiter,
-      FeedSink sink) {
+  RealtimeRoutes(Vertx vertx, Clock clock, String nodeId, FreshetConfig config, Authenticator auth, RunAccess runAccess,
+      ConnectionLimiter limiter, Sink sink) {
     this.vertx = vertx;
+    this.clock = clock;
     this.runAccess = runAccess;
     this.nodeId = nodeId;
     this.routerInstances = config.getInt(FreshetConfig.ROUTER_INSTANCES);
@@ -73,7 +77,7 @@ final class RealtimeRoutes {
         () -> FeedRequests.runFilter(ctx.pathParam("runId")),
         (principal, filter) -> runAccess.requireRead(principal, ((FeedFilter.Run) filter).runId())));
     router.get("/realtime/v1/runs").handler(ctx -> serve(ctx,
-        () -> FeedRequests.tagFilter(ctx.queryParam("tags"), ctx.queryParam("statuses"), ctx.request().getParam("createdAt"), maxCreatedAtWindowMs, System.currentTimeMillis()),
+        () -> FeedRequests.tagFilter(ctx.queryParam("tags"), ctx.queryParam("statuses"), ctx.request().getParam("createdAt"), maxCreatedAtWindowMs, clock.nowMs()),
         (principal, filter) -> readable(principal, ((FeedFilter.Tags) filter).tags().isEmpty() ? List.of("runs:*")
             : ((FeedFilter.Tags) filter).tags().stream().map(t -> "tags:" + t).toList())));
     router.get("/realtime/v1/batches/:batchId").handler(ctx -> serve(ctx,
@@ -250,29 +254,22 @@ final class RealtimeRoutes {
       }
       LogSlice slice = ar.result().slice();
       HttpServerResponse response = jsonResponse(ctx, handle, slice.to());
-      response.putHeader(ElectricProtocol.CURSOR, ElectricProtocol.cursor(cursor));
+      response.putHeader(ElectricProtocol.CURSOR, ElectricProtocol.cursor(cursor, clock.nowMs()));
       response.end(slice.electricBody());
     });
   }
 
   /**
-   * SSE: the session registers with its sink, which asks the log's router to watch; the headers go
+   * SSE: the session registers with its sink, which asks the log's router to follow; the headers go
    * out once the router accepts the handle (a refused handle gets a plain 409, not an event).
    */
   private void stream(RoutingContext ctx, FeedTarget target, String handle, long offset, String rawOffset, String cursor,
       Runnable release) {
     HttpServerResponse response = ctx.response();
-    SseSession session = new SseSession(handle, target, SseSession.Output.of(response), offset, System.currentTimeMillis(), sseMaxMs,
-        sseMaxBehindEntries, release, sink::catchUp);
-    sink.watch(session, () -> {
-      response.setChunked(true)
-          .putHeader("content-type", "text/event-stream")
-          .putHeader("cache-control", "no-store")
-          .putHeader("x-accel-buffering", "no")
-          .putHeader(ElectricProtocol.HANDLE, handle)
-          .putHeader(ElectricProtocol.OFFSET, rawOffset)
-          .putHeader(ElectricProtocol.CURSOR, ElectricProtocol.cursor(cursor));
-    }, cause -> {
+    SseSession session = new SseSession(new PushProtocol.FeedLog(handle, target.feed()), target.router(),
+        new FeedSse(handle, rawOffset, cursor, sseMaxMs, clock), SseSession.Output.of(response), offset, clock.nowMs(), sseMaxBehindEntries,
+        release);
+    sink.follow(session, cause -> {
       if (!response.closed() && !response.headWritten()) {
         failPoll(ctx, cause);
       }

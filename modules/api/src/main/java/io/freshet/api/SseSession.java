@@ -1,41 +1,57 @@
 package io.freshet.api;
 
-import io.freshet.core.feed.LogSlice;
+import io.freshet.core.push.PushProtocol.Caught;
+import io.freshet.core.push.PushProtocol.Followed;
+import io.freshet.core.push.PushProtocol.Push;
+import io.freshet.core.push.Slice;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One SSE response watching a feed log. It registers once with the log (through its
- * {@link FeedSink}) and is written to when the log grows: no request and no timer per delivery.
- * Its position is an offset in the log; every slice it writes starts where the last one ended, so
- * a gap (a lost push, a slice that raced the registration) is noticed and filled with one catch-up
- * read, and a repeat is dropped.
+ * One SSE response following a log: a run feed's log or a realtime stream, whichever its
+ * {@link Framing} speaks. It follows once (through its {@link Sink}) and is written to when the
+ * log grows: no request and no timer per delivery. Its position is where the last slice it wrote
+ * ended; a slice that starts further on (a lost push, a push that raced the follow) is a gap, filled
+ * by following again from the position, and one that ends at or before it is a repeat, dropped.
  *
  * <p>A slow reader never grows the heap: when the socket's write queue is full the session stops
- * being written to ({@link State#BEHIND}) and, once drained, catches up with one read from its
- * offset; if the log moves more than {@code maxBehindEntries} past it meanwhile, the response is
- * closed and the client reconnects from its offset, losing nothing.
+ * being written to ({@link State#BEHIND}) and, once drained, catches up from its position; if the
+ * log moves more than {@code maxBehind} pushes past it meanwhile, the response is interrupted and
+ * the client reconnects from its position, losing nothing. A keep-alive comment goes out after
+ * {@code keepAliveMs} of silence.
  */
 final class SseSession {
 
-  /** What the session is doing. */
   enum State {
-    /** Waiting for the watch answer (what it missed); pushes are kept until then. */
+    /** Waiting for the first answer (what it missed); pushes are kept until then. */
     CONNECTING,
     /** Written to as the log grows. */
     LIVE,
     /** The socket is full: pushes are skipped, counted, and read again once it drains. */
     BEHIND,
-    /** A catch-up read from its offset is in flight; pushes are kept until it lands. */
+    /** A catch-up from its position is in flight; pushes are kept until it lands. */
     CATCHING_UP,
     DONE
   }
 
-  /** How a session asks its sink for what it missed since {@code offset}. */
-  interface CatchUp {
-    void from(SseSession session, long offset);
+  /** How the session's log speaks SSE: the feed's Electric events, or a stream's chunks. */
+  interface Framing {
+    /**
+     * The first answer came: write the headers. Returns false when the response ended right there
+     * (a finished stream with nothing left).
+     */
+    boolean begin(Output out, Caught first);
+
+    /** When the response ends by itself, given when it started and when it last wrote data. */
+    long endsAtMs(long startedAtMs, long lastDataAtMs);
+
+    /**
+     * Ends the response without saying the log ended (too far behind, its owner gone, the node
+     * stopping): the client reconnects from its position.
+     */
+    void interrupt(Output out);
   }
 
   /** The socket as the session uses it: an HTTP response in production, a recorder in tests. */
@@ -51,6 +67,11 @@ final class SseSession {
     boolean isOpen();
 
     void end();
+
+    /** Drops the connection (a reset): the client sees an interrupted response, never a clean end. */
+    void reset();
+
+    HttpServerResponse response();
 
     static Output of(HttpServerResponse response) {
       return new Output() {
@@ -83,177 +104,242 @@ final class SseSession {
         public void end() {
           response.end();
         }
+
+        @Override
+        public void reset() {
+          response.reset();
+        }
+
+        @Override
+        public HttpServerResponse response() {
+          return response;
+        }
       };
     }
   }
 
-  final String handle;
-  final RealtimeRoutes.FeedTarget target;
-  private final Output response;
-  private final long endsAtMs;
-  private final int maxBehindEntries;
+  /** What a session asks of the sink that follows for it. */
+  interface Follower {
+    /** Asks the log's owner for what follows {@code position}; the answer comes to {@link #caughtUp}. */
+    void catchUp(SseSession session, long position);
+
+    /** The session ended. */
+    void forget(SseSession session);
+  }
+
+  static final Buffer KEEP_ALIVE = Buffer.buffer(": keep-alive\n\n");
+
+  final Followed log;
+  /** The address of the log's owner (a router, on this node or another; the node's stream router). */
+  final String owner;
+  final Framing framing;
+  private final Output out;
+  private final long startedAtMs;
+  private final int maxBehind;
   private final Runnable release;
-  private final CatchUp catchUp;
   private State state = State.CONNECTING;
-  private long offset;
+  private long position;
   private long lastWriteMs;
+  private long lastDataMs;
   private int behindBy;
-  private final List<LogSlice> kept = new ArrayList<>();
-  private Runnable onDone = () -> {};
+  private final List<Push> kept = new ArrayList<>();
+  private Follower sink;
   private String closedBecause;
 
-  SseSession(String handle, RealtimeRoutes.FeedTarget target, Output response, long offset, long nowMs, long maxMs,
-      int maxBehindEntries, Runnable release, CatchUp catchUp) {
-    this.handle = handle;
-    this.target = target;
-    this.response = response;
-    this.offset = offset;
-    this.endsAtMs = nowMs + maxMs;
+  /**
+   * @param position where the client is (an offset in a feed log, a stream's seq; -1: before its first chunk)
+   * @param release gives back what the session holds (its connection slot), exactly once
+   */
+  SseSession(Followed log, String owner, Framing framing, Output out, long position, long nowMs, int maxBehind, Runnable release) {
+    this.log = log;
+    this.owner = owner;
+    this.framing = framing;
+    this.out = out;
+    this.position = position;
+    this.startedAtMs = nowMs;
     this.lastWriteMs = nowMs;
-    this.maxBehindEntries = maxBehindEntries;
+    this.lastDataMs = nowMs;
+    this.maxBehind = maxBehind;
     this.release = release;
-    this.catchUp = catchUp;
+    out.onClose(() -> close("client"));
   }
 
   State state() {
     return state;
   }
 
+  long position() {
+    return position;
+  }
+
   String closedBecause() {
     return closedBecause;
   }
 
-  long offset() {
-    return offset;
+  /** The sink that follows for this session; it is told when the session ends. */
+  void followedBy(Follower sink) {
+    this.sink = sink;
   }
 
-  void onDone(Runnable onDone) {
-    this.onDone = onDone;
-  }
-
-  /** The watch answer: headers go out, then what the client missed, then the kept pushes. */
-  void started(LogSlice missed, long nowMs) {
+  /** The first answer: headers go out, then what the client missed, then the kept pushes. */
+  void started(Caught first, long nowMs) {
     if (state != State.CONNECTING) {
       return;
     }
-    response.onClose(() -> close(false, "client"));
-    response.write(Buffer.buffer(": connected\n\n"));
+    if (!framing.begin(out, first)) {
+      close("complete");
+      return;
+    }
     lastWriteMs = nowMs;
     state = State.LIVE;
-    apply(missed, nowMs);
-    drainKept(nowMs);
+    caughtUp(first, nowMs);
   }
 
-  /** The log grew by {@code slice}. */
-  void push(LogSlice slice, long nowMs) {
+  /** An answer to a catch-up (or the first one, once the headers are out). */
+  void caughtUp(Caught caught, long nowMs) {
+    if (state == State.DONE) {
+      return;
+    }
+    state = State.LIVE;
+    if (!apply(caught.slice(), nowMs)) {
+      return;
+    }
+    if (caught.more()) {
+      requestCatchUp(); // more than one answer carries
+      return;
+    }
+    if (caught.complete() && position >= caught.slice().to()) {
+      finish();
+      return;
+    }
+    List<Push> waiting = new ArrayList<>(kept);
+    kept.clear();
+    for (Push push : waiting) {
+      push(push, nowMs);
+    }
+  }
+
+  /** The log grew. */
+  void push(Push push, long nowMs) {
     switch (state) {
-      case CONNECTING, CATCHING_UP -> kept.add(slice);
+      case CONNECTING, CATCHING_UP -> kept.add(push);
       case LIVE -> {
-        if (slice.from() > offset) {
+        if (push.slice().from() > position) {
+          kept.add(push);
           requestCatchUp(); // a push went missing: read what lies between
-          kept.add(slice);
-        } else {
-          apply(slice, nowMs);
+        } else if (apply(push.slice(), nowMs) && push.complete() && position >= push.slice().to()) {
+          finish();
         }
       }
       case BEHIND -> {
-        if (slice.to() > offset && ++behindBy > maxBehindEntries) {
-          close(true, "behind"); // too far behind: the client reconnects from its offset
+        if (push.slice().to() > position && ++behindBy > maxBehind) {
+          interrupt("behind"); // too far behind: the client reconnects from its position
         }
       }
       case DONE -> { }
     }
   }
 
-  /** A catch-up read landed. */
-  void caughtUp(LogSlice missed, long nowMs) {
-    if (state != State.CATCHING_UP) {
-      return;
-    }
-    state = State.LIVE;
-    apply(missed, nowMs);
-    drainKept(nowMs);
-  }
-
-  /** Keep-alive comment after {@code keepAliveMs} of silence; the end of the response's life. */
+  /** Every second: a keep-alive after silence, a drained socket caught up, the end of the response's life. */
   void tick(long nowMs, long keepAliveMs) {
-    if (state == State.DONE) {
+    if (state == State.DONE || state == State.CONNECTING) {
       return;
     }
-    if (nowMs >= endsAtMs) {
-      close(true, "deadline");
-    } else if (state == State.BEHIND && !response.writeQueueFull()) {
+    if (nowMs >= framing.endsAtMs(startedAtMs, lastDataMs)) {
+      finish("deadline");
+    } else if (state == State.BEHIND && !out.writeQueueFull()) {
       requestCatchUp(); // drained without telling: catch up now rather than at the next push
-    } else if (state != State.BEHIND && state != State.CONNECTING && nowMs - lastWriteMs >= keepAliveMs) {
-      write(Buffer.buffer(": keep-alive\n\n"), nowMs);
+    } else if (state != State.BEHIND && nowMs - lastWriteMs >= keepAliveMs) {
+      write(KEEP_ALIVE, nowMs, false);
     }
   }
 
-  /** Ends the session; {@code reason} (client, deadline, behind, gone, stopping, refused) is counted. */
-  void close(boolean end, String reason) {
+  /** The client left, or the session was refused before its headers: nothing more is written. */
+  void close(String reason) {
+    done(reason);
+  }
+
+  /** Ends the response without saying the log ended: the client reconnects from its position. */
+  void interrupt(String reason) {
+    boolean headersSent = state != State.CONNECTING;
+    if (done(reason) && headersSent && out.isOpen()) {
+      framing.interrupt(out);
+    }
+  }
+
+  /** The log ended here: a clean end, which a stream's reader takes as the end of the stream. */
+  private void finish() {
+    finish("complete");
+  }
+
+  private void finish(String reason) {
+    if (done(reason) && out.isOpen()) {
+      out.end();
+    }
+  }
+
+  private boolean done(String reason) {
     if (state == State.DONE) {
-      return;
+      return false;
     }
     closedBecause = reason;
-    boolean headersSent = state != State.CONNECTING;
     state = State.DONE;
     kept.clear();
     release.run();
-    // A session still connecting has sent nothing: the watch's answer decides what the client
-    // gets (a 409 must-refetch, since the session is done), so a bare 200 never goes out here.
-    if (end && headersSent && response.isOpen()) {
-      response.end();
+    if (sink != null) {
+      sink.forget(this);
     }
-    onDone.run();
+    return true;
   }
 
-  private void apply(LogSlice slice, long nowMs) {
-    if (slice.to() <= offset || slice.from() > offset) {
-      return; // already written, or not contiguous (the caller reads the gap)
+  /** Writes the slice past the position; false when the session stopped (closed, or a gap it asked to fill). */
+  private boolean apply(Slice slice, long nowMs) {
+    if (slice.to() <= position) {
+      return true; // already written
     }
-    if (!slice.isEmpty()) {
-      write(slice.sseEvents(), nowMs);
+    Buffer events = slice.eventsAfter(position);
+    if (events == null) {
+      requestCatchUp(); // not contiguous: read what lies between
+      return false;
     }
-    offset = slice.to();
+    position = slice.to();
+    if (events.length() > 0) {
+      write(events, nowMs, true);
+    }
+    return state != State.DONE;
   }
 
-  private void write(Buffer events, long nowMs) {
-    if (!response.isOpen()) {
-      close(false, "client");
+  private void write(Buffer bytes, long nowMs, boolean data) {
+    if (!out.isOpen()) {
+      close("client");
       return;
     }
-    response.write(events);
+    out.write(bytes);
     lastWriteMs = nowMs;
-    if (response.writeQueueFull() && state == State.LIVE) {
+    if (data) {
+      lastDataMs = nowMs;
+    }
+    if (out.writeQueueFull() && state == State.LIVE) {
       state = State.BEHIND;
       behindBy = 0;
-      response.onDrain(() -> {
+      out.onDrain(() -> {
         if (state == State.BEHIND) {
           requestCatchUp();
         }
       });
       // The queue may have drained between the write and the handler: a drain already past never
       // calls it, and a session left BEHIND would skip every later push.
-      if (!response.writeQueueFull() && state == State.BEHIND) {
+      if (!out.writeQueueFull() && state == State.BEHIND) {
         requestCatchUp();
       }
-    }
-  }
-
-  private void drainKept(long nowMs) {
-    while (state == State.LIVE && !kept.isEmpty()) {
-      LogSlice next = kept.remove(0);
-      if (next.from() > offset) {
-        kept.add(0, next);
-        requestCatchUp();
-        return;
-      }
-      apply(next, nowMs);
     }
   }
 
   private void requestCatchUp() {
+    if (state == State.DONE || sink == null) {
+      return;
+    }
     state = State.CATCHING_UP;
-    catchUp.from(this, offset);
+    sink.catchUp(this, position);
   }
 }

@@ -4,12 +4,15 @@ import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.FreshetConfig;
 import io.freshet.core.FreshetException;
 import io.freshet.core.stream.StreamChunk;
+import io.freshet.core.push.PushProtocol;
 import io.freshet.core.stream.StreamProtocol;
+import io.freshet.core.time.Clock;
 import io.freshet.core.stream.StreamRef;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -51,17 +54,21 @@ final class StreamRoutes {
   private final Authenticator auth;
   private final RunAccess runAccess;
   private final ConnectionLimiter limiter;
-  private final StreamSessions sessions;
+  private final Sink sink;
+  private final Clock clock;
+  private final int maxBehind;
   private final int maxChunkBytes;
   private final int defaultTimeoutSeconds;
 
   StreamRoutes(Vertx vertx, FreshetConfig config, Authenticator auth, RunAccess runAccess, ConnectionLimiter limiter,
-      StreamSessions sessions) {
+      Sink sink, Clock clock) {
     this.vertx = vertx;
     this.auth = auth;
     this.runAccess = runAccess;
     this.limiter = limiter;
-    this.sessions = sessions;
+    this.sink = sink;
+    this.clock = clock;
+    this.maxBehind = config.getInt(FreshetConfig.REALTIME_SSE_MAX_BEHIND_ENTRIES);
     this.maxChunkBytes = config.getInt(FreshetConfig.STREAMS_MAX_CHUNK_BYTES);
     this.defaultTimeoutSeconds = config.getInt(FreshetConfig.STREAMS_DEFAULT_TIMEOUT_SECONDS);
   }
@@ -384,15 +391,14 @@ final class StreamRoutes {
         .compose(principal -> runAccess.requireRead(principal, runId).map(principal))
         .compose(principal -> limiter.acquire(principal.envId()).map(release -> {
           StreamRef ref = new StreamRef(principal.envId(), runId, key);
-          StreamSession[] self = new StreamSession[1];
-          StreamSession session = new StreamSession(ref, ctx.response(), afterSeq, timeoutMs, fromEventSource, System.currentTimeMillis(),
-              sessions::watch, () -> {
-                release.run();
-                sessions.closed(self[0]);
-              });
-          self[0] = session;
-          ctx.response().closeHandler(v -> session.closed());
-          sessions.open(session);
+          HttpServerResponse response = ctx.response();
+          SseSession session = new SseSession(new PushProtocol.Stream(ref), NodeAddresses.streamRouter(),
+              new StreamSse(timeoutMs, fromEventSource), SseSession.Output.of(response), afterSeq, clock.nowMs(), maxBehind, release);
+          sink.follow(session, cause -> {
+            if (!response.closed() && !response.headWritten()) {
+              ctx.fail(cause);
+            }
+          });
           return session;
         }))
         .onFailure(ctx::fail);

@@ -2,7 +2,8 @@ package io.freshet.api;
 
 import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.FreshetConfig;
-import io.micrometer.core.instrument.Gauge;
+import io.freshet.core.time.Scheduler;
+import io.freshet.core.time.VertxScheduler;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -28,8 +29,7 @@ public final class WebVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private final java.util.List<io.micrometer.core.instrument.Meter> meters = new java.util.ArrayList<>();
   private HttpServer server;
-  private FeedSink sink;
-  private StreamSessions streams;
+  private Sink sink;
 
   /** {@code replica} may be null (no replica configured: feeds read the primary). */
   public WebVerticle(String nodeId, int index, Pool primary, Pool replica, PrometheusMeterRegistry registry) {
@@ -54,11 +54,14 @@ public final class WebVerticle extends VerticleBase {
             "x-trigger-stream-start", "x-client-id", "x-resume-from-chunk", "x-stream-version"))
         .exposedHeaders(Set.of("electric-handle", "electric-offset", "electric-schema", "electric-cursor",
             "electric-up-to-date", "retry-after", "x-trigger-jwt", "x-trigger-jwt-claims", "x-stream-version", "x-last-chunk-index")));
-    RunAccess runAccess = new RunAccess(primary, System::currentTimeMillis);
+    Scheduler scheduler = VertxScheduler.on(vertx);
+    RunAccess runAccess = new RunAccess(primary, scheduler::nowMs);
     PacketRoutes packets = new PacketRoutes(config, auth, runAccess, primary);
     packets.mountUploads(router);
-    streams = new StreamSessions(vertx, nodeId, index, config.getInt(FreshetConfig.REALTIME_SSE_KEEP_ALIVE_MS), System::currentTimeMillis);
-    StreamRoutes streamRoutes = new StreamRoutes(vertx, config, auth, runAccess, limiter, streams);
+    SessionCounts counts = new SessionCounts(registry, index);
+    meters.addAll(counts.meters());
+    sink = new Sink(vertx, scheduler, NodeAddresses.sink(nodeId, index), config.getInt(FreshetConfig.REALTIME_SSE_KEEP_ALIVE_MS), counts);
+    StreamRoutes streamRoutes = new StreamRoutes(vertx, config, auth, runAccess, limiter, sink, scheduler);
     streamRoutes.mountWriters(router);
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.getInt(FreshetConfig.HTTP_BODY_LIMIT_BYTES)));
     // For load balancers: a node that cannot reach its primary can neither write nor authenticate
@@ -67,26 +70,8 @@ public final class WebVerticle extends VerticleBase {
     router.get("/health").handler(this::health);
     router.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4")
         .end(registry.scrape()));
-    java.util.Map<String, io.micrometer.core.instrument.Counter> closes = new java.util.HashMap<>();
-    for (String reason : new String[] {"client", "deadline", "behind", "gone", "stopping", "refused"}) {
-      io.micrometer.core.instrument.Counter counter = io.micrometer.core.instrument.Counter.builder("freshet.sse.closed")
-          .description("SSE responses ended, by why: the client left, its deadline, too far behind a full socket, its log or router gone,"
-              + " the node stopping, the handle refused.")
-          .tag("reason", reason).tag("instance", "web-" + index).register(registry);
-      closes.put(reason, counter);
-      meters.add(counter);
-    }
-    FeedSink sink = new FeedSink(vertx, NodeAddresses.sink(nodeId, index), config.getInt(FreshetConfig.REALTIME_SSE_KEEP_ALIVE_MS),
-        System::currentTimeMillis, reason -> closes.getOrDefault(reason, closes.get("client")).increment());
-    this.sink = sink;
-    meters.add(Gauge.builder("freshet.held.feeds", sink, FeedSink::sessions)
-        .description("Live connections held: long-polls held on a router, SSE sessions open on a web edge instance.")
-        .tag("kind", "sse").tag("instance", "web-" + index).register(registry));
-    new RealtimeRoutes(vertx, nodeId, config, auth, runAccess, limiter, sink).mount(router);
+    new RealtimeRoutes(vertx, scheduler, nodeId, config, auth, runAccess, limiter, sink).mount(router);
     streamRoutes.mount(router);
-    StreamSessions readers = streams;
-    meters.add(Gauge.builder("freshet.stream.readers", readers, StreamSessions::sessions)
-        .description("Realtime stream readers (SSE responses) open on a web edge instance.").tag("instance", "web-" + index).register(registry));
     new WriteRoutes(vertx, auth, packets).mount(router);
     packets.mount(router);
     new DashboardRoutes(vertx, nodeId, auth).mount(router);
@@ -113,7 +98,7 @@ public final class WebVerticle extends VerticleBase {
         .requestHandler(router)
         .listen(config.getInt(FreshetConfig.HTTP_PORT), config.get(FreshetConfig.HTTP_HOST))
         .onSuccess(s -> server = s);
-    return Future.join(sink.start(), streams.start(), listening);
+    return Future.join(sink.start(), listening);
   }
 
   /**
@@ -136,8 +121,7 @@ public final class WebVerticle extends VerticleBase {
     meters.forEach(registry::remove);
     Future<Void> closing = server == null ? Future.succeededFuture() : server.close();
     Future<Void> sinkDrained = sink == null ? Future.succeededFuture() : sink.closeAll();
-    Future<Void> readersGone = streams == null ? Future.succeededFuture() : streams.closeAll();
-    return Future.join(closing, sinkDrained, readersGone);
+    return Future.join(closing, sinkDrained);
   }
 
   private void health(io.vertx.ext.web.RoutingContext ctx) {

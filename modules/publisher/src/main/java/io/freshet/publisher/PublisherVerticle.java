@@ -44,7 +44,7 @@ public final class PublisherVerticle extends VerticleBase {
     FreshetConfig config = FreshetConfig.fromJson(config());
     ChangePublisher publisher = ChangePublisher.create(vertx);
     java.util.function.Consumer<StreamAnnouncement> announce =
-        a -> vertx.eventBus().publish(NodeAddresses.envStreams(a.envId()), a.toJson());
+        a -> vertx.eventBus().publish(NodeAddresses.envStreams(a.envId()), a);
     StreamWrites streams = new StreamWrites(primary, publisher::publish, announce, config.getInt(FreshetConfig.STREAMS_MAX_PER_RUN));
     commands = new PublisherCommands(primary, publisher::publish, streams, config, Clock.systemUTC());
     StreamAppender appender = new StreamAppender(primary, announce, config.getInt(FreshetConfig.STREAMS_MAX_CHUNKS),

@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.fail;
 import io.freshet.core.FreshetConfig;
 import io.freshet.producer.Addresses;
 import io.freshet.producer.ChangeRecord;
-import io.freshet.producer.Codecs;
+import io.freshet.core.bus.NodeCodecs;
 import io.freshet.store.Environments;
 import io.freshet.store.testing.Await;
 import io.freshet.store.testing.PgRig;
@@ -42,7 +42,7 @@ final class PublisherFixture implements AutoCloseable {
 
   PublisherFixture(JsonObject config) {
     vertx = Vertx.vertx();
-    Codecs.register(vertx);
+    NodeCodecs.register(vertx);
     db = PgRig.createDatabase(vertx);
     envId = Await.result(Environments.create(db.primary(), "dev", "DEVELOPMENT"), 10).id();
     capture = vertx.eventBus().consumer(Addresses.envChanges(envId), m -> records.add(m.body()));

@@ -1,6 +1,10 @@
 package io.freshet.router;
 
 import io.freshet.core.FreshetConfig;
+import io.freshet.router.engine.GateMode;
+import io.freshet.router.engine.GatedReads;
+import io.freshet.router.engine.ReplicaLagGate;
+import io.freshet.router.engine.SettlePolicy;
 
 /** The router's knobs, read once from config. */
 public record RouterSettings(
@@ -47,12 +51,31 @@ public record RouterSettings(
         config.getInt(FreshetConfig.ROUTER_LOG_RETENTION));
   }
 
-  ReplicaLagGate gate() {
-    return new ReplicaLagGate(mode, marginMs, maxDelayMs);
+  /** Reads of a stream, per round and node: one filling while one runs. */
+  static final int STREAM_READS_IN_FLIGHT = 2;
+  /** The shortest time between the starts of two stream read rounds. */
+  static final long STREAM_ROUND_EVERY_MS = 5;
+
+  public SettlePolicy policy() {
+    return new SettlePolicy(new ReplicaLagGate(mode, marginMs, maxDelayMs), marginMs, maxDelayMs, minRetryDelayMs, freshWithinMs,
+        mode == GateMode.GATED && primaryFallbackPerSec > 0, staleRetries);
   }
 
-  SettlePolicy policy() {
-    return new SettlePolicy(gate(), marginMs, maxDelayMs, minRetryDelayMs, freshWithinMs,
-        mode == GateMode.GATED && primaryFallbackPerSec > 0, staleRetries);
+  /** Whether run rows are checked against their watermark (only the baseline modes skip it). */
+  public boolean checksRows() {
+    return mode == GateMode.GATED;
+  }
+
+  /** One environment's run reads on one router. */
+  public GatedReads.Limits runLimits() {
+    return new GatedReads.Limits(hydrateConcurrency, hydrateBatchMax, coalesceMs, 0, maxWatchedRunsPerEnv);
+  }
+
+  /**
+   * A node's stream reads: rounds at most every {@link #STREAM_ROUND_EVERY_MS}, so a thousand
+   * streams with a commit every few ms cost a bounded number of queries.
+   */
+  public GatedReads.Limits streamLimits() {
+    return new GatedReads.Limits(STREAM_READS_IN_FLIGHT, hydrateBatchMax, coalesceMs, STREAM_ROUND_EVERY_MS, maxWatchedRunsPerEnv);
   }
 }

@@ -1,12 +1,22 @@
 package io.freshet.router;
 
-import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.FreshetConfig;
 import io.freshet.core.FreshetException;
+import io.freshet.core.TestHooks;
+import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.feed.FeedProtocol;
 import io.freshet.core.feed.LogSlice;
+import io.freshet.core.push.PushProtocol;
+import io.freshet.core.time.Scheduler;
+import io.freshet.core.time.VertxScheduler;
 import io.freshet.producer.Addresses;
 import io.freshet.producer.ChangeRecord;
+import io.freshet.router.engine.BusLagView;
+import io.freshet.router.engine.PrimaryFallbackBudget;
+import io.freshet.router.feeds.FeedRouter;
+import io.freshet.router.feeds.PgRunSource;
+import io.freshet.router.feeds.PollReply;
+import io.freshet.router.feeds.RouterMetrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.vertx.core.Future;
@@ -22,8 +32,8 @@ import java.util.Map;
 /**
  * One router instance: subscribes to the change records of the environments it holds feed logs
  * for, answers feed requests on its clustered address (a node that receives a poll for a log owned
- * here forwards it), and pushes log growth to the web edge instances watching. The decisions live
- * in {@link FeedService}.
+ * here forwards it), and pushes log growth to the web edge instances following. The decisions live
+ * in {@link FeedRouter}.
  */
 public final class RouterVerticle extends VerticleBase {
 
@@ -38,8 +48,7 @@ public final class RouterVerticle extends VerticleBase {
   private final PrimaryFallbackBudget budget;
   private final Map<String, MessageConsumer<ChangeRecord>> subscriptions = new HashMap<>();
   private final List<Meter> meters = new ArrayList<>();
-  private FeedService feeds;
-  private boolean testHooks;
+  private FeedRouter feeds;
 
   public RouterVerticle(String nodeId, int index, Pool reads, Pool primary, RouterMetrics metrics, PrimaryFallbackBudget budget) {
     this.nodeId = nodeId;
@@ -53,16 +62,15 @@ public final class RouterVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     FreshetConfig config = FreshetConfig.fromJson(config());
-    RouterSettings settings = RouterSettings.from(config);
-    testHooks = config.get(FreshetConfig.TEST_HOOKS);
+    boolean testHooks = config.get(FreshetConfig.TEST_HOOKS);
+    Scheduler scheduler = VertxScheduler.on(vertx);
     BusLagView lag = new BusLagView(vertx, config.getInt(FreshetConfig.LAG_DEFAULT_MS));
-    Scheduler scheduler = Scheduler.on(vertx);
-    feeds = new FeedService(nodeId, index, settings, System::currentTimeMillis, scheduler, new PgRunSource(reads, primary), lag,
-        metrics, budget, new FeedService.Subscriptions() {
+    feeds = new FeedRouter(nodeId, index, RouterSettings.from(config), scheduler, new PgRunSource(reads, primary), lag, metrics, budget,
+        new FeedRouter.Subscriptions() {
           @Override
           public Future<Void> subscribe(String envId) {
             MessageConsumer<ChangeRecord> consumer = vertx.eventBus().consumer(Addresses.envChanges(envId), msg -> {
-              if (!testHooks || !io.freshet.core.TestHooks.on(vertx, io.freshet.core.TestHooks.DROP_CHANGE_RECORDS)) {
+              if (!testHooks || !TestHooks.on(vertx, TestHooks.DROP_CHANGE_RECORDS)) {
                 feeds.onRecord(msg.body());
               }
             });
@@ -77,21 +85,21 @@ public final class RouterVerticle extends VerticleBase {
               consumer.unregister();
             }
           }
-        }, (sink, pushes) -> vertx.eventBus().send(sink, new FeedProtocol.Pushes(pushes)));
+        }, (sink, pushes) -> vertx.eventBus().send(sink, pushes));
     String tag = Integer.toString(index);
-    meters.add(Gauge.builder("freshet.feeds", feeds, FeedService::logs)
+    meters.add(Gauge.builder("freshet.feeds", feeds, FeedRouter::logs)
         .description("Feed logs (handles) on this router; each is shared by every client of its feed.").tag("router", tag).register(metrics.registry()));
-    meters.add(Gauge.builder("freshet.held.feeds", feeds, FeedService::heldPolls)
+    meters.add(Gauge.builder("freshet.held.feeds", feeds, FeedRouter::heldPolls)
         .description("Live connections held: long-polls held on a router, SSE sessions open on a web edge instance.")
         .tag("kind", "long-poll").tag("instance", "router-" + tag).register(metrics.registry()));
-    meters.add(Gauge.builder("freshet.watching.sinks", feeds, FeedService::watchingSinks)
+    meters.add(Gauge.builder("freshet.watching.sinks", feeds, FeedRouter::followingSinks)
         .description("(log, web edge instance) pairs pushed to for SSE sessions.").tag("router", tag).register(metrics.registry()));
-    meters.add(Gauge.builder("freshet.stalled.runs", feeds, FeedService::watchedRuns)
+    meters.add(Gauge.builder("freshet.stalled.runs", feeds, FeedRouter::watchedRuns)
         .description("Runs whose latest change the replica has not applied yet, watched until it does.").tag("router", tag).register(metrics.registry()));
-    vertx.setPeriodic(TICK_EVERY_MS, id -> feeds.tick());
-    vertx.setPeriodic(SWEEP_EVERY_MS, id -> feeds.sweep());
-    MessageConsumer<FeedProtocol.Message> requests = vertx.eventBus().consumer(NodeAddresses.router(nodeId, index), this::handle);
-    MessageConsumer<String> membership = vertx.eventBus().localConsumer(NodeAddresses.membershipChanged(), m -> feeds.resync());
+    scheduler.every(TICK_EVERY_MS, feeds::tick);
+    scheduler.every(SWEEP_EVERY_MS, feeds::sweep);
+    MessageConsumer<Object> requests = vertx.eventBus().consumer(NodeAddresses.router(nodeId, index), this::handle);
+    MessageConsumer<Object> membership = vertx.eventBus().localConsumer(NodeAddresses.membershipChanged(), m -> feeds.resync());
     return Future.join(requests.completion(), membership.completion(), lag.start().completion());
   }
 
@@ -101,7 +109,7 @@ public final class RouterVerticle extends VerticleBase {
     return Future.succeededFuture();
   }
 
-  private void handle(Message<FeedProtocol.Message> message) {
+  private void handle(Message<Object> message) {
     PollReply reply = new PollReply() {
       @Override
       public void answer(String handle, LogSlice slice) {
@@ -114,18 +122,18 @@ public final class RouterVerticle extends VerticleBase {
       }
     };
     try {
-      FeedProtocol.Message body = message.body();
+      Object body = message.body();
       if (body instanceof FeedProtocol.Open open) {
         feeds.open(open, reply);
       } else if (body instanceof FeedProtocol.Poll poll) {
         feeds.poll(poll, reply);
-      } else if (body instanceof FeedProtocol.Watch watch) {
-        feeds.watch(watch, reply);
       } else if (body instanceof FeedProtocol.Cancel cancel) {
         feeds.cancel(cancel);
-      } else if (body instanceof FeedProtocol.Unwatch unwatch) {
-        feeds.unwatch(unwatch);
-      } else if (body instanceof FeedProtocol.Refresh refresh) {
+      } else if (body instanceof PushProtocol.Follow follow && follow.log() instanceof PushProtocol.FeedLog log) {
+        message.reply(feeds.follow(log, follow.position(), follow.sink()));
+      } else if (body instanceof PushProtocol.Unfollow unfollow) {
+        feeds.unfollow(unfollow);
+      } else if (body instanceof PushProtocol.Refresh refresh) {
         message.reply(feeds.refresh(refresh));
       } else {
         reply.fail(400, "not a feed request: " + body.getClass().getSimpleName());

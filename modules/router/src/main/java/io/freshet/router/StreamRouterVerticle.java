@@ -1,16 +1,23 @@
 package io.freshet.router;
 
-import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.FreshetConfig;
+import io.freshet.core.FreshetException;
+import io.freshet.core.bus.NodeAddresses;
+import io.freshet.core.push.PushProtocol;
 import io.freshet.core.stream.StreamAnnouncement;
-import io.freshet.core.stream.StreamProtocol;
+import io.freshet.core.time.Scheduler;
+import io.freshet.core.time.VertxScheduler;
+import io.freshet.router.engine.BusLagView;
+import io.freshet.router.engine.PrimaryFallbackBudget;
+import io.freshet.router.streams.PgStreamSource;
+import io.freshet.router.streams.StreamFeeds;
+import io.freshet.router.streams.StreamMetrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,7 +26,7 @@ import java.util.Map;
 
 /**
  * The node's stream router (one per node): subscribes to the stream announcements of the
- * environments whose streams its readers follow, takes watches from the web edge instances, and
+ * environments whose streams its readers follow, takes follows from the web edge instances, and
  * pushes them what it reads. The decisions live in {@link StreamFeeds}.
  */
 public final class StreamRouterVerticle extends VerticleBase {
@@ -30,7 +37,7 @@ public final class StreamRouterVerticle extends VerticleBase {
   private final Pool primary;
   private final StreamMetrics metrics;
   private final PrimaryFallbackBudget budget;
-  private final Map<String, MessageConsumer<JsonObject>> subscriptions = new HashMap<>();
+  private final Map<String, MessageConsumer<StreamAnnouncement>> subscriptions = new HashMap<>();
   private final List<Meter> meters = new ArrayList<>();
   private StreamFeeds feeds;
 
@@ -44,33 +51,32 @@ public final class StreamRouterVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     FreshetConfig config = FreshetConfig.fromJson(config());
+    Scheduler scheduler = VertxScheduler.on(vertx);
     BusLagView lag = new BusLagView(vertx, config.getInt(FreshetConfig.LAG_DEFAULT_MS));
-    Scheduler scheduler = Scheduler.on(vertx);
-    feeds = new StreamFeeds(RouterSettings.from(config), System::currentTimeMillis, scheduler, new PgStreamSource(reads, primary), lag,
-        budget, metrics, new StreamFeeds.Subscriptions() {
+    feeds = new StreamFeeds(RouterSettings.from(config), scheduler, new PgStreamSource(reads, primary), lag, budget, metrics,
+        new StreamFeeds.Subscriptions() {
           @Override
           public Future<Void> subscribe(String envId) {
-            MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(NodeAddresses.envStreams(envId),
-                msg -> feeds.onAnnouncement(StreamAnnouncement.fromJson(msg.body())));
+            MessageConsumer<StreamAnnouncement> consumer = vertx.eventBus().consumer(NodeAddresses.envStreams(envId),
+                msg -> feeds.onAnnouncement(msg.body()));
             subscriptions.put(envId, consumer);
             return consumer.completion();
           }
 
           @Override
           public void unsubscribe(String envId) {
-            MessageConsumer<JsonObject> consumer = subscriptions.remove(envId);
+            MessageConsumer<StreamAnnouncement> consumer = subscriptions.remove(envId);
             if (consumer != null) {
               consumer.unregister();
             }
           }
-        }, (sink, pushes) -> vertx.eventBus().send(sink, new StreamProtocol.Pushes(pushes)),
-        config.getInt(FreshetConfig.STREAMS_TAIL_CHUNKS));
+        }, (sink, pushes) -> vertx.eventBus().send(sink, pushes), config.getInt(FreshetConfig.STREAMS_TAIL_CHUNKS));
     meters.add(Gauge.builder("freshet.streams.followed", feeds, StreamFeeds::logs)
         .description("Streams this node follows for its readers (one log each, shared by all of them).").register(metrics.registry()));
-    meters.add(Gauge.builder("freshet.streams.watching.sinks", feeds, StreamFeeds::watchingSinks)
+    meters.add(Gauge.builder("freshet.streams.watching.sinks", feeds, StreamFeeds::followingSinks)
         .description("(stream, web edge instance) pairs pushed to.").register(metrics.registry()));
-    vertx.setPeriodic(TICK_EVERY_MS, id -> feeds.tick());
-    MessageConsumer<StreamProtocol.Message> requests = vertx.eventBus().localConsumer(NodeAddresses.streamRouter(), this::handle);
+    scheduler.every(TICK_EVERY_MS, feeds::tick);
+    MessageConsumer<Object> requests = vertx.eventBus().localConsumer(NodeAddresses.streamRouter(), this::handle);
     return Future.join(requests.completion(), lag.start().completion());
   }
 
@@ -80,23 +86,22 @@ public final class StreamRouterVerticle extends VerticleBase {
     return Future.succeededFuture();
   }
 
-  private void handle(Message<StreamProtocol.Message> message) {
-    if (message.body() instanceof StreamProtocol.Watch watch) {
-      feeds.watch(watch.stream(), watch.afterSeq(), watch.sink(), new StreamFeeds.WatchReply() {
-        @Override
-        public void caught(StreamProtocol.Caught caught) {
-          message.reply(caught);
-        }
-
-        @Override
-        public void fail(int status, String text) {
-          message.fail(status, text);
+  private void handle(Message<Object> message) {
+    Object body = message.body();
+    if (body instanceof PushProtocol.Follow follow && follow.log() instanceof PushProtocol.Stream stream) {
+      feeds.follow(stream.stream(), follow.position(), follow.sink()).onComplete(ar -> {
+        if (ar.succeeded()) {
+          message.reply(ar.result());
+        } else {
+          message.fail(ar.cause() instanceof FreshetException fe ? fe.status() : 503, ar.cause().getMessage());
         }
       });
-    } else if (message.body() instanceof StreamProtocol.Unwatch unwatch) {
-      feeds.unwatch(unwatch.stream(), unwatch.sink());
+    } else if (body instanceof PushProtocol.Unfollow unfollow) {
+      feeds.unfollow(unfollow);
+    } else if (body instanceof PushProtocol.Refresh refresh) {
+      message.reply(feeds.refresh(refresh));
     } else {
-      message.fail(400, "not a stream request: " + message.body().getClass().getSimpleName());
+      message.fail(400, "not a stream request: " + body.getClass().getSimpleName());
     }
   }
 }

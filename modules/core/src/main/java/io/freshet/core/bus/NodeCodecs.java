@@ -1,21 +1,29 @@
 package io.freshet.core.bus;
 
-import io.freshet.core.feed.FeedCodec;
+import io.freshet.core.feed.FeedProtocol;
+import io.freshet.core.push.PushProtocol;
+import io.freshet.core.stream.StreamAnnouncement;
+import io.freshet.core.stream.StreamProtocol;
 import io.freshet.producer.Codecs;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.EventBus;
 
 /**
- * Every codec a Freshet node's event bus needs: the change record (what producers publish) and the
- * feed protocol between the web edge and the routers, and the
- * node-local messages of realtime streams. Called once per {@link Vertx} on every node.
+ * Every codec a Freshet node's event bus needs, registered in one place: the change record (what
+ * producers publish), the feed requests, the push path shared by feeds and streams, stream
+ * announcements and appends. Called once per {@link Vertx} on every node; calling it again is
+ * harmless.
  */
 public final class NodeCodecs {
 
   private NodeCodecs() {}
 
   public static void register(Vertx vertx) {
+    EventBus bus = vertx.eventBus();
     Codecs.register(vertx);
-    FeedCodec.register(vertx);
-    io.freshet.core.stream.StreamProtocol.register(vertx);
+    FeedProtocol.register(bus);
+    PushProtocol.register(bus);
+    StreamAnnouncement.register(bus);
+    StreamProtocol.register(vertx);
   }
 }

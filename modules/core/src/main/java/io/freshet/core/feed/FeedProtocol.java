@@ -9,21 +9,21 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The messages between the web edge and the routers on the clustered event bus, in one place.
- * A request goes to the router that owns the feed log (its handle names the node and router);
- * {@link Answer} is the reply to {@link Open}, {@link Poll} and {@link Watch}; a router pushes
- * {@link Pushes} to the web edge instances ("sinks") whose SSE sessions watch its logs. Failures
- * travel as the message's failure code: an HTTP status and a message.
+ * The requests of the web edge to the routers about feed logs, on the clustered event bus: open (a
+ * snapshot) and poll (what a client missed; held while live), answered with {@link Answer}. A
+ * request goes to the router that owns the log (its handle names the node and router). Failures
+ * travel as the message's failure code: an HTTP status and a message. SSE sessions follow logs
+ * through the push path ({@link io.freshet.core.push.PushProtocol}), shared with streams.
  *
- * <p>{@link FeedCodec} registers one codec per record; every field is written and read in the
- * record's own {@code write}/{@code read}, so a renamed field cannot compile on one side only.
+ * <p>Every field is written and read here, next to the record, so a renamed field cannot compile
+ * on one side only.
  */
 public final class FeedProtocol {
 
   private FeedProtocol() {}
 
   /** Anything that crosses the bus between the edge and a router. */
-  public sealed interface Message permits Open, Poll, Cancel, Watch, Unwatch, Refresh, Answer, Refreshed, Pushes {}
+  public sealed interface Message permits Open, Poll, Cancel, Answer {}
 
   /**
    * The feed a request names, as its URL and credentials name it: the router checks a handle
@@ -34,7 +34,7 @@ public final class FeedProtocol {
       columns = Set.copyOf(columns);
     }
 
-    void write(Wire out) {
+    public void write(Wire out) {
       out.string(envId);
       FeedFilter.write(out, filter);
       List<String> names = new ArrayList<>();
@@ -46,7 +46,7 @@ public final class FeedProtocol {
       out.strings(names);
     }
 
-    static FeedRef read(Wire in) {
+    public static FeedRef read(Wire in) {
       String envId = in.string();
       FeedFilter filter = FeedFilter.read(in);
       EnumSet<RunColumn> columns = EnumSet.noneOf(RunColumn.class);
@@ -82,43 +82,30 @@ public final class FeedProtocol {
   /** The client of a held poll went away. */
   public record Cancel(String handle, String pollId) implements Message {}
 
-  /**
-   * An SSE session at {@code offset} starts watching the log: the answer carries what it missed,
-   * and every later growth is pushed to {@code sink} (the session's web edge instance) until
-   * {@link Unwatch}, or until the sink stops refreshing.
-   */
-  public record Watch(String handle, FeedRef feed, long offset, String sink) implements Message {}
-
-  /** The sink's last session on this log ended. */
-  public record Unwatch(String handle, String sink) implements Message {}
-
-  /** A sink's periodic proof of life for the logs it watches; the reply lists those the router no longer has. */
-  public record Refresh(String sink, List<String> handles) implements Message {
-    public Refresh {
-      handles = List.copyOf(handles);
-    }
-  }
-
   /** The log's handle and the slice that brings the client from its offset to the log's end. */
   public record Answer(String handle, LogSlice slice) implements Message {}
 
-  /** Handles of a {@link Refresh} that are gone: their sessions end, and the clients get 409 on reconnect. */
-  public record Refreshed(List<String> unknown) implements Message {
-    public Refreshed {
-      unknown = List.copyOf(unknown);
-    }
-  }
-
-  /** Logs that grew, for one sink: each slice continues where the previous push of its handle ended. */
-  public record Pushes(List<Push> pushes) implements Message {
-    public Pushes {
-      pushes = List.copyOf(pushes);
-    }
-  }
-
-  public record Push(String handle, LogSlice slice) {}
-
   // --- wire form -----------------------------------------------------------------------------
+
+  /** A feed reference in another message's wire form. */
+  public static void writeFeed(Wire out, FeedRef feed) {
+    feed.write(out);
+  }
+
+  public static FeedRef readFeed(Wire in) {
+    return FeedRef.read(in);
+  }
+
+  /** Registers the codec of every message here (they cross nodes: a poll is forwarded to its log's owner). */
+  public static void register(io.vertx.core.eventbus.EventBus bus) {
+    for (Class<? extends Message> type : List.of(Open.class, Poll.class, Cancel.class, Answer.class)) {
+      registerOne(bus, type);
+    }
+  }
+
+  private static <T extends Message> void registerOne(io.vertx.core.eventbus.EventBus bus, Class<T> type) {
+    io.freshet.core.bus.BusCodec.wire(type, FeedProtocol::write, in -> type.cast(read(in))).register(bus);
+  }
 
   static void write(Wire out, Message message) {
     if (message instanceof Open m) {
@@ -131,25 +118,9 @@ public final class FeedProtocol {
       out.longValue(m.offset()).bool(m.live()).longValue(m.holdMs()).string(m.pollId());
     } else if (message instanceof Cancel m) {
       out.tag(3).string(m.handle()).string(m.pollId());
-    } else if (message instanceof Watch m) {
-      out.tag(4).string(m.handle());
-      m.feed().write(out);
-      out.longValue(m.offset()).string(m.sink());
-    } else if (message instanceof Unwatch m) {
-      out.tag(5).string(m.handle()).string(m.sink());
-    } else if (message instanceof Refresh m) {
-      out.tag(6).string(m.sink()).strings(m.handles());
     } else if (message instanceof Answer m) {
       out.tag(7).string(m.handle());
       m.slice().write(out);
-    } else if (message instanceof Refreshed m) {
-      out.tag(8).strings(m.unknown());
-    } else if (message instanceof Pushes m) {
-      out.tag(9).intValue(m.pushes().size());
-      for (Push push : m.pushes()) {
-        out.string(push.handle());
-        push.slice().write(out);
-      }
     } else {
       throw new IllegalArgumentException("not a feed protocol message: " + message);
     }
@@ -161,19 +132,7 @@ public final class FeedProtocol {
       case 1 -> new Open(FeedRef.read(in), in.bool(), in.string());
       case 2 -> new Poll(in.string(), FeedRef.read(in), in.longValue(), in.bool(), in.longValue(), in.string());
       case 3 -> new Cancel(in.string(), in.string());
-      case 4 -> new Watch(in.string(), FeedRef.read(in), in.longValue(), in.string());
-      case 5 -> new Unwatch(in.string(), in.string());
-      case 6 -> new Refresh(in.string(), in.strings());
       case 7 -> new Answer(in.string(), LogSlice.read(in));
-      case 8 -> new Refreshed(in.strings());
-      case 9 -> {
-        int n = in.intValue();
-        List<Push> pushes = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-          pushes.add(new Push(in.string(), LogSlice.read(in)));
-        }
-        yield new Pushes(pushes);
-      }
       default -> throw new IllegalArgumentException("unknown feed protocol message tag " + tag);
     };
   }

@@ -1,6 +1,7 @@
 package io.freshet.core.feed;
 
 import io.freshet.core.bus.Wire;
+import io.freshet.core.push.Slice;
 
 import io.vertx.core.buffer.Buffer;
 import java.util.List;
@@ -11,7 +12,7 @@ import java.util.List;
  * gets this very object (on one node) and so byte-identical responses, and each wire form (the
  * long-poll body, the SSE events) is built once, whichever client asks first.
  */
-public final class LogSlice {
+public final class LogSlice implements Slice {
 
   private final long from;
   private final long to;
@@ -34,10 +35,12 @@ public final class LogSlice {
     return new LogSlice(offset, offset, List.of());
   }
 
+  @Override
   public long from() {
     return from;
   }
 
+  @Override
   public long to() {
     return to;
   }
@@ -46,6 +49,7 @@ public final class LogSlice {
     return messages;
   }
 
+  @Override
   public boolean isEmpty() {
     return messages.isEmpty();
   }
@@ -77,11 +81,23 @@ public final class LogSlice {
     return e;
   }
 
-  void write(Wire out) {
+  /**
+   * A log's entries cannot be cut: a reader inside the slice is written all of it (its messages are
+   * upserts by key, so the few it had already are harmless).
+   */
+  @Override
+  public Buffer eventsAfter(long position) {
+    if (position < from) {
+      return null;
+    }
+    return position >= to ? Buffer.buffer() : sseEvents();
+  }
+
+  public void write(Wire out) {
     out.longValue(from).longValue(to).strings(messages);
   }
 
-  static LogSlice read(Wire in) {
+  public static LogSlice read(Wire in) {
     return new LogSlice(in.longValue(), in.longValue(), in.strings());
   }
 

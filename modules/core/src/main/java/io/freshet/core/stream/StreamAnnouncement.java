@@ -1,7 +1,8 @@
 package io.freshet.core.stream;
 
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
+import io.freshet.core.bus.BusCodec;
+import io.freshet.core.bus.Wire;
+import io.vertx.core.eventbus.EventBus;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,23 +18,31 @@ public record StreamAnnouncement(String envId, List<Item> items, List<String> en
   /** One stream's state after the commit; {@code lastSeq} is -1 for a stream without chunks. */
   public record Item(String runId, String key, long lastSeq, long atMs, boolean closed) {}
 
-  public JsonObject toJson() {
-    JsonArray streams = new JsonArray();
-    for (Item item : items) {
-      streams.add(new JsonArray().add(item.runId).add(item.key).add(item.lastSeq).add(item.atMs).add(item.closed));
-    }
-    return new JsonObject().put("env", envId).put("streams", streams).put("ended", new JsonArray(new ArrayList<>(endedRuns)));
+  public StreamAnnouncement {
+    items = List.copyOf(items);
+    endedRuns = List.copyOf(endedRuns);
   }
 
-  public static StreamAnnouncement fromJson(JsonObject json) {
-    List<Item> items = new ArrayList<>();
-    JsonArray streams = json.getJsonArray("streams", new JsonArray());
-    for (int i = 0; i < streams.size(); i++) {
-      JsonArray s = streams.getJsonArray(i);
-      items.add(new Item(s.getString(0), s.getString(1), s.getLong(2), s.getLong(3), s.getBoolean(4)));
+  /** Registers its codec (clustered: every node with readers of the environment receives it). */
+  public static void register(EventBus bus) {
+    BusCodec.wire(StreamAnnouncement.class, StreamAnnouncement::write, StreamAnnouncement::read).register(bus);
+  }
+
+  private static void write(Wire out, StreamAnnouncement a) {
+    out.string(a.envId).intValue(a.items.size());
+    for (Item item : a.items) {
+      out.string(item.runId).string(item.key).longValue(item.lastSeq).longValue(item.atMs).bool(item.closed);
     }
-    List<String> ended = new ArrayList<>();
-    json.getJsonArray("ended", new JsonArray()).forEach(run -> ended.add((String) run));
-    return new StreamAnnouncement(json.getString("env"), items, ended);
+    out.strings(a.endedRuns);
+  }
+
+  private static StreamAnnouncement read(Wire in) {
+    String envId = in.string();
+    int n = in.intValue();
+    List<Item> items = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      items.add(new Item(in.string(), in.string(), in.longValue(), in.longValue(), in.bool()));
+    }
+    return new StreamAnnouncement(envId, items, in.strings());
   }
 }

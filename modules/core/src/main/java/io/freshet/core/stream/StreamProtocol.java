@@ -7,19 +7,16 @@ import io.vertx.core.eventbus.MessageCodec;
 import java.util.List;
 
 /**
- * The node-local messages of realtime streams. The web edge sends the publisher a writer's lines
- * ({@link Append}, answered with {@link Appended}) and asks the node's stream router to follow a
- * stream for its readers ({@link Watch}, answered with {@link Caught}; {@link Unwatch}); the router
- * pushes what it read to each web edge instance watching ({@link Pushes}). All of them stay on
- * one node, so the codec passes the immutable records themselves: a chunk's encoded event is
- * shared by every reader, never copied.
+ * The node-local messages of a stream's writer: the web edge sends the publisher a writer's lines
+ * ({@link Append}, answered with {@link Appended}). Readers follow streams through the push path
+ * ({@link io.freshet.core.push.PushProtocol}), shared with feeds.
  */
 public final class StreamProtocol {
 
   private StreamProtocol() {}
 
   /** A marker for the records below. */
-  public sealed interface Message permits Append, Appended, Watch, Caught, Unwatch, Pushes {}
+  public sealed interface Message permits Append, Appended {}
 
   /** One line of a writer's body: its index in the writer's own count, and the line. */
   public record Line(int index, String data) {}
@@ -33,25 +30,8 @@ public final class StreamProtocol {
   /** The stream's last seq after the append (-1: still empty). */
   public record Appended(long lastSeq) implements Message {}
 
-  /** Follow {@code stream} for the readers of web edge {@code sink}, from after {@code afterSeq} (-1: from the start). */
-  public record Watch(StreamRef stream, long afterSeq, String sink) implements Message {}
-
-  /**
-   * What the watcher missed: chunks after its seq, in order, and whether the stream is complete
-   * after them. {@code more}: there is more before the router's tail; ask again from the last one.
-   */
-  public record Caught(List<StreamChunk> chunks, boolean complete, boolean more) implements Message {}
-
-  public record Unwatch(StreamRef stream, String sink) implements Message {}
-
-  /** One delivery round's growth of some streams a sink watches. */
-  public record Pushes(List<Push> pushes) implements Message {}
-
-  /** New chunks of one stream (maybe none), and whether it is complete after them. */
-  public record Push(StreamRef stream, List<StreamChunk> chunks, boolean complete) {}
-
   private static final List<Class<? extends Message>> TYPES =
-      List.of(Append.class, Appended.class, Watch.class, Caught.class, Unwatch.class, Pushes.class);
+      List.of(Append.class, Appended.class);
 
   /** Registers the pass-through codec of each message on {@code vertx}'s event bus (idempotent). */
   public static void register(Vertx vertx) {

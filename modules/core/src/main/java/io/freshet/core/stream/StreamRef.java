@@ -31,6 +31,11 @@ public record StreamRef(String envId, String runId, String key) {
     return key;
   }
 
+  /** The stream's name in pushes: unique on its node, never confused with a feed handle. */
+  public String id() {
+    return "stream/" + envId + "/" + runId + "/" + key;
+  }
+
   @Override
   public String toString() {
     return runId + "/" + key;

@@ -1,0 +1,217 @@
+package io.freshet.router.feeds;
+
+import io.freshet.core.RunRow;
+import io.freshet.core.feed.FeedProtocol;
+import io.freshet.core.feed.LogSlice;
+import io.freshet.core.push.PushProtocol;
+import io.freshet.core.time.Scheduler;
+import io.freshet.producer.ChangeRecord;
+import io.freshet.router.RouterSettings;
+import io.freshet.router.engine.GatedReads;
+import io.freshet.router.engine.LagView;
+import io.freshet.router.engine.PrimaryFallbackBudget;
+import io.freshet.router.push.Sinks;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * One router instance's run feeds, as its verticle drives them: change records in, feed requests
+ * from the web edge, and the periodic backstop and expiry. It wires the parts, each with one job:
+ * {@link FeedLogs} (which logs exist), {@link FeedRequests} (open, poll, follow, refresh),
+ * {@link Snapshots} (a new log's snapshot made current), each environment's {@link GatedReads}
+ * (records to fresh rows), {@link FanOut} (held polls and sinks hear of growth) and
+ * {@link Backstops} (the net for lost records).
+ *
+ * <p>A settled row goes to every log of its environment it may concern ({@link FeedLog#offer}),
+ * each commits one entry, and that entry's slice answers every poll held on the log and is pushed
+ * to every sink following it. Not thread-safe: it lives on its router's event loop.
+ */
+public final class FeedRouter {
+
+  /** Subscribing this router to an environment's change records. */
+  public interface Subscriptions {
+    /** Completes once records published anywhere in the cluster reach this router. */
+    io.vertx.core.Future<Void> subscribe(String envId);
+
+    void unsubscribe(String envId);
+  }
+
+  /** How long a sink's registration lives without a refresh (sinks refresh every few seconds). */
+  static final long SINK_TTL_MS = 15_000;
+
+  private final RouterSettings settings;
+  private final Scheduler scheduler;
+  private final LagView lag;
+  private final RouterMetrics metrics;
+  private final FeedLogs logs;
+  private final FanOut fanOut;
+  private final Snapshots snapshots;
+  private final Backstops backstops;
+  private final FeedRequests requests;
+
+  public FeedRouter(String nodeId, int index, RouterSettings settings, Scheduler scheduler, RunSource source, LagView lag,
+      RouterMetrics metrics, PrimaryFallbackBudget budget, Subscriptions subscriptions, Sinks.Sender pushes) {
+    this.settings = settings;
+    this.scheduler = scheduler;
+    this.lag = lag;
+    this.metrics = metrics;
+    FeedReads reads = new FeedReads(source, budget, metrics, settings.maxRunsPerFeed());
+    this.logs = new FeedLogs(nodeId, index, settings.logRetention(), settings.lingerMs(), scheduler, subscriptions,
+        envId -> new EnvFeeds(envId,
+            new GatedReads<>(settings.policy(), settings.checksRows(), settings.runLimits(), scheduler, new RunReadSource(envId, source),
+                lag, budget, metrics.engine(), round -> settled(envId, round)),
+            new ReplayBuffer(settings.replayWindowMs(), settings.replayMaxRuns()),
+            reads.batcher(envId, scheduler, settings.hydrateBatchMax()), scheduler));
+    this.fanOut = new FanOut(new HeldPolls(scheduler), new Sinks(pushes), metrics);
+    this.backstops = new Backstops(settings, scheduler, logs, reads, fanOut, this::grow);
+    this.snapshots = new Snapshots(settings, scheduler, reads, source, lag, live -> backstops.read(live), logs::current);
+    this.requests = new FeedRequests(scheduler, logs, snapshots, fanOut, backstops, lag, metrics, this::drop);
+    lag.listen(new LagView.Listener() {
+      @Override
+      public void estimateChanged(long lagMs) {
+        logs.envs().forEach(env -> env.reads.estimateChanged());
+      }
+
+      @Override
+      public void replicaProgressed(Long replayedAtMs) {
+        logs.envs().forEach(env -> env.reads.replicaProgressed(replayedAtMs));
+      }
+    });
+  }
+
+  // --- records and requests ----------------------------------------------------------------------
+
+  public void onRecord(ChangeRecord record) {
+    metrics.record();
+    EnvFeeds env = logs.existingEnv(record.envId());
+    if (env != null && env.onRecord(record)) {
+      lag.touch();
+    }
+  }
+
+  public void open(FeedProtocol.Open request, PollReply reply) {
+    requests.open(request, reply);
+  }
+
+  public void poll(FeedProtocol.Poll request, PollReply reply) {
+    requests.poll(request, reply);
+  }
+
+  public void cancel(FeedProtocol.Cancel request) {
+    requests.cancel(request);
+  }
+
+  /** Throws a {@link io.freshet.core.FreshetException} (409, 400) when the log cannot be followed from there. */
+  public PushProtocol.Caught follow(PushProtocol.FeedLog log, long offset, String sink) {
+    return requests.follow(log, offset, sink);
+  }
+
+  public void unfollow(PushProtocol.Unfollow request) {
+    requests.unfollow(request);
+  }
+
+  public PushProtocol.Refreshed refresh(PushProtocol.Refresh request) {
+    return requests.refresh(request);
+  }
+
+  // --- settled rows ------------------------------------------------------------------------------
+
+  /** What an environment's gated reads settled: each log the rows concern takes them, grows, and fans out. */
+  private void settled(String envId, GatedReads.Round<String, RunRow> round) {
+    EnvFeeds env = logs.existingEnv(envId);
+    if (env == null) {
+      return; // the environment's last log went while its reads were in flight
+    }
+    Set<FeedLog> touched = new LinkedHashSet<>();
+    long now = scheduler.nowMs();
+    for (GatedReads.Settled<String, RunRow> settled : round.values()) {
+      boolean any = false;
+      for (FeedLog log : env.index.candidates(settled.value())) {
+        if (log.offer(settled.value())) {
+          touched.add(log);
+          any = true;
+        }
+      }
+      if (any && settled.oldestWatermarkMs() != null) {
+        // From the commit of the oldest change this delivery carries: what a client waited.
+        metrics.deliveryLag(now - settled.oldestWatermarkMs());
+      }
+    }
+    for (FeedLog log : touched) {
+      LiveLog live = logs.byHandle(log.handle);
+      if (live != null) {
+        grow(live);
+      }
+    }
+    fanOut.flush();
+    snapshots.settled(env, round.settled());
+  }
+
+  /** Commits what the log was offered as its next entry, and tells whoever listens. */
+  private void grow(LiveLog live) {
+    LogSlice slice = live.log.commit(false);
+    if (slice == null) {
+      return;
+    }
+    fanOut.grew(live, slice);
+    snapshots.grew(live);
+  }
+
+  private void drop(LiveLog live) {
+    if (!logs.current(live)) {
+      return;
+    }
+    snapshots.abandon(live);
+    fanOut.release(live);
+    logs.remove(live);
+  }
+
+  // --- housekeeping ------------------------------------------------------------------------------
+
+  /** Once a second: backstop reads of followed logs, and a touch of the lag sampler while anyone listens. */
+  public void tick() {
+    backstops.tick();
+    boolean active = false;
+    for (LiveLog live : logs.all()) {
+      active |= live.isOpen() && fanOut.listened(live);
+    }
+    for (EnvFeeds env : logs.envs()) {
+      active |= env.reads.pendingCount() > 0;
+    }
+    if (active) {
+      lag.touch();
+    }
+  }
+
+  /** The cluster's membership changed: every log with subscribers is read again. */
+  public void resync() {
+    backstops.resync(lag.lagMs());
+  }
+
+  /** Drops logs nobody has used for the idle TTL, and sink registrations nobody refreshed; call periodically. */
+  public void sweep() {
+    long now = scheduler.nowMs();
+    fanOut.sinks().expire(now - SINK_TTL_MS);
+    for (LiveLog live : logs.all()) {
+      if (live.isOpen() && !fanOut.listened(live) && now - live.lastActivityMs() > settings.shapeIdleTtlMs()) {
+        drop(live);
+      }
+    }
+  }
+
+  public int logs() {
+    return logs.size();
+  }
+
+  public int heldPolls() {
+    return fanOut.held().count();
+  }
+
+  public int followingSinks() {
+    return fanOut.sinks().registrations();
+  }
+
+  public int watchedRuns() {
+    return logs.envs().stream().mapToInt(env -> env.reads.watchedCount()).sum();
+  }
+}

@@ -1,0 +1,157 @@
+package io.freshet.router.feeds;
+
+import io.freshet.router.engine.EngineMetrics;
+import io.freshet.router.engine.ReadSource;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** The router's meters. Tags are low-cardinality only: never a run, feed or environment id. */
+public final class RouterMetrics {
+
+  private final MeterRegistry registry;
+  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+  private final DistributionSummary deliveryLag;
+  private final DistributionSummary gateDelay;
+
+  public RouterMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    this.deliveryLag = DistributionSummary.builder("freshet.delivery.lag").baseUnit("milliseconds")
+        .description("From the commit of the oldest change a delivered row carries to its entry in the feed logs, per run and delivery.")
+        .publishPercentiles(0.5, 0.95, 0.99).serviceLevelObjectives(DELIVERY_LAG_BUCKETS_MS).register(registry);
+    this.gateDelay = DistributionSummary.builder("freshet.gate.delay").baseUnit("milliseconds")
+        .description("How long wake hydrates waited after their record arrived.")
+        .publishPercentiles(0.5, 0.99).register(registry);
+    // Registered up front so dashboards and alerts see zeros rather than missing series.
+    for (String outcome : new String[] {"recovered", "primary", "gave_up", "stall_recovered"}) {
+      staleHydrates(outcome, 0);
+    }
+    for (String reason : new String[] {"wake", "retry", "watch", "primary", "feed-read", "feed-resolve", "catch-up"}) {
+      counter("freshet.hydrate.queries", HYDRATES, "reason", reason);
+    }
+    record(0);
+    fallbackReads(0);
+    fallbackRefused(0);
+    counter(STALLED_DROPPED, STALLED_DROPPED_HELP, "bound", "watched");
+  }
+
+  private static final String HYDRATES = "Read-side queries the router ran, by reason.";
+
+  /**
+   * Cumulative buckets of the delivery lag (Prometheus {@code _bucket} series): 10 ms wide to 1 s,
+   * then wider. Unlike the published percentiles (a rolling window), bucket counts can be
+   * differenced over any period and summed over nodes, so a benchmark phase or a cluster gets
+   * exact percentiles to within a bucket.
+   */
+  public static final double[] DELIVERY_LAG_BUCKETS_MS = buckets();
+
+  private static double[] buckets() {
+    java.util.List<Double> b = new java.util.ArrayList<>();
+    for (int ms = 10; ms <= 1000; ms += 10) {
+      b.add((double) ms);
+    }
+    for (int ms = 1100; ms <= 3000; ms += 100) {
+      b.add((double) ms);
+    }
+    for (int ms : new int[] {4000, 5000, 7500, 10_000, 20_000, 30_000, 60_000}) {
+      b.add((double) ms);
+    }
+    return b.stream().mapToDouble(Double::doubleValue).toArray();
+  }
+  private static final String STALLED_DROPPED = "freshet.stalled.runs.dropped";
+  private static final String STALLED_DROPPED_HELP = "Watched runs dropped because an environment reached gate.maxWatchedRunsPerEnv; the backstop still corrects them.";
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** The gated reads of run rows, counted under the run feed's meters. */
+  EngineMetrics engine() {
+    return new EngineMetrics() {
+      @Override
+      public void read(ReadSource.Where where, Reason reason, int keys) {
+        if (where == ReadSource.Where.PRIMARY) {
+          hydrateQuery("primary");
+          fallbackReads(keys);
+        } else {
+          hydrateQuery(reason.name().toLowerCase(java.util.Locale.ROOT));
+        }
+      }
+
+      @Override
+      public void gateDelay(long ms) {
+        RouterMetrics.this.gateDelay(ms);
+      }
+
+      @Override
+      public void outcome(Outcome outcome, int keys) {
+        if (outcome != Outcome.STILL_STALE) {
+          staleHydrates(outcome.name().toLowerCase(java.util.Locale.ROOT), keys);
+        }
+      }
+
+      @Override
+      public void fallbackRefused(int keys) {
+        RouterMetrics.this.fallbackRefused(keys);
+      }
+
+      @Override
+      public void watchedDropped() {
+        stalledRunDropped();
+      }
+    };
+  }
+
+  void staleHydrates(String outcome, int runs) {
+    counter("freshet.stale.hydrates", "Changes the tripwire withheld, by outcome: recovered on a replica retry, read from the primary,"
+        + " gave_up (delivered as the replica had it, then watched), stall_recovered (a watched run read fresh once the replica moved).",
+        "outcome", outcome).increment(runs);
+  }
+
+  /** Runs read from the primary by the fallback (change reads and feed reads). */
+  void fallbackReads(int runs) {
+    counter("freshet.primary.fallback.reads", "Runs read from the primary because the replica could not serve them in time.", "kind", "runs")
+        .increment(runs);
+  }
+
+  /** Fallback reads the node's budget refused. */
+  void fallbackRefused(int runs) {
+    counter("freshet.primary.fallback.refused", "Fallback reads refused because gate.primaryFallbackPerSec was spent.", "kind", "runs")
+        .increment(runs);
+  }
+
+  void stalledRunDropped() {
+    counter(STALLED_DROPPED, STALLED_DROPPED_HELP, "bound", "watched").increment();
+  }
+
+  void hydrateQuery(String reason) {
+    counter("freshet.hydrate.queries", HYDRATES, "reason", reason).increment();
+  }
+
+  void record() {
+    record(1);
+  }
+
+  private void record(int n) {
+    counter("freshet.change.records", "Change records received by this node's routers.", "kind", "received").increment(n);
+  }
+
+  void livePoll(String outcome) {
+    counter("freshet.live.polls", "Live polls ended, by outcome.", "outcome", outcome).increment();
+  }
+
+  void deliveryLag(long ms) {
+    deliveryLag.record(Math.max(0, ms));
+  }
+
+  void gateDelay(long ms) {
+    gateDelay.record(Math.max(0, ms));
+  }
+
+  private Counter counter(String name, String description, String tag, String value) {
+    return counters.computeIfAbsent(name + "|" + value,
+        k -> Counter.builder(name).description(description).tag(tag, value).register(registry));
+  }
+}

@@ -1,0 +1,97 @@
+package io.freshet.router.streams;
+
+import io.freshet.router.engine.EngineMetrics;
+import io.freshet.router.engine.ReadSource;
+import io.freshet.router.feeds.RouterMetrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** The stream router's meters; tags are low-cardinality only (never a run or stream). */
+public final class StreamMetrics {
+
+  private final MeterRegistry registry;
+  private final DistributionSummary deliveryLag;
+  private final Counter delivered;
+  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+
+  public StreamMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    this.deliveryLag = DistributionSummary.builder("freshet.stream.delivery.lag").baseUnit("milliseconds")
+        .description("From a chunk's append on the primary to its push to this node's readers, once per chunk and node.")
+        .publishPercentiles(0.5, 0.99).serviceLevelObjectives(RouterMetrics.DELIVERY_LAG_BUCKETS_MS).register(registry);
+    this.delivered = Counter.builder("freshet.stream.chunks.delivered")
+        .description("Chunks read and pushed to this node's readers (once per chunk, whatever the number of readers).").register(registry);
+    for (String source : new String[] {"replica", "primary"}) {
+      read(source, 0);
+    }
+    for (String outcome : new String[] {"recovered", "primary", "gave_up", "watched"}) {
+      counter("freshet.stream.stale.reads", STALE, "outcome", outcome);
+    }
+    fallbackRefused(0);
+  }
+
+  private static final String STALE = "Stream reads that stopped short of an announced commit (the tripwire), by how they were settled.";
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** The gated reads of stream chunks, counted under the streams' meters. */
+  EngineMetrics engine() {
+    return new EngineMetrics() {
+      @Override
+      public void read(ReadSource.Where where, Reason reason, int keys) {
+        StreamMetrics.this.read(where == ReadSource.Where.PRIMARY ? "primary" : "replica", keys);
+      }
+
+      @Override
+      public void gateDelay(long ms) {}
+
+      @Override
+      public void outcome(Outcome outcome, int keys) {
+        String name = switch (outcome) {
+          case RECOVERED, STALL_RECOVERED -> "recovered";
+          case PRIMARY -> "primary";
+          case GAVE_UP -> "gave_up";
+          case STILL_STALE -> "watched";
+        };
+        for (int i = 0; i < keys; i++) {
+          stale(name);
+        }
+      }
+
+      @Override
+      public void fallbackRefused(int keys) {
+        StreamMetrics.this.fallbackRefused(keys);
+      }
+
+      @Override
+      public void watchedDropped() {}
+    };
+  }
+
+  void delivered(long lagMs) {
+    delivered.increment();
+    deliveryLag.record(Math.max(0, lagMs));
+  }
+
+  void read(String source, int streams) {
+    counter("freshet.stream.reads", "Streams read per round, by where (one query reads many).", "source", source).increment(streams);
+  }
+
+  void stale(String outcome) {
+    counter("freshet.stream.stale.reads", STALE, "outcome", outcome).increment();
+  }
+
+  private void fallbackRefused(int n) {
+    counter("freshet.primary.fallback.refused", "Fallback reads refused because gate.primaryFallbackPerSec was spent.", "kind", "streams")
+        .increment(n);
+  }
+
+  private Counter counter(String name, String help, String tag, String value) {
+    return counters.computeIfAbsent(name + '|' + value, k -> Counter.builder(name).description(help).tag(tag, value).register(registry));
+  }
+}

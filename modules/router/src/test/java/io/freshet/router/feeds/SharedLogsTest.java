@@ -1,0 +1,201 @@
+package io.freshet.router.feeds;
+
+import static io.freshet.router.feeds.RouterHarness.runFilter;
+import static io.freshet.router.feeds.RouterHarness.tagFilter;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.freshet.core.RunColumn;
+import io.freshet.core.feed.FeedProtocol;
+import io.freshet.core.push.PushProtocol;
+import io.freshet.core.feed.LogSlice;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Feeds of one filter share one log: one hydrate, one diff and one encoding per change, whatever the number of clients. */
+class SharedLogsTest {
+
+  private final RouterHarness h = new RouterHarness();
+
+  @Test
+  void clientsOfTheSameFeedShareOneHandleAndOneHydratePerWake() {
+    h.apply("r1", h.clock() - 100, "v0");
+    List<RouterHarness.Replies> live = new ArrayList<>();
+    String handle = null;
+    for (int i = 0; i < 100; i++) {
+      RouterHarness.Replies snapshot = new RouterHarness.Replies();
+      String opened = h.open(runFilter("r1"), snapshot);
+      assertThat(handle == null || handle.equals(opened)).as("one log, one handle").isTrue();
+      handle = opened;
+      RouterHarness.Replies poll = new RouterHarness.Replies();
+      h.poll(handle, 1, true, poll);
+      live.add(poll);
+    }
+    assertThat(h.feeds.logs()).isEqualTo(1);
+    h.db.hydrates.clear();
+    h.apply("r1", h.clock(), "v1");
+    h.record("r1", h.clock());
+    h.scheduler.advance(1);
+    assertThat(h.db.hydrates).as("one hydrate for 100 subscribers").hasSize(1);
+    LogSlice first = live.get(0).last();
+    assertThat(RouterHarness.metadata(first)).containsExactly("v1");
+    assertThat(live).allSatisfy(r -> assertThat(r.last()).as("the very same slice: byte-identical").isSameAs(first));
+  }
+
+  @Test
+  void aLateJoinerGetsTheCurrentRowsWithoutAnyRead() {
+    h.apply("r1", h.clock() - 100, "v0");
+    String handle = h.open(runFilter("r1"), new RouterHarness.Replies());
+    h.apply("r1", h.clock(), "v1");
+    h.record("r1", h.clock());
+    h.scheduler.advance(5);
+    h.db.hydrates.clear();
+    h.db.resolves.clear();
+    RouterHarness.Replies late = new RouterHarness.Replies();
+    h.feeds.open(new FeedProtocol.Open(RouterHarness.ref(runFilter("r1")), false), late);
+    assertThat(late.handles).containsExactly(handle);
+    assertThat(late.lastMetadata()).containsExactly("v1");
+    assertThat(late.last().to()).isEqualTo(2);
+    assertThat(h.db.hydrates).isEmpty();
+    assertThat(h.db.resolves).isEmpty();
+  }
+
+  @Test
+  void aRefetchNamingTheLogsHandleAsExpiredGetsAnotherLogWhileTheOldOneKeepsServingItsClients() {
+    h.apply("r1", h.clock() - 100, "v0");
+    String handle = h.open(runFilter("r1"), new RouterHarness.Replies());
+    RouterHarness.Replies refetch = new RouterHarness.Replies();
+    h.feeds.open(new FeedProtocol.Open(RouterHarness.ref(runFilter("r1")), false, handle), refetch);
+    h.scheduler.advance(2);
+    String fresh = refetch.handles.get(0);
+    assertThat(fresh).as("a client told to refetch from a handle never gets it back").isNotEqualTo(handle);
+    assertThat(refetch.lastMetadata()).containsExactly("v0");
+    RouterHarness.Replies joiner = new RouterHarness.Replies();
+    h.feeds.open(new FeedProtocol.Open(RouterHarness.ref(runFilter("r1")), false), joiner);
+    assertThat(joiner.handles).as("newcomers join the new log").containsExactly(fresh);
+    RouterHarness.Replies old = new RouterHarness.Replies();
+    h.poll(handle, 1, true, old);
+    h.apply("r1", h.clock(), "v1");
+    h.record("r1", h.clock());
+    h.scheduler.advance(5);
+    assertThat(old.lastMetadata()).as("the old log still serves the clients that hold its handle").containsExactly("v1");
+    assertThat(h.feeds.logs()).isEqualTo(2);
+  }
+
+  @Test
+  void offsetNowJoinsAtTheEndWithoutHistory() {
+    h.apply("r1", h.clock() - 100, "v0");
+    h.open(runFilter("r1"), new RouterHarness.Replies());
+    RouterHarness.Replies now = new RouterHarness.Replies();
+    h.feeds.open(new FeedProtocol.Open(RouterHarness.ref(runFilter("r1")), true), now);
+    assertThat(now.last().messages()).isEmpty();
+    assertThat(now.last().to()).isEqualTo(1);
+  }
+
+  @Test
+  void feedsWithOtherColumnsOrAnotherFilterGetTheirOwnLog() {
+    h.apply("r1", h.clock() - 100, "v0");
+    String all = h.open(runFilter("r1"), new RouterHarness.Replies());
+    RouterHarness.Replies skipping = new RouterHarness.Replies();
+    h.feeds.open(new FeedProtocol.Open(new FeedProtocol.FeedRef(RouterHarness.ENV, runFilter("r1"),
+        RunColumn.selecting(List.of("payload"))), false), skipping);
+    h.scheduler.advance(2);
+    String tags = h.open(tagFilter(0, "t"), new RouterHarness.Replies());
+    assertThat(skipping.handles.get(0)).isNotEqualTo(all);
+    assertThat(tags).isNotEqualTo(all);
+    assertThat(h.feeds.logs()).isEqualTo(3);
+  }
+
+  @Test
+  void aClientBehindTheLogsRetentionMustRefetch() {
+    RouterHarness small = new RouterHarness(new JsonObject().put("router.logRetention", 2));
+    small.apply("r1", small.clock() - 100, "v0");
+    String handle = small.open(runFilter("r1"), new RouterHarness.Replies());
+    for (int v = 1; v <= 3; v++) {
+      small.apply("r1", small.clock(), "v" + v);
+      small.record("r1", small.clock());
+      small.scheduler.advance(5);
+    }
+    RouterHarness.Replies old = new RouterHarness.Replies();
+    small.poll(handle, 1, false, old);
+    assertThat(old.failures).containsExactly(409);
+    RouterHarness.Replies recent = new RouterHarness.Replies();
+    small.poll(handle, 2, false, recent);
+    assertThat(recent.lastMetadata()).containsExactly("v3");
+  }
+
+  @Test
+  void eachSinkGetsOnePushPerDeliveryRoundWithEverySliceOfTheLogsItWatches() {
+    h.apply("r1", h.clock() - 100, "a0");
+    h.apply("r2", h.clock() - 100, "b0");
+    String h1 = h.open(runFilter("r1"), new RouterHarness.Replies());
+    String h2 = h.open(runFilter("r2"), new RouterHarness.Replies());
+    RouterHarness.Replies watched = new RouterHarness.Replies();
+    h.watch(h1, 1, "sink-a", watched);
+    h.watch(h2, 1, "sink-a", watched);
+    h.watch(h1, 1, "sink-b", new RouterHarness.Replies());
+    assertThat(watched.slices).allSatisfy(s -> assertThat(s.messages()).isEmpty());
+    long now = h.clock();
+    h.apply("r1", now, "a1");
+    h.apply("r2", now, "b1");
+    h.record("r1", now);
+    h.record("r2", now);
+    h.scheduler.advance(1);
+    assertThat(h.pushed.get("sink-a")).as("one message for both logs").hasSize(1);
+    assertThat(h.pushed.get("sink-a").get(0)).hasSize(2);
+    assertThat(RouterHarness.metadata(h.pushedTo("sink-a", h1).get(0))).containsExactly("a1");
+    assertThat(h.pushedTo("sink-b", h1)).singleElement().isSameAs(h.pushedTo("sink-a", h1).get(0));
+    assertThat(h.pushedTo("sink-b", h2)).isEmpty();
+  }
+
+  @Test
+  void aWatchFromAnOlderOffsetIsAnsweredWithWhatItMissed() {
+    h.apply("r1", h.clock() - 100, "v0");
+    String handle = h.open(runFilter("r1"), new RouterHarness.Replies());
+    h.apply("r1", h.clock(), "v1");
+    h.record("r1", h.clock());
+    h.scheduler.advance(5);
+    RouterHarness.Replies watched = new RouterHarness.Replies();
+    h.watch(handle, 1, "sink-a", watched);
+    assertThat(watched.lastMetadata()).containsExactly("v1");
+    assertThat(watched.last().from()).isEqualTo(1);
+    assertThat(watched.last().to()).isEqualTo(2);
+  }
+
+  @Test
+  void aSinkThatStopsRefreshingIsForgottenAndRefreshNamesTheLogsThatAreGone() {
+    h.apply("r1", h.clock() - 100, "v0");
+    String handle = h.open(runFilter("r1"), new RouterHarness.Replies());
+    h.watch(handle, 1, "sink-a", new RouterHarness.Replies());
+    assertThat(h.feeds.followingSinks()).isEqualTo(1);
+    PushProtocol.Refreshed refreshed = h.feeds.refresh(new PushProtocol.Refresh("sink-a", List.of(handle, "node1-0-zz-gone00")));
+    assertThat(refreshed.unknown()).containsExactly("node1-0-zz-gone00");
+    h.scheduler.advance(FeedRouter.SINK_TTL_MS + 6000);
+    assertThat(h.feeds.followingSinks()).as("no refresh for the TTL: the sink's node left").isZero();
+    assertThat(h.feeds.refresh(new PushProtocol.Refresh("sink-a", List.of(handle))).unknown())
+        .as("a forgotten registration is reported, so its sessions reconnect").containsExactly(handle);
+  }
+
+  @Test
+  void aLogWatchedBySseGetsItsBackstopReadOnTheHoldPeriod() {
+    h.apply("r1", h.clock() - 100, "v0");
+    String handle = h.open(runFilter("r1"), new RouterHarness.Replies());
+    h.watch(handle, 1, "sink-a", new RouterHarness.Replies());
+    h.apply("r1", h.clock(), "v1"); // its record was lost
+    h.scheduler.advance(h.settings.livePollTimeoutMs() + 1000);
+    assertThat(RouterHarness.metadata(h.pushedTo("sink-a", handle).get(0))).containsExactly("v1");
+  }
+
+  @Test
+  void anUnwatchedLogNobodyPollsExpiresAndItsHandleIsGone() {
+    h.apply("r1", h.clock() - 100, "v0");
+    String handle = h.open(runFilter("r1"), new RouterHarness.Replies());
+    h.watch(handle, 1, "sink-a", new RouterHarness.Replies());
+    h.feeds.unfollow(new PushProtocol.Unfollow(handle, "sink-a"));
+    h.scheduler.advance(h.settings.shapeIdleTtlMs() + 6000);
+    RouterHarness.Replies gone = new RouterHarness.Replies();
+    h.poll(handle, 1, false, gone);
+    assertThat(gone.failures).containsExactly(409);
+  }
+}
