@@ -1,21 +1,44 @@
 package io.freshet.core.bus;
 
 import io.freshet.core.feed.FeedCodec;
+import io.freshet.core.lag.Estimate;
+import io.freshet.core.lag.Evidence;
+import io.freshet.core.lag.Heartbeat;
+import io.freshet.core.lag.HeartbeatDemand;
+import io.freshet.core.lag.LagState;
+import io.freshet.core.lag.Touch;
 import io.freshet.producer.Codecs;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.EventBus;
+import java.util.List;
 
 /**
  * Every codec a Freshet node's event bus needs: the change record (what producers publish) and the
- * feed protocol between the web edge and the routers, and the
- * node-local messages of realtime streams. Called once per {@link Vertx} on every node.
+ * feed protocol between the web edge and the routers, the
+ * node-local messages of realtime streams, and the lag sampler's messages (heartbeats and their
+ * demand cross the cluster; the rest stay on their node). Called once per {@link Vertx} on every node.
  */
 public final class NodeCodecs {
 
   private NodeCodecs() {}
 
+  /** The lag sampler's messages ({@link io.freshet.core.lag}); a sealed type's codecs are its records'. */
+  private static final List<BusCodec<?>> LAG = List.of(
+      BusCodec.local(Evidence.Observed.class),
+      BusCodec.local(Evidence.UpperBound.class),
+      BusCodec.local(Evidence.Measured.class),
+      BusCodec.local(Evidence.Ask.class),
+      BusCodec.local(Estimate.class),
+      BusCodec.local(Touch.class),
+      BusCodec.local(LagState.class),
+      Heartbeat.CODEC,
+      HeartbeatDemand.CODEC);
+
   public static void register(Vertx vertx) {
     Codecs.register(vertx);
     FeedCodec.register(vertx);
     io.freshet.core.stream.StreamProtocol.register(vertx);
+    EventBus bus = vertx.eventBus();
+    LAG.forEach(codec -> codec.register(bus));
   }
 }
