@@ -1,5 +1,6 @@
 package io.freshet.lag;
 
+import io.freshet.core.lag.Heartbeat;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import java.util.TreeMap;
@@ -49,7 +50,7 @@ final class HeartbeatProbe {
   /** Heartbeats older than this many are superseded by newer ones: one visible proves the older applied. */
   private static final int MAX_TRACKED = 32;
 
-  private final Supplier<Future<Heartbeat.Seen>> read;
+  private final Supplier<Future<HeartbeatRow.Seen>> read;
   private final Timers timers;
   private final LongSupplier clock;
   private final LongSupplier estimate;
@@ -73,7 +74,7 @@ final class HeartbeatProbe {
    * @param clock the wall clock in epoch ms, comparable with the primary's clock (as watermarks are)
    * @param estimate the current lag estimate, which times each heartbeat's first read
    */
-  HeartbeatProbe(Supplier<Future<Heartbeat.Seen>> read, Timers timers, LongSupplier clock, LongSupplier estimate, long intervalMs,
+  HeartbeatProbe(Supplier<Future<HeartbeatRow.Seen>> read, Timers timers, LongSupplier clock, LongSupplier estimate, long intervalMs,
       Reports reports) {
     this.read = read;
     this.timers = timers;
@@ -150,7 +151,7 @@ final class HeartbeatProbe {
     }
     inFlight = true;
     long sent = clock.getAsLong();
-    Future<Heartbeat.Seen> reading;
+    Future<HeartbeatRow.Seen> reading;
     try {
       reading = read.get();
     } catch (RuntimeException e) {
@@ -159,7 +160,7 @@ final class HeartbeatProbe {
     reading.onComplete(ar -> onRead(ar, sent));
   }
 
-  private void onRead(AsyncResult<Heartbeat.Seen> ar, long sent) {
+  private void onRead(AsyncResult<HeartbeatRow.Seen> ar, long sent) {
     inFlight = false;
     long ended = clock.getAsLong();
     if (ar.failed()) {
@@ -170,7 +171,7 @@ final class HeartbeatProbe {
       }
       return;
     }
-    Heartbeat.Seen seen = ar.result();
+    HeartbeatRow.Seen seen = ar.result();
     if (seen.replayedAtMs() != null && (lastReplayedAtMs == null || seen.replayedAtMs() > lastReplayedAtMs)) {
       lastReplayedAtMs = seen.replayedAtMs();
       reports.progressed(seen.replayedAtMs());

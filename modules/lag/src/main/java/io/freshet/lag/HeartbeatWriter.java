@@ -1,5 +1,6 @@
 package io.freshet.lag;
 
+import io.freshet.core.lag.Heartbeat;
 import io.vertx.core.Future;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;

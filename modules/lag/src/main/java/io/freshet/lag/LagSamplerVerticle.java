@@ -1,7 +1,12 @@
 package io.freshet.lag;
 
-import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.FreshetConfig;
+import io.freshet.core.bus.NodeAddresses;
+import io.freshet.core.lag.Estimate;
+import io.freshet.core.lag.Evidence;
+import io.freshet.core.lag.Heartbeat;
+import io.freshet.core.lag.HeartbeatDemand;
+import io.freshet.core.lag.LagState;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -11,7 +16,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -23,14 +27,12 @@ import java.util.function.BooleanSupplier;
 /**
  * One per node: keeps the replica-lag estimate for the routers of this node.
  *
- * <p>Node-local addresses: {@link NodeAddresses#lagTouch()} (any body) keeps sampling alive;
- * {@link NodeAddresses#lagEvidence()} takes {@code {"observedMs": n}} (a stale read: a lower bound),
- * {@code {"upperBoundMs": n}} (a read's proof that commits apply within n), {@code {"sampleMs": n}}
- * (a delay routers measured by bracketing an apply between two reads), or {@code {}} to just ask,
- * and replies {@code {"lagMs", "source"}}; the estimate is published on
+ * <p>Node-local addresses: {@link NodeAddresses#lagTouch()} (any body, a {@code Touch} from
+ * routers) keeps sampling alive; {@link NodeAddresses#lagEvidence()} takes an {@link Evidence}
+ * and replies with the {@link Estimate}; the estimate is published on
  * {@link NodeAddresses#lagEstimate()} after every sample and whenever evidence changes it, with
  * {@code replayedAtMs} when the replica's replay moved. {@link NodeAddresses#lagState()} answers
- * {@code /health}'s question about the replica.
+ * {@code /health}'s question about the replica with a {@link LagState}.
  *
  * <p>Cluster-wide: with a replica and {@code lag.heartbeat}, the node that {@code heartbeatWriter}
  * says writes the heartbeat while some node demands it ({@link NodeAddresses#lagHeartbeatDemand()},
@@ -100,12 +102,12 @@ public final class LagSamplerVerticle extends VerticleBase {
 
       @Override
       public void onEstimate(long lagMs, String sourceName) {
-        eventBus.publish(NodeAddresses.lagEstimate(), estimateJson(lagMs, sourceName), LOCAL);
+        eventBus.publish(NodeAddresses.lagEstimate(), new Estimate(lagMs, sourceName), LOCAL);
       }
 
       @Override
       public void onProgress(long replayedAtMs) {
-        eventBus.publish(NodeAddresses.lagEstimate(), estimateJson(sampler.lagMs(), sampler.sourceName()).put("replayedAtMs", replayedAtMs), LOCAL);
+        eventBus.publish(NodeAddresses.lagEstimate(), new Estimate(sampler.lagMs(), sampler.sourceName(), replayedAtMs), LOCAL);
       }
     };
     // A monotonic clock: the estimator only measures intervals, and must not jump with NTP.
@@ -117,16 +119,15 @@ public final class LagSamplerVerticle extends VerticleBase {
 
     List<Future<?>> registered = new ArrayList<>();
     registered.add(eventBus.localConsumer(NodeAddresses.lagTouch(), message -> touch()).completion());
-    registered.add(eventBus.<Object>localConsumer(NodeAddresses.lagEvidence(), this::onObservation).completion());
+    registered.add(eventBus.localConsumer(NodeAddresses.lagEvidence(), this::onEvidence).completion());
     registered.add(eventBus.localConsumer(NodeAddresses.lagState(), message -> message.reply(state())).completion());
     if (replica != null && config.get(FreshetConfig.LAG_HEARTBEAT)) {
-      HeartbeatWriter writer = new HeartbeatWriter(() -> Heartbeat.write(primary), heartbeatWriter,
-          beat -> eventBus.publish(NodeAddresses.lagHeartbeats(), beat.toJson()), () -> System.nanoTime() / 1_000_000, idleAfter);
-      HeartbeatProbe probe = new HeartbeatProbe(() -> Heartbeat.read(replica), timers, System::currentTimeMillis, sampler::lagMs,
+      HeartbeatWriter writer = new HeartbeatWriter(() -> HeartbeatRow.write(primary), heartbeatWriter,
+          beat -> eventBus.publish(NodeAddresses.lagHeartbeats(), beat), () -> System.nanoTime() / 1_000_000, idleAfter);
+      HeartbeatProbe probe = new HeartbeatProbe(() -> HeartbeatRow.read(replica), timers, System::currentTimeMillis, sampler::lagMs,
           interval, sampler.heartbeatReports());
       sampler.attach(probe);
-      registered.add(eventBus.<JsonObject>consumer(NodeAddresses.lagHeartbeats(), message -> probe.onBeat(Heartbeat.fromJson(message.body())))
-          .completion());
+      registered.add(eventBus.<Heartbeat>consumer(NodeAddresses.lagHeartbeats(), message -> probe.onBeat(message.body())).completion());
       registered.add(eventBus.consumer(NodeAddresses.lagHeartbeatDemand(), message -> writer.demand()).completion());
       vertx.setPeriodic(interval, id -> writer.tick());
     }
@@ -153,48 +154,30 @@ public final class LagSamplerVerticle extends VerticleBase {
     long now = System.currentTimeMillis();
     if (replica != null && now - lastDemandMs >= DEMAND_EVERY_MS) {
       lastDemandMs = now;
-      vertx.eventBus().publish(NodeAddresses.lagHeartbeatDemand(), "demand");
+      vertx.eventBus().publish(NodeAddresses.lagHeartbeatDemand(), new HeartbeatDemand());
     }
   }
 
-  private JsonObject state() {
-    JsonObject state = estimateJson(sampler.lagMs(), sampler.sourceName()).put("sampling", sampler.isSampling());
-    if (replica == null) {
-      return state.put("replica", "none");
-    }
-    state.put("replica", lastError == null ? "ok" : "unreachable");
-    if (lastError != null) {
-      state.put("error", lastError);
-    }
-    if (lastSampleOkMs >= 0) {
-      state.put("lastMeasuredAgoMs", System.currentTimeMillis() - lastSampleOkMs);
-    }
-    return state;
+  private LagState state() {
+    Long lastMeasuredAgoMs = replica != null && lastSampleOkMs >= 0 ? System.currentTimeMillis() - lastSampleOkMs : null;
+    return new LagState(sampler.lagMs(), sampler.sourceName(), sampler.isSampling(), lastError, lastMeasuredAgoMs);
   }
 
-  private void onObservation(Message<Object> message) {
-    JsonObject body = message.body() instanceof JsonObject json ? json : null;
-    Object observed = body == null ? null : body.getValue("observedMs");
-    Object upper = body == null ? null : body.getValue("upperBoundMs");
-    Object measured = body == null ? null : body.getValue("sampleMs");
-    if (message.body() != null && body == null || observed != null && !(observed instanceof Number)
-        || upper != null && !(upper instanceof Number) || measured != null && !(measured instanceof Number)) {
-      message.fail(400, "expected {\"observedMs\": n}, {\"upperBoundMs\": n}, {\"sampleMs\": n} (milliseconds) or {}");
+  private void onEvidence(Message<Object> message) {
+    if (!(message.body() instanceof Evidence evidence)) {
+      // Only a sender that bypassed the typed protocol gets here; tell it rather than drop it.
+      message.fail(400, "expected an io.freshet.core.lag.Evidence");
       return;
     }
-    if (observed != null) {
-      sampler.noteObserved(((Number) observed).longValue());
-    } else if (upper != null) {
-      sampler.noteUpperBound(((Number) upper).longValue());
-    } else if (measured != null) {
-      sampler.noteMeasured(((Number) measured).longValue());
+    if (evidence instanceof Evidence.Observed observed) {
+      sampler.noteObserved(observed.lagMs());
+    } else if (evidence instanceof Evidence.UpperBound upper) {
+      sampler.noteUpperBound(upper.lagMs());
+    } else if (evidence instanceof Evidence.Measured measured) {
+      sampler.noteMeasured(measured.lagMs());
     } else {
       touch();
     }
-    message.reply(estimateJson(sampler.lagMs(), sampler.sourceName()));
-  }
-
-  private static JsonObject estimateJson(long lagMs, String sourceName) {
-    return new JsonObject().put("lagMs", lagMs).put("source", sourceName);
+    message.reply(new Estimate(sampler.lagMs(), sampler.sourceName()));
   }
 }

@@ -2,6 +2,7 @@ package io.freshet.lag;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.freshet.core.lag.Heartbeat;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +49,7 @@ class HeartbeatProbeTest {
     public void failed(Throwable cause) {}
   });
 
-  private Future<Heartbeat.Seen> read() {
+  private Future<HeartbeatRow.Seen> read() {
     reads++;
     long now = time.getAsLong();
     long seq = 0;
@@ -60,7 +61,7 @@ class HeartbeatProbeTest {
         replayed = beat.getValue();
       }
     }
-    return Future.succeededFuture(new Heartbeat.Seen(seq, replayed));
+    return Future.succeededFuture(new HeartbeatRow.Seen(seq, replayed));
   }
 
   /** Writes a heartbeat every interval for {@code ms}, as the cluster's writer would. */

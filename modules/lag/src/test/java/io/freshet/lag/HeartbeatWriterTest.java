@@ -2,6 +2,7 @@ package io.freshet.lag;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.freshet.core.lag.Heartbeat;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;

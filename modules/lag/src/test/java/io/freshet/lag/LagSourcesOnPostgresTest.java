@@ -1,6 +1,10 @@
 package io.freshet.lag;
 
 import io.freshet.core.bus.NodeAddresses;
+import io.freshet.core.bus.NodeCodecs;
+import io.freshet.core.lag.Estimate;
+import io.freshet.core.lag.LagState;
+import io.freshet.core.lag.Touch;
 import io.freshet.store.testing.RigTest;
 import io.freshet.store.testing.PgRig;
 import static java.util.concurrent.TimeUnit.SECONDS;
@@ -61,6 +65,7 @@ class LagSourcesOnPostgresTest {
     io.freshet.store.testing.PgRig.ensureRunning();
 
     vertx = Vertx.vertx();
+    NodeCodecs.register(vertx);
     database = "lag_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     primaryAdmin = pool(PRIMARY_PORT, "freshet");
     // An identifier cannot be a bind parameter; the name is generated above, never user input.
@@ -170,9 +175,9 @@ class LagSourcesOnPostgresTest {
   @Order(6)
   void verticlePublishesTheVanillaPgEstimateOfARealStandby() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    CompletableFuture<JsonObject> published = new CompletableFuture<>();
-    vertx.eventBus().<JsonObject>localConsumer(NodeAddresses.lagEstimate(), message -> {
-      if ("vanilla-pg".equals(message.body().getString("source"))) {
+    CompletableFuture<Estimate> published = new CompletableFuture<>();
+    vertx.eventBus().<Estimate>localConsumer(NodeAddresses.lagEstimate(), message -> {
+      if ("vanilla-pg".equals(message.body().source())) {
         published.complete(message.body());
       }
     }).completion().await(5, SECONDS);
@@ -180,11 +185,11 @@ class LagSourcesOnPostgresTest {
         new DeploymentOptions().setConfig(FreshetConfig.defaults().with(new JsonObject().put("lag.heartbeat", false)).toJson()))
         .await(10, SECONDS);
     try {
-      vertx.eventBus().send(NodeAddresses.lagTouch(), new JsonObject());
+      vertx.eventBus().send(NodeAddresses.lagTouch(), new Touch());
 
-      JsonObject estimate = published.get(10, SECONDS);
-      assertThat(estimate.getString("source")).isEqualTo("vanilla-pg");
-      assertThat(estimate.getLong("lagMs")).as("0 if caught up, else the 30 ms default").isIn(0L, 30L);
+      Estimate estimate = published.get(10, SECONDS);
+      assertThat(estimate.source()).isEqualTo("vanilla-pg");
+      assertThat(estimate.lagMs()).as("0 if caught up, else the 30 ms default").isIn(0L, 30L);
     } finally {
       vertx.undeploy(id).await(10, SECONDS);
     }
@@ -208,10 +213,10 @@ class LagSourcesOnPostgresTest {
         long estimate = -1;
         String source = null;
         while (System.currentTimeMillis() - changed < 10_000) {
-          vertx.eventBus().send(NodeAddresses.lagTouch(), new JsonObject());
-          JsonObject state = vertx.eventBus().<JsonObject>request(NodeAddresses.lagState(), new JsonObject()).await(5, SECONDS).body();
-          estimate = state.getLong("lagMs");
-          source = state.getString("source");
+          vertx.eventBus().send(NodeAddresses.lagTouch(), new Touch());
+          LagState state = vertx.eventBus().<LagState>request(NodeAddresses.lagState(), null).await(5, SECONDS).body();
+          estimate = state.lagMs();
+          source = state.source();
           if (Math.abs(estimate - delay) <= 15 && "heartbeat".equals(source)) {
             break;
           }
