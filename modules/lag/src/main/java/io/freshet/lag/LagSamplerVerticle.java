@@ -7,6 +7,8 @@ import io.freshet.core.lag.Evidence;
 import io.freshet.core.lag.Heartbeat;
 import io.freshet.core.lag.HeartbeatDemand;
 import io.freshet.core.lag.LagState;
+import io.freshet.core.time.Scheduler;
+import io.freshet.core.time.VertxScheduler;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -38,6 +40,8 @@ import java.util.function.BooleanSupplier;
  * says writes the heartbeat while some node demands it ({@link NodeAddresses#lagHeartbeatDemand()},
  * sent while a node samples) and announces each beat on {@link NodeAddresses#lagHeartbeats()}; every
  * node's {@link HeartbeatProbe} times its own replica's apply of it.
+ *
+ * <p>The sampler, the probe and the writer share the node's one clock and timers ({@link VertxScheduler}).
  */
 public final class LagSamplerVerticle extends VerticleBase {
 
@@ -49,10 +53,12 @@ public final class LagSamplerVerticle extends VerticleBase {
   private final BooleanSupplier heartbeatWriter;
   private final MeterRegistry registry;
   private final List<Meter> meters = new ArrayList<>();
+  private Scheduler scheduler;
   private LagSampler sampler;
   private long lastSampleOkMs = -1;
   private String lastError;
   private long lastDemandMs;
+  private long writerTimer = -1;
 
   /**
    * @param replicaOrNull null: feeds read the primary, the lag is 0 and the gate is skipped
@@ -87,7 +93,7 @@ public final class LagSamplerVerticle extends VerticleBase {
       meters.add(counter);
     }
     EventBus eventBus = vertx.eventBus();
-    VertxLagScheduler timers = new VertxLagScheduler(vertx);
+    scheduler = VertxScheduler.on(vertx);
     LagSampler.Listener listener = new LagSampler.Listener() {
       @Override
       public void onSample(LagSampler.SampleResult result) {
@@ -95,7 +101,7 @@ public final class LagSamplerVerticle extends VerticleBase {
         if (result == LagSampler.SampleResult.ERROR) {
           lastError = "the replica did not answer the last probe";
         } else {
-          lastSampleOkMs = System.currentTimeMillis();
+          lastSampleOkMs = scheduler.nowMs();
           lastError = null;
         }
       }
@@ -110,8 +116,7 @@ public final class LagSamplerVerticle extends VerticleBase {
         eventBus.publish(NodeAddresses.lagEstimate(), new Estimate(sampler.lagMs(), sampler.sourceName(), replayedAtMs), LOCAL);
       }
     };
-    // A monotonic clock: the estimator only measures intervals, and must not jump with NTP.
-    sampler = new LagSampler(source, estimator, timers, () -> System.nanoTime() / 1_000_000, interval, idleAfter, listener);
+    sampler = new LagSampler(source, estimator, scheduler, interval, idleAfter, listener);
     meters.add(Gauge.builder("freshet.replica.lag.estimate", sampler, LagSampler::lagMs)
         .description("Estimated replica lag behind the primary that gates feed reads")
         .baseUnit("milliseconds")
@@ -123,13 +128,13 @@ public final class LagSamplerVerticle extends VerticleBase {
     registered.add(eventBus.localConsumer(NodeAddresses.lagState(), message -> message.reply(state())).completion());
     if (replica != null && config.get(FreshetConfig.LAG_HEARTBEAT)) {
       HeartbeatWriter writer = new HeartbeatWriter(() -> HeartbeatRow.write(primary), heartbeatWriter,
-          beat -> eventBus.publish(NodeAddresses.lagHeartbeats(), beat), () -> System.nanoTime() / 1_000_000, idleAfter);
-      HeartbeatProbe probe = new HeartbeatProbe(() -> HeartbeatRow.read(replica), timers, System::currentTimeMillis, sampler::lagMs,
-          interval, sampler.heartbeatReports());
+          beat -> eventBus.publish(NodeAddresses.lagHeartbeats(), beat), scheduler, idleAfter);
+      HeartbeatProbe probe = new HeartbeatProbe(() -> HeartbeatRow.read(replica), scheduler, sampler::lagMs, interval,
+          sampler.heartbeatReports());
       sampler.attach(probe);
       registered.add(eventBus.<Heartbeat>consumer(NodeAddresses.lagHeartbeats(), message -> probe.onBeat(message.body())).completion());
       registered.add(eventBus.consumer(NodeAddresses.lagHeartbeatDemand(), message -> writer.demand()).completion());
-      vertx.setPeriodic(interval, id -> writer.tick());
+      writerTimer = scheduler.every(interval, writer::tick);
     }
     return Future.all(registered).onSuccess(v -> {
       if (replica != null) {
@@ -143,6 +148,9 @@ public final class LagSamplerVerticle extends VerticleBase {
     if (sampler != null) {
       sampler.stop();
     }
+    if (scheduler != null) {
+      scheduler.cancel(writerTimer);
+    }
     // The gauge holds the sampler; a redeployed verticle must register its own.
     meters.forEach(registry::remove);
     return Future.succeededFuture();
@@ -151,7 +159,7 @@ public final class LagSamplerVerticle extends VerticleBase {
   /** Feeds are active here: sample, and ask the cluster's heartbeat writer to write. */
   private void touch() {
     sampler.touch();
-    long now = System.currentTimeMillis();
+    long now = scheduler.nowMs();
     if (replica != null && now - lastDemandMs >= DEMAND_EVERY_MS) {
       lastDemandMs = now;
       vertx.eventBus().publish(NodeAddresses.lagHeartbeatDemand(), new HeartbeatDemand());
@@ -159,7 +167,7 @@ public final class LagSamplerVerticle extends VerticleBase {
   }
 
   private LagState state() {
-    Long lastMeasuredAgoMs = replica != null && lastSampleOkMs >= 0 ? System.currentTimeMillis() - lastSampleOkMs : null;
+    Long lastMeasuredAgoMs = replica != null && lastSampleOkMs >= 0 ? scheduler.nowMs() - lastSampleOkMs : null;
     return new LagState(sampler.lagMs(), sampler.sourceName(), sampler.isSampling(), lastError, lastMeasuredAgoMs);
   }
 
