@@ -1,5 +1,7 @@
 package io.freshet.lag;
 
+import io.freshet.core.lag.Heartbeat;
+import io.freshet.core.time.Scheduler;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import java.util.TreeMap;
@@ -25,13 +27,6 @@ import java.util.function.Supplier;
  */
 final class HeartbeatProbe {
 
-  /** One-shot timers ({@code vertx.setTimer} in production, a fake in tests). */
-  interface Timers {
-    long schedule(long delayMs, Runnable task);
-
-    void cancel(long timerId);
-  }
-
   /** What the probe learns. */
   interface Reports {
     /** A heartbeat's apply delay; {@code upperOnly} when only an upper bound is known. */
@@ -49,9 +44,8 @@ final class HeartbeatProbe {
   /** Heartbeats older than this many are superseded by newer ones: one visible proves the older applied. */
   private static final int MAX_TRACKED = 32;
 
-  private final Supplier<Future<Heartbeat.Seen>> read;
-  private final Timers timers;
-  private final LongSupplier clock;
+  private final Supplier<Future<HeartbeatRow.Seen>> read;
+  private final Scheduler scheduler;
   private final LongSupplier estimate;
   private final long intervalMs;
   private final Reports reports;
@@ -70,14 +64,13 @@ final class HeartbeatProbe {
   private long lastMeasuredMs = -1;
 
   /**
-   * @param clock the wall clock in epoch ms, comparable with the primary's clock (as watermarks are)
+   * @param scheduler the node's timers and clock: the wall clock in epoch ms, compared with the
+   *     heartbeats' write times on the primary's clock (as watermarks are)
    * @param estimate the current lag estimate, which times each heartbeat's first read
    */
-  HeartbeatProbe(Supplier<Future<Heartbeat.Seen>> read, Timers timers, LongSupplier clock, LongSupplier estimate, long intervalMs,
-      Reports reports) {
+  HeartbeatProbe(Supplier<Future<HeartbeatRow.Seen>> read, Scheduler scheduler, LongSupplier estimate, long intervalMs, Reports reports) {
     this.read = read;
-    this.timers = timers;
-    this.clock = clock;
+    this.scheduler = scheduler;
     this.estimate = estimate;
     this.intervalMs = intervalMs;
     this.reports = reports;
@@ -119,7 +112,7 @@ final class HeartbeatProbe {
       return;
     }
     Heartbeat oldest = unapplied.firstEntry().getValue();
-    long now = clock.getAsLong();
+    long now = scheduler.nowMs();
     // Its own last measurement, not the estimate (which may hold a larger recent one for a while).
     long est = Math.max(0, lastMeasuredMs >= 0 ? lastMeasuredMs : estimate.getAsLong());
     long delay;
@@ -129,7 +122,7 @@ final class HeartbeatProbe {
     } else {
       delay = step(now - oldest.atMs(), est);
     }
-    timer = timers.schedule(delay, this::probe);
+    timer = scheduler.after(delay, this::probe);
   }
 
   /**
@@ -149,8 +142,8 @@ final class HeartbeatProbe {
       return;
     }
     inFlight = true;
-    long sent = clock.getAsLong();
-    Future<Heartbeat.Seen> reading;
+    long sent = scheduler.nowMs();
+    Future<HeartbeatRow.Seen> reading;
     try {
       reading = read.get();
     } catch (RuntimeException e) {
@@ -159,18 +152,18 @@ final class HeartbeatProbe {
     reading.onComplete(ar -> onRead(ar, sent));
   }
 
-  private void onRead(AsyncResult<Heartbeat.Seen> ar, long sent) {
+  private void onRead(AsyncResult<HeartbeatRow.Seen> ar, long sent) {
     inFlight = false;
-    long ended = clock.getAsLong();
+    long ended = scheduler.nowMs();
     if (ar.failed()) {
       reports.failed(ar.cause());
       cancel();
       if (active) {
-        timer = timers.schedule(intervalMs, this::probe);
+        timer = scheduler.after(intervalMs, this::probe);
       }
       return;
     }
-    Heartbeat.Seen seen = ar.result();
+    HeartbeatRow.Seen seen = ar.result();
     if (seen.replayedAtMs() != null && (lastReplayedAtMs == null || seen.replayedAtMs() > lastReplayedAtMs)) {
       lastReplayedAtMs = seen.replayedAtMs();
       reports.progressed(seen.replayedAtMs());
@@ -203,7 +196,7 @@ final class HeartbeatProbe {
 
   private void cancel() {
     if (timer >= 0) {
-      timers.cancel(timer);
+      scheduler.cancel(timer);
       timer = -1;
     }
   }

@@ -1,9 +1,10 @@
 package io.freshet.lag;
 
+import io.freshet.core.lag.Heartbeat;
+import io.freshet.core.time.Clock;
 import io.vertx.core.Future;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
-import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -17,13 +18,13 @@ final class HeartbeatWriter {
   private final Supplier<Future<Heartbeat>> write;
   private final BooleanSupplier isWriter;
   private final Consumer<Heartbeat> announce;
-  private final LongSupplier clock;
+  private final Clock clock;
   private final long idleAfterMs;
   private long demandedAtMs = Long.MIN_VALUE;
   private boolean inFlight;
   private long writes;
 
-  HeartbeatWriter(Supplier<Future<Heartbeat>> write, BooleanSupplier isWriter, Consumer<Heartbeat> announce, LongSupplier clock,
+  HeartbeatWriter(Supplier<Future<Heartbeat>> write, BooleanSupplier isWriter, Consumer<Heartbeat> announce, Clock clock,
       long idleAfterMs) {
     this.write = write;
     this.isWriter = isWriter;
@@ -34,11 +35,11 @@ final class HeartbeatWriter {
 
   /** Some node has active feeds: keep writing for {@code idleAfterMs}. */
   void demand() {
-    demandedAtMs = clock.getAsLong();
+    demandedAtMs = clock.nowMs();
   }
 
   boolean demanded() {
-    return demandedAtMs != Long.MIN_VALUE && clock.getAsLong() - demandedAtMs <= idleAfterMs;
+    return demandedAtMs != Long.MIN_VALUE && clock.nowMs() - demandedAtMs <= idleAfterMs;
   }
 
   long writes() {

@@ -1,8 +1,9 @@
 package io.freshet.lag;
 
+import io.freshet.core.time.Scheduler;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
-import java.util.function.LongSupplier;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,19 +16,18 @@ import org.slf4j.LoggerFactory;
  * never overlap: a tick that finds one in flight is skipped, so a slow replica gets at most one
  * probe at a time. A failing source only loses its sample; the estimate keeps what it knew.
  *
- * <p>Time and timers come in through {@code nowMs} and {@link Scheduler}, so tests drive it with a
- * fake clock. Not thread-safe: call it from one context (the lag-sampler verticle's event loop).
+ * <p>Time and timers come in through the node's {@link Scheduler}, so tests drive it with a fake
+ * one. Its clock is the wall clock, where intervals would rather have a monotonic one; that is
+ * acceptable because the time only ages samples and observations over windows of seconds, so a
+ * clock step shifts their ages once: a step back holds the estimate up longer (over-waiting,
+ * safe), a step forward lets it fall back early (the next stale read's tripwire observation widens
+ * it again). The gate compares the same clock with the primary's watermarks, so the node already
+ * relies on it being steady. Not thread-safe: call it from one context (the lag-sampler
+ * verticle's event loop).
  */
 public final class LagSampler {
 
   private static final Logger LOG = LoggerFactory.getLogger(LagSampler.class);
-
-  /** Periodic timers, e.g. {@code vertx.setPeriodic} and {@code vertx.cancelTimer}. */
-  public interface Scheduler {
-    long schedulePeriodic(long periodMs, Runnable task);
-
-    void cancel(long timerId);
-  }
 
   /** How a sample ended. */
   public enum SampleResult {
@@ -48,7 +48,6 @@ public final class LagSampler {
   private final LagSource source;
   private final ReplicaLagEstimator estimator;
   private final Scheduler scheduler;
-  private final LongSupplier nowMs;
   private final long sampleIntervalMs;
   private final long idleAfterMs;
   private final Listener listener;
@@ -61,30 +60,28 @@ public final class LagSampler {
   private HeartbeatProbe probe;
   private Long lastReplayedAtMs;
 
-  public LagSampler(LagSource source, ReplicaLagEstimator estimator, Scheduler scheduler, LongSupplier nowMs,
-      long sampleIntervalMs, long idleAfterMs, Listener listener) {
+  public LagSampler(LagSource source, ReplicaLagEstimator estimator, Scheduler scheduler, long sampleIntervalMs, long idleAfterMs,
+      Listener listener) {
     if (sampleIntervalMs <= 0) {
       throw new IllegalArgumentException("lag sampler: sampleIntervalMs must be > 0");
     }
     this.source = source;
     this.estimator = estimator;
     this.scheduler = scheduler;
-    this.nowMs = nowMs;
     this.sampleIntervalMs = sampleIntervalMs;
     this.idleAfterMs = idleAfterMs;
     this.listener = listener == null ? new Listener() {} : listener;
   }
 
-  public LagSampler(LagSource source, ReplicaLagEstimator estimator, Scheduler scheduler, LongSupplier nowMs,
-      long sampleIntervalMs, long idleAfterMs) {
-    this(source, estimator, scheduler, nowMs, sampleIntervalMs, idleAfterMs, null);
+  public LagSampler(LagSource source, ReplicaLagEstimator estimator, Scheduler scheduler, long sampleIntervalMs, long idleAfterMs) {
+    this(source, estimator, scheduler, sampleIntervalMs, idleAfterMs, null);
   }
 
   /** Feeds are active: keep sampling, and start now if sampling had stopped. */
   public void touch() {
-    lastTouchMs = nowMs.getAsLong();
+    lastTouchMs = scheduler.nowMs();
     if (timerId < 0) {
-      timerId = scheduler.schedulePeriodic(sampleIntervalMs, this::tick);
+      timerId = scheduler.every(sampleIntervalMs, this::tick);
       if (probe != null) {
         probe.active(true);
       }
@@ -158,8 +155,8 @@ public final class LagSampler {
   }
 
   /** Applies one piece of evidence and tells the listener when it moved the estimate. */
-  private void changing(java.util.function.LongConsumer evidence) {
-    long now = nowMs.getAsLong();
+  private void changing(LongConsumer evidence) {
+    long now = scheduler.nowMs();
     long before = estimator.lagMs(now);
     evidence.accept(now);
     long after = estimator.lagMs(now);
@@ -169,12 +166,12 @@ public final class LagSampler {
   }
 
   public long lagMs() {
-    return estimator.lagMs(nowMs.getAsLong());
+    return estimator.lagMs(scheduler.nowMs());
   }
 
   /** The source driving the estimate: {@code heartbeat} while the heartbeat measures, else the sampled source. */
   public String sourceName() {
-    return estimator.precise(nowMs.getAsLong()) ? "heartbeat" : source.name();
+    return estimator.precise(scheduler.nowMs()) ? "heartbeat" : source.name();
   }
 
   public boolean isSampling() {
@@ -193,7 +190,7 @@ public final class LagSampler {
   }
 
   private void tick() {
-    if (nowMs.getAsLong() - lastTouchMs > idleAfterMs) {
+    if (scheduler.nowMs() - lastTouchMs > idleAfterMs) {
       stop();
       return;
     }
@@ -218,7 +215,7 @@ public final class LagSampler {
     inFlight = false;
     SampleResult result;
     if (ar.succeeded()) {
-      estimator.recordSample(nowMs.getAsLong(), ar.result());
+      estimator.recordSample(scheduler.nowMs(), ar.result());
       Long replayedAt = source.lastReplayedAtMs();
       if (replayedAt != null) {
         progress(replayedAt);

@@ -1,7 +1,14 @@
 package io.freshet.lag;
 
-import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.FreshetConfig;
+import io.freshet.core.bus.NodeAddresses;
+import io.freshet.core.lag.Estimate;
+import io.freshet.core.lag.Evidence;
+import io.freshet.core.lag.Heartbeat;
+import io.freshet.core.lag.HeartbeatDemand;
+import io.freshet.core.lag.LagState;
+import io.freshet.core.time.Scheduler;
+import io.freshet.core.time.VertxScheduler;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -11,7 +18,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -23,19 +29,19 @@ import java.util.function.BooleanSupplier;
 /**
  * One per node: keeps the replica-lag estimate for the routers of this node.
  *
- * <p>Node-local addresses: {@link NodeAddresses#lagTouch()} (any body) keeps sampling alive;
- * {@link NodeAddresses#lagEvidence()} takes {@code {"observedMs": n}} (a stale read: a lower bound),
- * {@code {"upperBoundMs": n}} (a read's proof that commits apply within n), {@code {"sampleMs": n}}
- * (a delay routers measured by bracketing an apply between two reads), or {@code {}} to just ask,
- * and replies {@code {"lagMs", "source"}}; the estimate is published on
+ * <p>Node-local addresses: {@link NodeAddresses#lagTouch()} (any body, a {@code Touch} from
+ * routers) keeps sampling alive; {@link NodeAddresses#lagEvidence()} takes an {@link Evidence}
+ * and replies with the {@link Estimate}; the estimate is published on
  * {@link NodeAddresses#lagEstimate()} after every sample and whenever evidence changes it, with
  * {@code replayedAtMs} when the replica's replay moved. {@link NodeAddresses#lagState()} answers
- * {@code /health}'s question about the replica.
+ * {@code /health}'s question about the replica with a {@link LagState}.
  *
  * <p>Cluster-wide: with a replica and {@code lag.heartbeat}, the node that {@code heartbeatWriter}
  * says writes the heartbeat while some node demands it ({@link NodeAddresses#lagHeartbeatDemand()},
  * sent while a node samples) and announces each beat on {@link NodeAddresses#lagHeartbeats()}; every
  * node's {@link HeartbeatProbe} times its own replica's apply of it.
+ *
+ * <p>The sampler, the probe and the writer share the node's one clock and timers ({@link VertxScheduler}).
  */
 public final class LagSamplerVerticle extends VerticleBase {
 
@@ -47,10 +53,12 @@ public final class LagSamplerVerticle extends VerticleBase {
   private final BooleanSupplier heartbeatWriter;
   private final MeterRegistry registry;
   private final List<Meter> meters = new ArrayList<>();
+  private Scheduler scheduler;
   private LagSampler sampler;
   private long lastSampleOkMs = -1;
   private String lastError;
   private long lastDemandMs;
+  private long writerTimer = -1;
 
   /**
    * @param replicaOrNull null: feeds read the primary, the lag is 0 and the gate is skipped
@@ -85,7 +93,7 @@ public final class LagSamplerVerticle extends VerticleBase {
       meters.add(counter);
     }
     EventBus eventBus = vertx.eventBus();
-    VertxLagScheduler timers = new VertxLagScheduler(vertx);
+    scheduler = VertxScheduler.on(vertx);
     LagSampler.Listener listener = new LagSampler.Listener() {
       @Override
       public void onSample(LagSampler.SampleResult result) {
@@ -93,23 +101,22 @@ public final class LagSamplerVerticle extends VerticleBase {
         if (result == LagSampler.SampleResult.ERROR) {
           lastError = "the replica did not answer the last probe";
         } else {
-          lastSampleOkMs = System.currentTimeMillis();
+          lastSampleOkMs = scheduler.nowMs();
           lastError = null;
         }
       }
 
       @Override
       public void onEstimate(long lagMs, String sourceName) {
-        eventBus.publish(NodeAddresses.lagEstimate(), estimateJson(lagMs, sourceName), LOCAL);
+        eventBus.publish(NodeAddresses.lagEstimate(), new Estimate(lagMs, sourceName), LOCAL);
       }
 
       @Override
       public void onProgress(long replayedAtMs) {
-        eventBus.publish(NodeAddresses.lagEstimate(), estimateJson(sampler.lagMs(), sampler.sourceName()).put("replayedAtMs", replayedAtMs), LOCAL);
+        eventBus.publish(NodeAddresses.lagEstimate(), new Estimate(sampler.lagMs(), sampler.sourceName(), replayedAtMs), LOCAL);
       }
     };
-    // A monotonic clock: the estimator only measures intervals, and must not jump with NTP.
-    sampler = new LagSampler(source, estimator, timers, () -> System.nanoTime() / 1_000_000, interval, idleAfter, listener);
+    sampler = new LagSampler(source, estimator, scheduler, interval, idleAfter, listener);
     meters.add(Gauge.builder("freshet.replica.lag.estimate", sampler, LagSampler::lagMs)
         .description("Estimated replica lag behind the primary that gates feed reads")
         .baseUnit("milliseconds")
@@ -117,18 +124,17 @@ public final class LagSamplerVerticle extends VerticleBase {
 
     List<Future<?>> registered = new ArrayList<>();
     registered.add(eventBus.localConsumer(NodeAddresses.lagTouch(), message -> touch()).completion());
-    registered.add(eventBus.<Object>localConsumer(NodeAddresses.lagEvidence(), this::onObservation).completion());
+    registered.add(eventBus.localConsumer(NodeAddresses.lagEvidence(), this::onEvidence).completion());
     registered.add(eventBus.localConsumer(NodeAddresses.lagState(), message -> message.reply(state())).completion());
     if (replica != null && config.get(FreshetConfig.LAG_HEARTBEAT)) {
-      HeartbeatWriter writer = new HeartbeatWriter(() -> Heartbeat.write(primary), heartbeatWriter,
-          beat -> eventBus.publish(NodeAddresses.lagHeartbeats(), beat.toJson()), () -> System.nanoTime() / 1_000_000, idleAfter);
-      HeartbeatProbe probe = new HeartbeatProbe(() -> Heartbeat.read(replica), timers, System::currentTimeMillis, sampler::lagMs,
-          interval, sampler.heartbeatReports());
+      HeartbeatWriter writer = new HeartbeatWriter(() -> HeartbeatRow.write(primary), heartbeatWriter,
+          beat -> eventBus.publish(NodeAddresses.lagHeartbeats(), beat), scheduler, idleAfter);
+      HeartbeatProbe probe = new HeartbeatProbe(() -> HeartbeatRow.read(replica), scheduler, sampler::lagMs, interval,
+          sampler.heartbeatReports());
       sampler.attach(probe);
-      registered.add(eventBus.<JsonObject>consumer(NodeAddresses.lagHeartbeats(), message -> probe.onBeat(Heartbeat.fromJson(message.body())))
-          .completion());
+      registered.add(eventBus.<Heartbeat>consumer(NodeAddresses.lagHeartbeats(), message -> probe.onBeat(message.body())).completion());
       registered.add(eventBus.consumer(NodeAddresses.lagHeartbeatDemand(), message -> writer.demand()).completion());
-      vertx.setPeriodic(interval, id -> writer.tick());
+      writerTimer = scheduler.every(interval, writer::tick);
     }
     return Future.all(registered).onSuccess(v -> {
       if (replica != null) {
@@ -142,6 +148,9 @@ public final class LagSamplerVerticle extends VerticleBase {
     if (sampler != null) {
       sampler.stop();
     }
+    if (scheduler != null) {
+      scheduler.cancel(writerTimer);
+    }
     // The gauge holds the sampler; a redeployed verticle must register its own.
     meters.forEach(registry::remove);
     return Future.succeededFuture();
@@ -150,51 +159,33 @@ public final class LagSamplerVerticle extends VerticleBase {
   /** Feeds are active here: sample, and ask the cluster's heartbeat writer to write. */
   private void touch() {
     sampler.touch();
-    long now = System.currentTimeMillis();
+    long now = scheduler.nowMs();
     if (replica != null && now - lastDemandMs >= DEMAND_EVERY_MS) {
       lastDemandMs = now;
-      vertx.eventBus().publish(NodeAddresses.lagHeartbeatDemand(), "demand");
+      vertx.eventBus().publish(NodeAddresses.lagHeartbeatDemand(), new HeartbeatDemand());
     }
   }
 
-  private JsonObject state() {
-    JsonObject state = estimateJson(sampler.lagMs(), sampler.sourceName()).put("sampling", sampler.isSampling());
-    if (replica == null) {
-      return state.put("replica", "none");
-    }
-    state.put("replica", lastError == null ? "ok" : "unreachable");
-    if (lastError != null) {
-      state.put("error", lastError);
-    }
-    if (lastSampleOkMs >= 0) {
-      state.put("lastMeasuredAgoMs", System.currentTimeMillis() - lastSampleOkMs);
-    }
-    return state;
+  private LagState state() {
+    Long lastMeasuredAgoMs = replica != null && lastSampleOkMs >= 0 ? scheduler.nowMs() - lastSampleOkMs : null;
+    return new LagState(sampler.lagMs(), sampler.sourceName(), sampler.isSampling(), lastError, lastMeasuredAgoMs);
   }
 
-  private void onObservation(Message<Object> message) {
-    JsonObject body = message.body() instanceof JsonObject json ? json : null;
-    Object observed = body == null ? null : body.getValue("observedMs");
-    Object upper = body == null ? null : body.getValue("upperBoundMs");
-    Object measured = body == null ? null : body.getValue("sampleMs");
-    if (message.body() != null && body == null || observed != null && !(observed instanceof Number)
-        || upper != null && !(upper instanceof Number) || measured != null && !(measured instanceof Number)) {
-      message.fail(400, "expected {\"observedMs\": n}, {\"upperBoundMs\": n}, {\"sampleMs\": n} (milliseconds) or {}");
+  private void onEvidence(Message<Object> message) {
+    if (!(message.body() instanceof Evidence evidence)) {
+      // Only a sender that bypassed the typed protocol gets here; tell it rather than drop it.
+      message.fail(400, "expected an io.freshet.core.lag.Evidence");
       return;
     }
-    if (observed != null) {
-      sampler.noteObserved(((Number) observed).longValue());
-    } else if (upper != null) {
-      sampler.noteUpperBound(((Number) upper).longValue());
-    } else if (measured != null) {
-      sampler.noteMeasured(((Number) measured).longValue());
+    if (evidence instanceof Evidence.Observed observed) {
+      sampler.noteObserved(observed.lagMs());
+    } else if (evidence instanceof Evidence.UpperBound upper) {
+      sampler.noteUpperBound(upper.lagMs());
+    } else if (evidence instanceof Evidence.Measured measured) {
+      sampler.noteMeasured(measured.lagMs());
     } else {
       touch();
     }
-    message.reply(estimateJson(sampler.lagMs(), sampler.sourceName()));
-  }
-
-  private static JsonObject estimateJson(long lagMs, String sourceName) {
-    return new JsonObject().put("lagMs", lagMs).put("source", sourceName);
+    message.reply(new Estimate(sampler.lagMs(), sampler.sourceName()));
   }
 }

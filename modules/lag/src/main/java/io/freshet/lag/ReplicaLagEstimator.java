@@ -44,8 +44,8 @@ import java.util.Iterator;
  * wide long after a stall. Without a precise report for {@code preciseValidMs} the estimate falls
  * back to those rules.
  *
- * <p>No clock and no Vert.x: every method takes {@code nowMs} from the caller (any monotonic
- * millisecond clock). Methods are synchronized because a metrics scrape reads the estimate from
+ * <p>No clock and no Vert.x: every method takes {@code nowMs} from the caller (the node's clock,
+ * in ms; only differences between those times matter). Methods are synchronized because a metrics scrape reads the estimate from
  * another thread than the event loop that records samples.
  */
 public final class ReplicaLagEstimator {

@@ -2,6 +2,8 @@ package io.freshet.lag;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.freshet.core.lag.Heartbeat;
+import io.freshet.core.time.FakeScheduler;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +15,7 @@ class HeartbeatProbeTest {
 
   private static final long INTERVAL = 250;
 
-  private final FakeTime time = new FakeTime(1_000_000);
+  private final FakeScheduler time = new FakeScheduler();
   /** seq → the heartbeat's write time; the replica shows it from write + delay on. */
   private final TreeMap<Long, Long> written = new TreeMap<>();
   private long delayMs = 300;
@@ -26,7 +28,7 @@ class HeartbeatProbeTest {
   private final List<Long> progress = new ArrayList<>();
   private long estimate = 30;
 
-  private final HeartbeatProbe probe = new HeartbeatProbe(this::read, time, time, () -> estimate, INTERVAL, new HeartbeatProbe.Reports() {
+  private final HeartbeatProbe probe = new HeartbeatProbe(this::read, time, () -> estimate, INTERVAL, new HeartbeatProbe.Reports() {
     @Override
     public void measured(long lagMs, boolean upper) {
       measured.add(lagMs);
@@ -48,9 +50,9 @@ class HeartbeatProbeTest {
     public void failed(Throwable cause) {}
   });
 
-  private Future<Heartbeat.Seen> read() {
+  private Future<HeartbeatRow.Seen> read() {
     reads++;
-    long now = time.getAsLong();
+    long now = time.nowMs();
     long seq = 0;
     Long replayed = null;
     for (var beat : written.entrySet()) {
@@ -60,16 +62,16 @@ class HeartbeatProbeTest {
         replayed = beat.getValue();
       }
     }
-    return Future.succeededFuture(new Heartbeat.Seen(seq, replayed));
+    return Future.succeededFuture(new HeartbeatRow.Seen(seq, replayed));
   }
 
   /** Writes a heartbeat every interval for {@code ms}, as the cluster's writer would. */
   private void beatFor(long ms) {
-    long end = time.getAsLong() + ms;
-    while (time.getAsLong() < end) {
+    long end = time.nowMs() + ms;
+    while (time.nowMs() < end) {
       long seq = written.isEmpty() ? 1 : written.lastKey() + 1;
-      written.put(seq, time.getAsLong());
-      probe.onBeat(new Heartbeat(seq, time.getAsLong()));
+      written.put(seq, time.nowMs());
+      probe.onBeat(new Heartbeat(seq, time.nowMs()));
       time.advance(INTERVAL);
     }
   }
@@ -101,7 +103,7 @@ class HeartbeatProbeTest {
     probe.active(true);
     beatFor(2000);
     paused = true;
-    pausedAt = time.getAsLong();
+    pausedAt = time.nowMs();
     beatFor(5000);
     assertThat(unapplied).isNotEmpty();
     assertThat(unapplied.get(unapplied.size() - 1)).as("the lower bound grows with the stall").isGreaterThan(4000);

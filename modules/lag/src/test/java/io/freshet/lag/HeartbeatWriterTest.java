@@ -2,6 +2,8 @@ package io.freshet.lag;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.freshet.core.lag.Heartbeat;
+import io.freshet.core.time.FakeScheduler;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,12 +11,12 @@ import org.junit.jupiter.api.Test;
 
 class HeartbeatWriterTest {
 
-  private final FakeTime time = new FakeTime(0);
+  private final FakeScheduler time = new FakeScheduler();
   private final List<Heartbeat> announced = new ArrayList<>();
   private boolean writer = true;
   private long seq;
 
-  private final HeartbeatWriter hb = new HeartbeatWriter(() -> Future.succeededFuture(new Heartbeat(++seq, time.getAsLong())),
+  private final HeartbeatWriter hb = new HeartbeatWriter(() -> Future.succeededFuture(new Heartbeat(++seq, time.nowMs())),
       () -> writer, announced::add, time, 30_000);
 
   @Test

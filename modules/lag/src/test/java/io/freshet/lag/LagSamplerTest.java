@@ -2,6 +2,7 @@ package io.freshet.lag;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.freshet.core.time.FakeScheduler;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -11,7 +12,7 @@ class LagSamplerTest {
   private static final long INTERVAL = 250;
   private static final long IDLE_AFTER = 30_000;
 
-  private final FakeTime time = new FakeTime(1_000_000);
+  private final FakeScheduler time = new FakeScheduler();
   private final List<LagSampler.SampleResult> results = new ArrayList<>();
   private final List<Long> estimates = new ArrayList<>();
   private final LagSampler.Listener listener = new LagSampler.Listener() {
@@ -28,7 +29,7 @@ class LagSamplerTest {
 
   private LagSampler sampler(LagSource source) {
     ReplicaLagEstimator estimator = new ReplicaLagEstimator(5_000, 42, 60_000, 60_000);
-    return new LagSampler(source, estimator, time, time, INTERVAL, IDLE_AFTER, listener);
+    return new LagSampler(source, estimator, time, INTERVAL, IDLE_AFTER, listener);
   }
 
   @Test
@@ -68,7 +69,7 @@ class LagSamplerTest {
     time.advance(INTERVAL);
 
     assertThat(source.calls).isEqualTo(2);
-    assertThat(time.activeTimers()).isEqualTo(1);
+    assertThat(time.pending()).isEqualTo(1);
   }
 
   @Test
@@ -81,7 +82,7 @@ class LagSamplerTest {
     assertThat(sampler.isSampling()).as("idle exactly idleAfterMs: still sampling").isTrue();
     time.advance(INTERVAL);
     assertThat(sampler.isSampling()).isFalse();
-    assertThat(time.activeTimers()).isZero();
+    assertThat(time.pending()).isZero();
 
     int callsWhenStopped = source.calls;
     time.advance(60_000);

@@ -1,15 +1,19 @@
 package io.freshet.lag;
 
-import io.freshet.core.bus.NodeAddresses;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.freshet.core.FreshetConfig;
+import io.freshet.core.bus.NodeAddresses;
+import io.freshet.core.bus.NodeCodecs;
+import io.freshet.core.lag.Estimate;
+import io.freshet.core.lag.Evidence;
+import io.freshet.core.lag.LagState;
+import io.freshet.core.lag.Touch;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import java.util.concurrent.CompletableFuture;
@@ -26,6 +30,7 @@ class LagSamplerVerticleTest {
   @BeforeEach
   void deployWithoutReplica() throws Exception {
     vertx = Vertx.vertx();
+    NodeCodecs.register(vertx);
     registry = new SimpleMeterRegistry();
     deploymentId = vertx.deployVerticle(new LagSamplerVerticle(null, null, () -> true, registry),
         new DeploymentOptions().setConfig(FreshetConfig.defaults().toJson())).await(10, SECONDS);
@@ -36,51 +41,60 @@ class LagSamplerVerticleTest {
     vertx.close().await(10, SECONDS);
   }
 
-  private JsonObject ask(JsonObject body) throws Exception {
-    Message<JsonObject> reply = vertx.eventBus().<JsonObject>request(NodeAddresses.lagEvidence(), body).await(5, SECONDS);
-    return reply.body();
+  private Estimate ask(Evidence evidence) throws Exception {
+    return vertx.eventBus().<Estimate>request(NodeAddresses.lagEvidence(), evidence).await(5, SECONDS).body();
   }
 
   @Test
   void anObservationFloorsTheEstimateAboveTheReplicaLessZeroAndIsPublished() throws Exception {
-    CompletableFuture<JsonObject> published = new CompletableFuture<>();
-    vertx.eventBus().<JsonObject>localConsumer(NodeAddresses.lagEstimate(), message -> {
-      if (message.body().getLong("lagMs") == 120L) {
+    CompletableFuture<Estimate> published = new CompletableFuture<>();
+    vertx.eventBus().<Estimate>localConsumer(NodeAddresses.lagEstimate(), message -> {
+      if (message.body().lagMs() == 120L) {
         published.complete(message.body());
       }
     }).completion().await(5, SECONDS);
 
-    JsonObject reply = ask(new JsonObject().put("observedMs", 120));
+    Estimate reply = ask(new Evidence.Observed(120));
 
-    assertThat(reply).isEqualTo(new JsonObject().put("lagMs", 120L).put("source", "none"));
-    assertThat(published.get(5, SECONDS)).isEqualTo(new JsonObject().put("lagMs", 120L).put("source", "none"));
+    assertThat(reply).isEqualTo(new Estimate(120, "none", null));
+    assertThat(published.get(5, SECONDS)).isEqualTo(new Estimate(120, "none", null));
     assertThat(registry.get("freshet.replica.lag.estimate").gauge().value()).isEqualTo(120.0);
     assertThat(registry.get("freshet.lag.samples").tag("result", "measured").counter().count()).isGreaterThanOrEqualTo(1.0);
   }
 
   @Test
   void anEmptyRequestReportsZeroLagWithoutAReplica() throws Exception {
-    JsonObject reply = ask(new JsonObject());
+    Estimate reply = ask(new Evidence.Ask());
 
-    assertThat(reply).isEqualTo(new JsonObject().put("lagMs", 0L).put("source", "none"));
+    assertThat(reply).isEqualTo(new Estimate(0, "none", null));
   }
 
   @Test
   void aTouchStartsSamplingAndEachSampleIsCounted() throws Exception {
-    CompletableFuture<JsonObject> published = new CompletableFuture<>();
-    vertx.eventBus().<JsonObject>localConsumer(NodeAddresses.lagEstimate(), message -> published.complete(message.body()))
+    CompletableFuture<Estimate> published = new CompletableFuture<>();
+    vertx.eventBus().<Estimate>localConsumer(NodeAddresses.lagEstimate(), message -> published.complete(message.body()))
         .completion().await(5, SECONDS);
 
-    vertx.eventBus().send(NodeAddresses.lagTouch(), "feeds active");
+    vertx.eventBus().send(NodeAddresses.lagTouch(), new Touch());
 
-    assertThat(published.get(5, SECONDS)).isEqualTo(new JsonObject().put("lagMs", 0L).put("source", "none"));
+    assertThat(published.get(5, SECONDS)).isEqualTo(new Estimate(0, "none", null));
     assertThat(registry.get("freshet.lag.samples").tag("result", "measured").counter().count()).isGreaterThanOrEqualTo(1.0);
     assertThat(registry.get("freshet.replica.lag.estimate").gauge().getId().getBaseUnit()).isEqualTo("milliseconds");
   }
 
   @Test
-  void rejectsAnObservationThatIsNotANumber() {
-    assertThatThrownBy(() -> ask(new JsonObject().put("observedMs", "soon")))
+  void answersTheStateHealthReportsWithoutAReplica() throws Exception {
+    ask(new Evidence.Observed(70));
+
+    LagState state = vertx.eventBus().<LagState>request(NodeAddresses.lagState(), null).await(5, SECONDS).body();
+
+    assertThat(state).isEqualTo(new LagState(70, "none", true, null, null));
+  }
+
+  @Test
+  void rejectsAnObservationThatIsNotTypedEvidence() {
+    assertThatThrownBy(() -> vertx.eventBus().request(NodeAddresses.lagEvidence(), new JsonObject().put("observedMs", "soon"))
+        .await(5, SECONDS))
         .isInstanceOf(ReplyException.class)
         .satisfies(e -> assertThat(((ReplyException) e).failureCode()).isEqualTo(400));
   }

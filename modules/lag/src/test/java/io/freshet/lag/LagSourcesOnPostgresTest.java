@@ -1,8 +1,5 @@
 package io.freshet.lag;
 
-import io.freshet.core.bus.NodeAddresses;
-import io.freshet.store.testing.RigTest;
-import io.freshet.store.testing.PgRig;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -10,6 +7,13 @@ import static org.assertj.core.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.freshet.core.FreshetConfig;
+import io.freshet.core.bus.NodeAddresses;
+import io.freshet.core.bus.NodeCodecs;
+import io.freshet.core.lag.Estimate;
+import io.freshet.core.lag.LagState;
+import io.freshet.core.lag.Touch;
+import io.freshet.store.testing.PgRig;
+import io.freshet.store.testing.RigTest;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -18,12 +22,10 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,8 +36,10 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The lag sources against the real primary (55432) and streaming standby (55433) of
- * {@code scripts/db.sh start}, in a throwaway database; the rig is started when it is not up.
+ * The lag sources against the real primary and streaming standby of {@code scripts/db.sh start}
+ * ({@link PgRig}'s ports: 55432 and 55433 unless {@code FRESHET_PG_PRIMARY_PORT} and
+ * {@code FRESHET_PG_REPLICA_PORT} say otherwise), in a throwaway database; the rig is started when
+ * it is not up.
  *
  * <p>Ordered: the tests up to {@code @Order(10)} need a database without
  * {@code aurora_replica_status()}; the later ones create it.
@@ -46,8 +50,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 class LagSourcesOnPostgresTest {
 
   private static final String HOST = "127.0.0.1";
-  private static final int PRIMARY_PORT = 55432;
-  private static final int STANDBY_PORT = 55433;
+  private static final int PRIMARY_PORT = PgRig.PRIMARY_PORT;
+  private static final int STANDBY_PORT = PgRig.REPLICA_PORT;
 
   private Vertx vertx;
   private String database;
@@ -58,9 +62,10 @@ class LagSourcesOnPostgresTest {
   @BeforeAll
   void createThrowawayDatabase() throws Exception {
     // Starts the project's primary and standby (scripts/db.sh) when they are not up.
-    io.freshet.store.testing.PgRig.ensureRunning();
+    PgRig.ensureRunning();
 
     vertx = Vertx.vertx();
+    NodeCodecs.register(vertx);
     database = "lag_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     primaryAdmin = pool(PRIMARY_PORT, "freshet");
     // An identifier cannot be a bind parameter; the name is generated above, never user input.
@@ -138,7 +143,7 @@ class LagSourcesOnPostgresTest {
   @Test
   @Order(4)
   void vanillaSourceCannotMeasureWhileTheStandbyHoldsBackACommit() throws Exception {
-    io.freshet.store.testing.PgRig.setApplyDelayMs(io.freshet.store.testing.PgRig.DEFAULT_APPLY_DELAY_MS);
+    PgRig.setApplyDelayMs(PgRig.DEFAULT_APPLY_DELAY_MS);
     long applyDelayMs = standby.query("SELECT setting::bigint AS ms FROM pg_settings WHERE name = 'recovery_min_apply_delay'")
         .execute().await(10, SECONDS).iterator().next().getLong("ms");
     assumeTrue(applyDelayMs >= 100, "needs a standby apply delay of at least 100 ms (scripts/db.sh set-delay)");
@@ -170,9 +175,9 @@ class LagSourcesOnPostgresTest {
   @Order(6)
   void verticlePublishesTheVanillaPgEstimateOfARealStandby() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    CompletableFuture<JsonObject> published = new CompletableFuture<>();
-    vertx.eventBus().<JsonObject>localConsumer(NodeAddresses.lagEstimate(), message -> {
-      if ("vanilla-pg".equals(message.body().getString("source"))) {
+    CompletableFuture<Estimate> published = new CompletableFuture<>();
+    vertx.eventBus().<Estimate>localConsumer(NodeAddresses.lagEstimate(), message -> {
+      if ("vanilla-pg".equals(message.body().source())) {
         published.complete(message.body());
       }
     }).completion().await(5, SECONDS);
@@ -180,11 +185,11 @@ class LagSourcesOnPostgresTest {
         new DeploymentOptions().setConfig(FreshetConfig.defaults().with(new JsonObject().put("lag.heartbeat", false)).toJson()))
         .await(10, SECONDS);
     try {
-      vertx.eventBus().send(NodeAddresses.lagTouch(), new JsonObject());
+      vertx.eventBus().send(NodeAddresses.lagTouch(), new Touch());
 
-      JsonObject estimate = published.get(10, SECONDS);
-      assertThat(estimate.getString("source")).isEqualTo("vanilla-pg");
-      assertThat(estimate.getLong("lagMs")).as("0 if caught up, else the 30 ms default").isIn(0L, 30L);
+      Estimate estimate = published.get(10, SECONDS);
+      assertThat(estimate.source()).isEqualTo("vanilla-pg");
+      assertThat(estimate.lagMs()).as("0 if caught up, else the 30 ms default").isIn(0L, 30L);
     } finally {
       vertx.undeploy(id).await(10, SECONDS);
     }
@@ -202,25 +207,26 @@ class LagSourcesOnPostgresTest {
     String id = vertx.deployVerticle(new LagSamplerVerticle(standby, primary, () -> true, registry),
         new DeploymentOptions().setConfig(FreshetConfig.defaults().toJson())).await(10, SECONDS);
     try {
+      Long previous = null;
       for (long delay : new long[] {150, 400, 100}) {
         PgRig.setApplyDelayMs(delay);
-        long changed = System.currentTimeMillis();
-        long estimate = -1;
-        String source = null;
-        while (System.currentTimeMillis() - changed < 10_000) {
-          vertx.eventBus().send(NodeAddresses.lagTouch(), new JsonObject());
-          JsonObject state = vertx.eventBus().<JsonObject>request(NodeAddresses.lagState(), new JsonObject()).await(5, SECONDS).body();
-          estimate = state.getLong("lagMs");
-          source = state.getString("source");
-          if (Math.abs(estimate - delay) <= 15 && "heartbeat".equals(source)) {
-            break;
-          }
-          Thread.sleep(20);
-        }
-        System.out.println("heartbeat: apply delay set to " + delay + " ms; estimate " + estimate + " ms (" + source + ") "
-            + (System.currentTimeMillis() - changed) + " ms after db.sh set-delay");
-        assertThat(source).isEqualTo("heartbeat");
-        assertThat(estimate).as("the estimate follows the standby's delay").isBetween(delay - 15, delay + 15);
+        Long before = previous;
+        AtomicReference<LagState> last = new AtomicReference<>();
+        // The standby applies a heartbeat no sooner than the delay after its write, so a measurement
+        // can fall short of the delay only by where the probe's bracket puts its midpoint (the 15 ms
+        // tolerance): a lower bound. And once the delay moved, the estimate followed it: it is closer
+        // to the new delay than to the one before. How soon is the benchmark's question, not this test's.
+        eventually(() -> "a heartbeat estimate of at least " + (delay - 15) + " ms"
+            + (before == null ? "" : ", closer to " + delay + " ms than to " + before + " ms") + "; last " + last.get(), 60, () -> {
+          vertx.eventBus().send(NodeAddresses.lagTouch(), new Touch());
+          return vertx.eventBus().<LagState>request(NodeAddresses.lagState(), null).map(reply -> {
+            LagState state = reply.body();
+            last.set(state);
+            return "heartbeat".equals(state.source()) && state.lagMs() >= delay - 15
+                && (before == null || Math.abs(state.lagMs() - delay) < Math.abs(state.lagMs() - before));
+          });
+        });
+        previous = delay;
       }
     } finally {
       vertx.undeploy(id).await(10, SECONDS);
@@ -270,25 +276,21 @@ class LagSourcesOnPostgresTest {
 
   /** Polls a check every 50 ms on a Vert.x timer until it holds, for at most 30 s. */
   private void eventually(String what, Supplier<Future<Boolean>> check) throws Exception {
-    long deadline = System.nanoTime() + SECONDS.toNanos(30);
+    eventually(() -> what, 30, check);
+  }
+
+  /** Polls a check every 50 ms on a Vert.x timer until it holds, for at most {@code timeoutSeconds}. */
+  private void eventually(Supplier<String> what, long timeoutSeconds, Supplier<Future<Boolean>> check) throws Exception {
+    long deadline = System.nanoTime() + SECONDS.toNanos(timeoutSeconds);
     while (true) {
       Future<Boolean> result = check.get().otherwise(false);
       if (Boolean.TRUE.equals(result.await(10, SECONDS))) {
         return;
       }
       if (System.nanoTime() > deadline) {
-        fail("timed out waiting: " + what);
+        fail("timed out waiting: " + what.get());
       }
       vertx.timer(50).await(10, SECONDS);
-    }
-  }
-
-  private static boolean reachable(int port) {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress(HOST, port), 500);
-      return true;
-    } catch (IOException e) {
-      return false;
     }
   }
 }

@@ -64,7 +64,7 @@ public final class RouterVerticle extends VerticleBase {
     FreshetConfig config = FreshetConfig.fromJson(config());
     boolean testHooks = config.get(FreshetConfig.TEST_HOOKS);
     Scheduler scheduler = VertxScheduler.on(vertx);
-    BusLagView lag = new BusLagView(vertx, config.getInt(FreshetConfig.LAG_DEFAULT_MS));
+    BusLagView lag = new BusLagView(vertx, scheduler, config.getInt(FreshetConfig.LAG_DEFAULT_MS));
     feeds = new FeedRouter(nodeId, index, RouterSettings.from(config), scheduler, new PgRunSource(reads, primary), lag, metrics, budget,
         new FeedRouter.Subscriptions() {
           @Override

@@ -52,7 +52,7 @@ public final class StreamRouterVerticle extends VerticleBase {
   public Future<?> start() {
     FreshetConfig config = FreshetConfig.fromJson(config());
     Scheduler scheduler = VertxScheduler.on(vertx);
-    BusLagView lag = new BusLagView(vertx, config.getInt(FreshetConfig.LAG_DEFAULT_MS));
+    BusLagView lag = new BusLagView(vertx, scheduler, config.getInt(FreshetConfig.LAG_DEFAULT_MS));
     feeds = new StreamFeeds(RouterSettings.from(config), scheduler, new PgStreamSource(reads, primary), lag, budget, metrics,
         new StreamFeeds.Subscriptions() {
           @Override

@@ -2,6 +2,7 @@ package io.freshet.api.dashboard;
 
 import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.Version;
+import io.freshet.core.lag.LagState;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -31,14 +32,15 @@ public final class NodeHealth {
         : replica.query(REPLICA_STATE).execute().timeout(2, TimeUnit.SECONDS)
             .map(rows -> Boolean.TRUE.equals(rows.iterator().next().getBoolean("paused")) ? "paused" : "ok")
             .recover(e -> Future.succeededFuture("unreachable"));
-    Future<JsonObject> lag = vertx.eventBus().<JsonObject>request(NodeAddresses.lagState(), new JsonObject(),
+    // No sampler on this node (or it did not answer): lagMs and lagSource are null.
+    Future<LagState> lag = vertx.eventBus().<LagState>request(NodeAddresses.lagState(), null,
             new DeliveryOptions().setLocalOnly(true).setSendTimeout(2000))
-        .map(Message::body).recover(e -> Future.succeededFuture(new JsonObject()));
+        .map(Message::body).recover(e -> Future.succeededFuture(null));
     return Future.join(primaryState, replicaState, lag).transform(ar -> {
-      JsonObject estimate = lag.result();
+      LagState state = lag.result();
       return Future.succeededFuture(new JsonObject().put("status", "ok".equals(primaryState.result()) ? "ok" : "unavailable")
           .put("node", nodeId).put("version", Version.VERSION).put("primary", primaryState.result()).put("replica", replicaState.result())
-          .put("lagMs", estimate.getLong("lagMs")).put("lagSource", estimate.getString("source")));
+          .put("lagMs", state == null ? null : state.lagMs()).put("lagSource", state == null ? null : state.source()));
     });
   }
 }

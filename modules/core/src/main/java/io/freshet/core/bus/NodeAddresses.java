@@ -48,32 +48,32 @@ public final class NodeAddresses {
     return "freshet.cluster.membership";
   }
 
-  /** The lag sampler's current estimate, published whenever it changes (node-local). */
+  /** The lag sampler's current {@link io.freshet.core.lag.Estimate}, published whenever it changes (node-local). */
   public static String lagEstimate() {
     return "freshet.lag.estimate";
   }
 
-  /** What routers learned about the replica's lag; the reply carries the estimate (node-local). */
+  /** What routers learned about the replica's lag ({@link io.freshet.core.lag.Evidence}); the reply is an {@link io.freshet.core.lag.Estimate} (node-local). */
   public static String lagEvidence() {
     return "freshet.lag.evidence";
   }
 
-  /** Heartbeats the cluster's writer wrote on the primary, for every node's probe to time (clustered). */
+  /** {@link io.freshet.core.lag.Heartbeat}s the cluster's writer wrote on the primary, for every node's probe to time (clustered). */
   public static String lagHeartbeats() {
     return "freshet.lag.heartbeats";
   }
 
-  /** Nodes with active feeds ask the cluster's heartbeat writer to keep writing (clustered). */
+  /** Nodes with active feeds ask the cluster's heartbeat writer to keep writing ({@link io.freshet.core.lag.HeartbeatDemand}, clustered). */
   public static String lagHeartbeatDemand() {
     return "freshet.lag.heartbeat.demand";
   }
 
-  /** The sampler's view of the replica, for /health and the dashboard (node-local, request-reply). */
+  /** The sampler's view of the replica, for /health and the dashboard (node-local, request-reply: a {@link io.freshet.core.lag.LagState}). */
   public static String lagState() {
     return "freshet.lag.state";
   }
 
-  /** Routers announce that feeds are active so the sampler keeps sampling (node-local). */
+  /** Routers announce that feeds are active so the sampler keeps sampling ({@link io.freshet.core.lag.Touch}, node-local). */
   public static String lagTouch() {
     return "freshet.lag.touch";
   }

@@ -1,10 +1,13 @@
 package io.freshet.router.engine;
 
 import io.freshet.core.bus.NodeAddresses;
+import io.freshet.core.lag.Estimate;
+import io.freshet.core.lag.Evidence;
+import io.freshet.core.lag.Touch;
+import io.freshet.core.time.Clock;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonObject;
 
 /**
  * The lag sampler as a router sees it: the last estimate the sampler published on this node, the
@@ -19,27 +22,29 @@ public final class BusLagView implements LagView {
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true).setSendTimeout(5000);
 
   private final Vertx vertx;
+  private final Clock clock;
   private final ReplayBracket bracket = new ReplayBracket();
   private volatile long lagMs;
   private long lastTouchMs;
   private long lastSampleSentMs;
   private Listener listener;
 
-  public BusLagView(Vertx vertx, long initialLagMs) {
+  public BusLagView(Vertx vertx, Clock clock, long initialLagMs) {
     this.vertx = vertx;
+    this.clock = clock;
     this.lagMs = initialLagMs;
   }
 
   /** Starts following the sampler's estimate; completes when the consumer is registered. */
-  public MessageConsumer<JsonObject> start() {
-    MessageConsumer<JsonObject> consumer = vertx.eventBus().localConsumer(NodeAddresses.lagEstimate(), msg -> {
-      JsonObject body = msg.body();
-      update(body);
-      if (body.containsKey("replayedAtMs") && listener != null) {
-        listener.replicaProgressed(body.getLong("replayedAtMs"));
+  public MessageConsumer<Estimate> start() {
+    MessageConsumer<Estimate> consumer = vertx.eventBus().localConsumer(NodeAddresses.lagEstimate(), msg -> {
+      Estimate estimate = msg.body();
+      update(estimate);
+      if (estimate.replayedAtMs() != null && listener != null) {
+        listener.replicaProgressed(estimate.replayedAtMs());
       }
     });
-    ask(new JsonObject());
+    ask(new Evidence.Ask());
     return consumer;
   }
 
@@ -56,7 +61,7 @@ public final class BusLagView implements LagView {
   @Override
   public void observed(long observedMs) {
     set(Math.max(lagMs, observedMs));
-    ask(new JsonObject().put("observedMs", observedMs));
+    ask(new Evidence.Observed(observedMs));
   }
 
   @Override
@@ -64,7 +69,7 @@ public final class BusLagView implements LagView {
     if (upperMs >= lagMs) {
       return; // tells the sampler nothing new; most reads on a steady replica end here
     }
-    ask(new JsonObject().put("upperBoundMs", upperMs));
+    ask(new Evidence.UpperBound(upperMs));
   }
 
   @Override
@@ -72,29 +77,26 @@ public final class BusLagView implements LagView {
     bracket.onRead(startMs, endMs, replayedAtMs).ifPresent(sampleMs -> {
       if (endMs - lastSampleSentMs >= SAMPLE_EVERY_MS) {
         lastSampleSentMs = endMs;
-        ask(new JsonObject().put("sampleMs", sampleMs));
+        ask(new Evidence.Measured(sampleMs));
       }
     });
   }
 
   @Override
   public void touch() {
-    long now = System.currentTimeMillis();
+    long now = clock.nowMs();
     if (now - lastTouchMs >= TOUCH_EVERY_MS) {
       lastTouchMs = now;
-      vertx.eventBus().send(NodeAddresses.lagTouch(), "touch", LOCAL);
+      vertx.eventBus().send(NodeAddresses.lagTouch(), new Touch(), LOCAL);
     }
   }
 
-  private void ask(JsonObject evidence) {
-    vertx.eventBus().<JsonObject>request(NodeAddresses.lagEvidence(), evidence, LOCAL).onSuccess(reply -> update(reply.body()));
+  private void ask(Evidence evidence) {
+    vertx.eventBus().<Estimate>request(NodeAddresses.lagEvidence(), evidence, LOCAL).onSuccess(reply -> update(reply.body()));
   }
 
-  private void update(JsonObject estimate) {
-    Long value = estimate.getLong("lagMs");
-    if (value != null) {
-      set(value);
-    }
+  private void update(Estimate estimate) {
+    set(estimate.lagMs());
   }
 
   private void set(long value) {

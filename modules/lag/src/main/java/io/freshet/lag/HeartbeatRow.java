@@ -1,23 +1,20 @@
 package io.freshet.lag;
 
 import io.freshet.core.PgText;
+import io.freshet.core.lag.Heartbeat;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 
 /**
- * The replica-lag heartbeat: one row on the primary ({@code freshet_heartbeat}, schema version 2)
- * that one node bumps every sample interval, and that every node reads back on its replica to time
- * when the replica applied it.
- *
- * @param seq the write's sequence number (the row's counter)
- * @param atMs the primary's clock at the write, epoch ms: the same clock as a change's watermark
+ * The replica-lag heartbeat's one row on the primary ({@code freshet_heartbeat}, schema version 2):
+ * one node bumps it every sample interval and announces each write as a {@link Heartbeat}; every
+ * node reads it back on its replica to time when the replica applied it.
  */
-public record Heartbeat(long seq, long atMs) {
+final class HeartbeatRow {
 
   /** What a replica shows: the newest heartbeat it applied (0 before the first) and its last replayed commit. */
-  public record Seen(long seq, Long replayedAtMs) {}
+  record Seen(long seq, Long replayedAtMs) {}
 
   static final String WRITE = "INSERT INTO freshet_heartbeat AS h (id, seq, at) VALUES (1, 1, clock_timestamp() AT TIME ZONE 'utc')"
       + " ON CONFLICT (id) DO UPDATE SET seq = h.seq + 1, at = EXCLUDED.at RETURNING seq, at";
@@ -25,6 +22,8 @@ public record Heartbeat(long seq, long atMs) {
   /** One row always comes back, so the replay position arrives even before the first heartbeat. */
   static final String READ = "SELECT h.seq, (extract(epoch FROM r.replayed) * 1000)::bigint AS replayed"
       + " FROM (SELECT pg_last_xact_replay_timestamp() AS replayed) r LEFT JOIN freshet_heartbeat h ON h.id = 1";
+
+  private HeartbeatRow() {}
 
   static Future<Heartbeat> write(SqlClient primary) {
     return primary.query(WRITE).execute().map(rows -> {
@@ -39,13 +38,5 @@ public record Heartbeat(long seq, long atMs) {
       Long seq = row.getLong("seq");
       return new Seen(seq == null ? 0 : seq, row.getLong("replayed"));
     });
-  }
-
-  JsonObject toJson() {
-    return new JsonObject().put("seq", seq).put("atMs", atMs);
-  }
-
-  static Heartbeat fromJson(JsonObject json) {
-    return new Heartbeat(json.getLong("seq"), json.getLong("atMs"));
   }
 }
