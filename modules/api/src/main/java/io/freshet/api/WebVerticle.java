@@ -87,7 +87,7 @@ public final class WebVerticle extends VerticleBase {
     StreamSessions readers = streams;
     meters.add(Gauge.builder("freshet.stream.readers", readers, StreamSessions::sessions)
         .description("Realtime stream readers (SSE responses) open on a web edge instance.").tag("instance", "web-" + index).register(registry));
-    new WriteRoutes(vertx, auth, packets).mount(router);
+    new WriteRoutes(vertx, config, auth, packets, io.freshet.core.time.Clock.SYSTEM).mount(router);
     packets.mount(router);
     new DashboardRoutes(vertx, nodeId, auth).mount(router);
     if (config.get(FreshetConfig.TEST_HOOKS)) {
