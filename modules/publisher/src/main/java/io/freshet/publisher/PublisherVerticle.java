@@ -5,6 +5,8 @@ import io.freshet.core.FreshetConfig;
 import io.freshet.core.FreshetException;
 import io.freshet.core.stream.StreamAnnouncement;
 import io.freshet.core.stream.StreamProtocol;
+import io.freshet.core.time.Scheduler;
+import io.freshet.core.time.VertxScheduler;
 import io.freshet.core.write.WriteCommand;
 import io.freshet.core.write.WriteReply.Transitioned;
 import io.freshet.core.write.WriteRequests;
@@ -34,6 +36,7 @@ public final class PublisherVerticle extends VerticleBase {
 
   private final Pool primary;
   private PublisherCommands commands;
+  private Scheduler scheduler;
   private long flushTimer = -1;
   private long sweepTimer = -1;
 
@@ -60,9 +63,10 @@ public final class PublisherVerticle extends VerticleBase {
     MessageConsumer<StreamProtocol.Append> appends = vertx.eventBus().localConsumer(NodeAddresses.streamAppends(),
         message -> appender.append(message.body()).onComplete(ar -> reply(message, ar)));
     int interval = config.getInt(FreshetConfig.PUBLISHER_FLUSH_INTERVAL_MS);
-    flushTimer = vertx.setPeriodic(interval, id -> commands.flusher().flush());
+    scheduler = VertxScheduler.on(vertx);
+    flushTimer = scheduler.every(interval, () -> commands.flusher().flush());
     int retentionHours = config.getInt(FreshetConfig.STREAMS_RETENTION_HOURS);
-    sweepTimer = vertx.setPeriodic(SWEEP_EVERY_MS, id -> streams.sweep(retentionHours)
+    sweepTimer = scheduler.every(SWEEP_EVERY_MS, () -> streams.sweep(retentionHours)
         .onFailure(e -> log.warn("stream retention sweep failed: {}", e.getMessage())));
     return Future.all(api.completion(), engine.completion(), appends.completion());
   }
@@ -70,8 +74,10 @@ public final class PublisherVerticle extends VerticleBase {
   /** Writes what is still buffered, so a clean undeploy loses no parent or root operations. */
   @Override
   public Future<?> stop() {
-    vertx.cancelTimer(flushTimer);
-    vertx.cancelTimer(sweepTimer);
+    if (scheduler != null) {
+      scheduler.cancel(flushTimer);
+      scheduler.cancel(sweepTimer);
+    }
     return commands == null ? Future.succeededFuture() : commands.flusher().flush();
   }
 
