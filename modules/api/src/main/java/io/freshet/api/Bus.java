@@ -1,6 +1,9 @@
 package io.freshet.api;
 
 import io.freshet.core.FreshetException;
+import io.freshet.core.bus.NodeAddresses;
+import io.freshet.core.write.WriteCommand;
+import io.freshet.core.write.WriteReply;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -32,6 +35,11 @@ final class Bus {
     return Bus.<T>ask(vertx, address, request, timeoutMs).recover(e -> e instanceof FreshetException fe && fe.status() == 503
         && fe.getMessage() != null && fe.getMessage().startsWith("timed out")
         ? Future.failedFuture(new Gone("the node owning this feed does not answer; refetch")) : Future.failedFuture(e));
+  }
+
+  /** A write command to this node's publisher, answered with the command's own reply type. */
+  static <R extends WriteReply> Future<R> write(Vertx vertx, WriteCommand<R> command, long timeoutMs) {
+    return ask(vertx, NodeAddresses.publisherCommands(), command, timeoutMs);
   }
 
   static <T> Future<T> ask(Vertx vertx, String address, Object request, long timeoutMs) {

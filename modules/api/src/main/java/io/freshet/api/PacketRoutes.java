@@ -2,6 +2,7 @@ package io.freshet.api;
 
 import io.freshet.core.FreshetConfig;
 import io.freshet.core.FreshetException;
+import io.freshet.core.write.WriteReply.RunRetrieved;
 import io.freshet.store.Packets;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -24,10 +25,6 @@ import java.util.List;
  * primary, so any node serves any packet.
  */
 final class PacketRoutes {
-
-  /** The field of a run a reply marks as offloaded, and the presigned-URL field that replaces it. */
-  static final List<String[]> STORED_FIELDS = List.of(new String[] {"payloadStorePath", "payloadPresignedUrl"},
-      new String[] {"outputStorePath", "outputPresignedUrl"});
 
   private final Authenticator auth;
   private final RunAccess runAccess;
@@ -108,16 +105,18 @@ final class PacketRoutes {
   }
 
   /**
-   * A publisher reply that marks offloaded fields ({@code payloadStorePath}, {@code outputStorePath})
-   * gets download URLs in their place, as {@code runs.retrieve} expects them.
+   * A retrieved run with download URLs for its offloaded payload and output, after its other
+   * fields ({@code payloadPresignedUrl}, then {@code outputPresignedUrl}), as {@code runs.retrieve}
+   * expects them.
    */
-  Future<JsonObject> presignStored(RoutingContext ctx, String envId, JsonObject reply) {
-    Future<JsonObject> out = Future.succeededFuture(reply);
-    for (String[] field : STORED_FIELDS) {
-      Object path = reply.remove(field[0]);
-      if (path instanceof String p) {
-        out = out.compose(r -> presignedUrl(ctx, envId, "GET", p).map(url -> r.put(field[1], url)));
-      }
+  Future<JsonObject> presignStored(RoutingContext ctx, String envId, RunRetrieved retrieved) {
+    JsonObject run = retrieved.run();
+    Future<JsonObject> out = Future.succeededFuture(run);
+    if (retrieved.payloadStorePath() != null) {
+      out = out.compose(r -> presignedUrl(ctx, envId, "GET", retrieved.payloadStorePath()).map(url -> r.put("payloadPresignedUrl", url)));
+    }
+    if (retrieved.outputStorePath() != null) {
+      out = out.compose(r -> presignedUrl(ctx, envId, "GET", retrieved.outputStorePath()).map(url -> r.put("outputPresignedUrl", url)));
     }
     return out;
   }

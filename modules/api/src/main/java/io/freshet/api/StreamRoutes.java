@@ -8,6 +8,8 @@ import io.freshet.core.push.PushProtocol;
 import io.freshet.core.stream.StreamProtocol;
 import io.freshet.core.time.Clock;
 import io.freshet.core.stream.StreamRef;
+import io.freshet.core.write.WriteCommand;
+import io.freshet.core.write.WriteReply;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -92,7 +94,7 @@ final class StreamRoutes {
     writer(ctx).compose(ref -> registered(ref, null)).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
-      } else if (ar.result().getBoolean("closed")) {
+      } else if (ar.result().closed()) {
         ctx.fail(closed(ctx));
       } else {
         ctx.response().setStatusCode(202).putHeader("content-type", "application/json").end(new JsonObject().put("version", "v1").encode());
@@ -101,12 +103,12 @@ final class StreamRoutes {
   }
 
   private void probe(RoutingContext ctx) {
-    writer(ctx).compose(ref -> Bus.<JsonObject>ask(vertx, NodeAddresses.publisherCommands(), command("probeStream", ref)
-        .put("clientId", clientId(ctx.request())), APPEND_TIMEOUT_MS)).onComplete(ar -> {
+    writer(ctx).compose(ref -> Bus.write(vertx, new WriteCommand.ProbeStream(ref, clientId(ctx.request())), APPEND_TIMEOUT_MS))
+        .onComplete(ar -> {
           if (ar.failed()) {
             ctx.fail(ar.cause());
           } else {
-            ctx.response().putHeader("X-Last-Chunk-Index", Long.toString(ar.result().getLong("lastChunkIndex"))).end();
+            ctx.response().putHeader("X-Last-Chunk-Index", Long.toString(ar.result().lastChunkIndex())).end();
           }
         });
   }
@@ -114,7 +116,7 @@ final class StreamRoutes {
   private void append(RoutingContext ctx) {
     writer(ctx).compose(ref -> {
       String data = utf8(ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer(), "the appended part");
-      return registered(ref, null).compose(state -> state.getBoolean("closed") ? Future.failedFuture(closed(ctx))
+      return registered(ref, null).compose(state -> state.closed() ? Future.failedFuture(closed(ctx))
           : Bus.<StreamProtocol.Appended>ask(vertx, NodeAddresses.streamAppends(),
               new StreamProtocol.Append(ref, null, List.of(new StreamProtocol.Line(0, data)), false), APPEND_TIMEOUT_MS));
     }).onComplete(ar -> {
@@ -140,10 +142,10 @@ final class StreamRoutes {
       return;
     }
     writer(ctx).compose(ref -> registered(ref, clientId).map(state -> {
-      if (state.getBoolean("closed")) {
+      if (state.closed()) {
         throw closed(ctx);
       }
-      return new Ingest(ctx, ref, clientId, resumeFrom, state.getLong("lastChunkIndex"));
+      return new Ingest(ctx, ref, clientId, resumeFrom, state.lastChunkIndex());
     })).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
@@ -316,12 +318,8 @@ final class StreamRoutes {
     }
   }
 
-  private Future<JsonObject> registered(StreamRef ref, String clientId) {
-    return Bus.ask(vertx, NodeAddresses.publisherCommands(), command("registerStream", ref).put("clientId", clientId), APPEND_TIMEOUT_MS);
-  }
-
-  private static JsonObject command(String op, StreamRef ref) {
-    return new JsonObject().put("op", op).put("envId", ref.envId()).put("runId", ref.runId()).put("key", ref.key());
+  private Future<WriteReply.StreamRegistered> registered(StreamRef ref, String clientId) {
+    return Bus.write(vertx, new WriteCommand.RegisterStream(ref, clientId), APPEND_TIMEOUT_MS);
   }
 
   private static FreshetException closed(RoutingContext ctx) {

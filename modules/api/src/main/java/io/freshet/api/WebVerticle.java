@@ -72,7 +72,7 @@ public final class WebVerticle extends VerticleBase {
         .end(registry.scrape()));
     new RealtimeRoutes(vertx, scheduler, nodeId, config, auth, runAccess, limiter, sink).mount(router);
     streamRoutes.mount(router);
-    new WriteRoutes(vertx, auth, packets).mount(router);
+    new WriteRoutes(vertx, config, auth, packets, scheduler).mount(router);
     packets.mount(router);
     new DashboardRoutes(vertx, nodeId, auth).mount(router);
     if (config.get(FreshetConfig.TEST_HOOKS)) {

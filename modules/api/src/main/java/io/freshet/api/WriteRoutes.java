@@ -1,7 +1,18 @@
 package io.freshet.api;
 
-import io.freshet.core.bus.NodeAddresses;
+import io.freshet.core.FreshetConfig;
 import io.freshet.core.FreshetException;
+import io.freshet.core.time.Clock;
+import io.freshet.core.write.TriggerRequest;
+import io.freshet.core.write.WriteCommand;
+import io.freshet.core.write.WriteReply;
+import io.freshet.core.write.WriteReply.BatchItemsAdded;
+import io.freshet.core.write.WriteReply.Cancelled;
+import io.freshet.core.write.WriteReply.MetadataUpdated;
+import io.freshet.core.write.WriteReply.TagsAdded;
+import io.freshet.core.write.WriteReply.Transitioned;
+import io.freshet.core.write.WriteRequests;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
@@ -11,47 +22,58 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
- * The write API in the shape of trigger.dev's public API. This edge authenticates and validates
- * the request's form, then hands a command to the publisher verticle, which writes to the primary
- * and publishes the change record.
+ * The write API in the shape of trigger.dev's public API. This edge authenticates, parses the
+ * request into a typed {@link WriteCommand} ({@link WriteRequests}: every malformed field is refused
+ * here), and hands it to the publisher verticle, which writes to the primary and publishes the
+ * change record; the publisher's typed reply is rendered as the JSON the SDK reads.
  */
 final class WriteRoutes {
 
   /** Public tokens returned by trigger and batch calls last an hour, as trigger.dev's do. */
   private static final long TOKEN_TTL_S = 3600;
+  /** How long the publisher may take to answer a write. */
+  private static final long WRITE_TIMEOUT_MS = 30_000;
 
   private final Vertx vertx;
   private final Authenticator auth;
   private final PacketRoutes packets;
+  private final WriteRequests requests;
+  private final Clock clock;
 
-  WriteRoutes(Vertx vertx, Authenticator auth, PacketRoutes packets) {
+  WriteRoutes(Vertx vertx, FreshetConfig config, Authenticator auth, PacketRoutes packets, Clock clock) {
     this.vertx = vertx;
     this.auth = auth;
     this.packets = packets;
+    this.requests = new WriteRequests(TriggerRequest.Limits.of(config), clock);
+    this.clock = clock;
   }
 
   void mount(Router router) {
-    router.post("/api/v1/tasks/:taskId/trigger").handler(ctx -> command(ctx, 200, (p, body) -> new JsonObject()
-        .put("op", "trigger").put("taskId", ctx.pathParam("taskId")).put("body", body)
-        .put("requestKey", ctx.request().getHeader("x-trigger-request-idempotency-key")), "runs"));
-    router.post("/api/v3/batches").handler(ctx -> command(ctx, 202, (p, body) -> new JsonObject()
-        .put("op", "createBatch").put("body", body), "batch"));
-    router.post("/api/v3/batches/:batchId/items").handler(ctx -> command(ctx, 200, (p, body) -> new JsonObject()
-        .put("op", "batchItems").put("batchId", ctx.pathParam("batchId")).put("items", ndjson(ctx)), null));
-    router.post("/api/v2/tasks/batch").handler(ctx -> command(ctx, 202, (p, body) -> new JsonObject()
-        .put("op", "batchTrigger").put("body", body), "batch"));
-    router.put("/api/v1/runs/:runId/metadata").handler(ctx -> command(ctx, 200, (p, body) -> new JsonObject()
-        .put("op", "updateMetadata").put("runId", FeedRequests.id(ctx.pathParam("runId"), "runId")).put("body", body), null));
-    router.post("/api/v1/runs/:runId/tags").handler(ctx -> command(ctx, 200, (p, body) -> new JsonObject()
-        .put("op", "addTags").put("runId", FeedRequests.id(ctx.pathParam("runId"), "runId")).put("tags", body.getValue("tags")), null));
-    router.post("/api/v2/runs/:runId/cancel").handler(ctx -> command(ctx, 200, (p, body) -> new JsonObject()
-        .put("op", "cancel").put("runId", FeedRequests.id(ctx.pathParam("runId"), "runId")), null));
-    router.get("/api/v3/runs/:runId").handler(ctx -> command(ctx, 200, (p, body) -> new JsonObject()
-        .put("op", "retrieve").put("runId", FeedRequests.id(ctx.pathParam("runId"), "runId")), null));
-    router.post("/engine/v1/runs/:runId/transitions").handler(ctx -> command(ctx, 200, (p, body) -> body.copy()
-        .put("op", "transition").put("runId", FeedRequests.id(ctx.pathParam("runId"), "runId")), null));
+    router.post("/api/v1/tasks/:taskId/trigger").handler(ctx -> write(ctx, 200, (p, body) -> requests.trigger(p.envId(),
+            ctx.pathParam("taskId"), body, ctx.request().getHeader("x-trigger-request-idempotency-key")),
+        (p, reply) -> withPublicToken(ctx, p, "runs", reply.runId()).map(v -> reply.toJson())));
+    router.post("/api/v3/batches").handler(ctx -> write(ctx, 202, (p, body) -> WriteRequests.createBatch(p.envId(), body),
+        (p, reply) -> withPublicToken(ctx, p, "batch", reply.id()).map(v -> reply.toJson())));
+    router.post("/api/v3/batches/:batchId/items").handler(ctx -> write(ctx, 200,
+        (p, body) -> requests.batchItems(p.envId(), ctx.pathParam("batchId"), ndjson(ctx)), json(BatchItemsAdded::toJson)));
+    router.post("/api/v2/tasks/batch").handler(ctx -> write(ctx, 202, (p, body) -> requests.batchTrigger(p.envId(), body),
+        (p, reply) -> withPublicToken(ctx, p, "batch", reply.id()).map(v -> reply.toJson())));
+    router.put("/api/v1/runs/:runId/metadata").handler(ctx -> write(ctx, 200,
+        (p, body) -> WriteRequests.updateMetadata(p.envId(), FeedRequests.id(ctx.pathParam("runId"), "runId"), body),
+        json(MetadataUpdated::toJson)));
+    router.post("/api/v1/runs/:runId/tags").handler(ctx -> write(ctx, 200,
+        (p, body) -> WriteRequests.addTags(p.envId(), FeedRequests.id(ctx.pathParam("runId"), "runId"), body), json(TagsAdded::toJson)));
+    router.post("/api/v2/runs/:runId/cancel").handler(ctx -> write(ctx, 200,
+        (p, body) -> new WriteCommand.Cancel(p.envId(), FeedRequests.id(ctx.pathParam("runId"), "runId")), json(Cancelled::toJson)));
+    router.get("/api/v3/runs/:runId").handler(ctx -> write(ctx, 200,
+        (p, body) -> new WriteCommand.Retrieve(p.envId(), FeedRequests.id(ctx.pathParam("runId"), "runId")),
+        (p, run) -> packets.presignStored(ctx, p.envId(), run)));
+    router.post("/engine/v1/runs/:runId/transitions").handler(ctx -> write(ctx, 200,
+        (p, body) -> WriteRequests.transition(p.envId(), FeedRequests.id(ctx.pathParam("runId"), "runId"), body),
+        json(Transitioned::toJson)));
     router.post("/api/v1/auth/jwt/claims").handler(ctx -> auth.authenticate(ctx.request().getHeader("Authorization"))
         .onSuccess(p -> {
           p.requireSecret();
@@ -60,11 +82,12 @@ final class WriteRoutes {
   }
 
   /**
-   * Authenticates with the secret key, parses the body, sends the command, answers with the
-   * publisher's reply (offloaded payloads and outputs it names get presigned download URLs); when {@code tokenResource} is set, adds a public token scoped to the new
-   * run or batch ({@code x-trigger-jwt}), as the SDK expects.
+   * Authenticates with the secret key, parses the body and builds the command ({@code parse}: any
+   * malformed input throws, and nothing is sent), sends it, and answers {@code status} with the
+   * reply as {@code render} writes it.
    */
-  private void command(RoutingContext ctx, int status, BiFunction<Principal, JsonObject, JsonObject> build, String tokenResource) {
+  private <R extends WriteReply> void write(RoutingContext ctx, int status, BiFunction<Principal, JsonObject, WriteCommand<R>> parse,
+      BiFunction<Principal, R, Future<JsonObject>> render) {
     auth.authenticate(ctx.request().getHeader("Authorization")).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
@@ -73,20 +96,8 @@ final class WriteRoutes {
       try {
         Principal principal = ar.result();
         principal.requireSecret();
-        JsonObject command = build.apply(principal, jsonBody(ctx)).put("envId", principal.envId());
-        Bus.<JsonObject>ask(vertx, NodeAddresses.publisherCommands(), command, 30_000)
-            .compose(reply -> packets.presignStored(ctx, principal.envId(), reply)).compose(reply -> {
-          if (tokenResource == null) {
-            return io.vertx.core.Future.succeededFuture(reply);
-          }
-          return auth.secretKeyOf(principal.envId()).map(key -> {
-            String scope = "read:" + tokenResource + ":" + reply.getString("id");
-            long now = System.currentTimeMillis() / 1000;
-            ctx.response().putHeader("x-trigger-jwt", PublicTokens.sign(key, principal.envId(), List.of(scope), now, TOKEN_TTL_S));
-            ctx.response().putHeader("x-trigger-jwt-claims", new JsonObject().put("sub", principal.envId()).put("pub", true).encode());
-            return reply;
-          });
-        }).onComplete(result -> {
+        WriteCommand<R> command = parse.apply(principal, jsonBody(ctx));
+        Bus.write(vertx, command, WRITE_TIMEOUT_MS).compose(reply -> render.apply(principal, reply)).onComplete(result -> {
           if (result.failed()) {
             ctx.fail(result.cause());
           } else {
@@ -96,6 +107,25 @@ final class WriteRoutes {
       } catch (RuntimeException e) {
         ctx.fail(e);
       }
+    });
+  }
+
+  /** A reply that is its own response body. */
+  private static <R> BiFunction<Principal, R, Future<JsonObject>> json(Function<R, JsonObject> toJson) {
+    return (principal, reply) -> Future.succeededFuture(toJson.apply(reply));
+  }
+
+  /**
+   * Adds a public token scoped to the new run or batch ({@code x-trigger-jwt}) and its claims, as
+   * the SDK expects after a trigger or a batch.
+   */
+  private Future<Void> withPublicToken(RoutingContext ctx, Principal principal, String resource, String id) {
+    return auth.secretKeyOf(principal.envId()).map(key -> {
+      String scope = "read:" + resource + ":" + id;
+      long nowS = clock.nowMs() / 1000;
+      ctx.response().putHeader("x-trigger-jwt", PublicTokens.sign(key, principal.envId(), List.of(scope), nowS, TOKEN_TTL_S));
+      ctx.response().putHeader("x-trigger-jwt-claims", new JsonObject().put("sub", principal.envId()).put("pub", true).encode());
+      return null;
     });
   }
 

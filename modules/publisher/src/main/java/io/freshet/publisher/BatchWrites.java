@@ -1,17 +1,20 @@
 package io.freshet.publisher;
 
 import io.freshet.core.FreshetException;
+import io.freshet.core.write.TriggerRequest;
+import io.freshet.core.write.WriteCommand.BatchItems;
+import io.freshet.core.write.WriteCommand.BatchTrigger;
+import io.freshet.core.write.WriteCommand.CreateBatch;
+import io.freshet.core.write.WriteReply.BatchCreated;
+import io.freshet.core.write.WriteReply.BatchItemsAdded;
+import io.freshet.core.write.WriteReply.BatchTriggered;
 import io.freshet.producer.ChangeRecord;
-import io.freshet.publisher.RunTriggers.Triggered;
 import io.freshet.store.Ids;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -23,9 +26,6 @@ import java.util.Set;
  * de-duplicated by index so the SDK can resend the whole stream until the batch is sealed.
  */
 final class BatchWrites {
-
-  static final int MAX_RUN_COUNT = 1000;
-  static final int MAX_BATCH_TRIGGER_ITEMS = 500;
 
   static final String INSERT = "INSERT INTO batches (id, env_id, run_count, task_identifiers, idempotency_key, created_at, updated_at)"
       + " SELECT $1, $2, $3, $4, $5, t.now, t.now FROM " + RunWrites.CLOCK;
@@ -40,81 +40,75 @@ final class BatchWrites {
 
   private final Pool primary;
   private final RunTriggers runs;
-  private final TriggerRequest.Limits limits;
-  private final Clock clock;
 
-  BatchWrites(Pool primary, RunTriggers runs, TriggerRequest.Limits limits, Clock clock) {
+  BatchWrites(Pool primary, RunTriggers runs) {
     this.primary = primary;
     this.runs = runs;
-    this.limits = limits;
-    this.clock = clock;
   }
 
-  /** {@code {id, runCount, isCached, idempotencyKey?}}. */
-  Future<JsonObject> create(String envId, JsonObject body) {
-    Long runCount = JsonFields.optWhole(body, "runCount", "runCount");
-    if (runCount == null || runCount < 1 || runCount > MAX_RUN_COUNT) {
-      throw FreshetException.badRequest("runCount must be an integer from 1 to " + MAX_RUN_COUNT);
-    }
-    List<String> tasks = taskIdentifiers(JsonFields.optArray(body, "taskIdentifiers", "taskIdentifiers"));
-    String key = JsonFields.limited(JsonFields.optString(body, "idempotencyKey", "idempotencyKey"),
-        TriggerRequest.MAX_IDEMPOTENCY_KEY_CHARS, "idempotencyKey");
-    String idempotencyKey = key == null || key.isEmpty() ? null : key;
+  /** Creates the batch, or answers with the one its idempotency key already names. */
+  Future<BatchCreated> create(CreateBatch command) {
+    String envId = command.envId();
+    String idempotencyKey = command.idempotencyKey();
     return cached(envId, idempotencyKey)
         .compose(existing -> existing != null ? Future.succeededFuture(existing)
-            : insert(envId, runCount.intValue(), tasks, idempotencyKey)
-                .map(id -> reply(id, runCount.intValue(), false, idempotencyKey))
+            : insert(envId, command.runCount(), command.taskIdentifiers(), idempotencyKey)
+                .map(id -> new BatchCreated(id, command.runCount(), false, idempotencyKey))
                 .recover(failure -> failure instanceof PgException pg && "23505".equals(pg.getSqlState())
                     ? cached(envId, idempotencyKey).compose(again -> again != null
                         ? Future.succeededFuture(again) : Future.failedFuture(failure))
                     : Future.failedFuture(failure)));
   }
 
-  /** {@code {id, itemsAccepted, itemsDeduplicated, sealed}} plus the counts the SDK reads when not sealed. */
-  Future<JsonObject> items(String envId, String batchId, JsonArray rawItems) {
-    return batch(envId, batchId).compose(batch -> {
-      List<Item> items = new ArrayList<>(rawItems.size());
-      for (int i = 0; i < rawItems.size(); i++) {
-        String where = "items[" + i + "].";
-        JsonObject item = JsonFields.object(rawItems.getValue(i), "items[" + i + "]");
-        Long index = JsonFields.optWhole(item, "index", where + "index");
-        if (index == null || index < 0) {
-          throw FreshetException.badRequest(where + "index is required and must be an integer >= 0");
+  /**
+   * Adds the items whose index has no run yet. Every index is checked against the stored batch (and
+   * a malformed item refused in its turn) before anything is written.
+   */
+  Future<BatchItemsAdded> items(BatchItems command) {
+    return batch(command.envId(), command.batchId()).compose(batch -> {
+      List<Item> items = new ArrayList<>(command.items().size());
+      for (BatchItems.Item item : command.items()) {
+        items.add(new Item(inRange(batch, item.index(), items.size()), item.request()));
+      }
+      BatchItems.Rejected rejected = command.rejected();
+      if (rejected != null) {
+        if (rejected.index() != null) {
+          inRange(batch, rejected.index(), items.size());
         }
-        if (index >= batch.runCount()) {
-          throw FreshetException.badRequest(where + "index " + index + " is out of range: the batch has "
-              + batch.runCount() + " runs");
-        }
-        items.add(new Item(index.intValue(), parseItem(item, where)));
+        throw rejected.problem();
       }
       if (batch.sealed()) {
         // The SDK resends the whole stream until it sees the batch sealed: every item is a duplicate now.
-        return Future.succeededFuture(itemsReply(batch, 0, items.size(), true, batch.runCount()));
+        return Future.succeededFuture(new BatchItemsAdded(batch.id(), 0, items.size(), true, batch.runCount(), batch.runCount()));
       }
-      return insertItems(envId, batch, items);
+      return insertItems(command.envId(), batch, items);
     });
   }
 
-  /** {@code {id, runCount}}: creates the batch and its runs in one call (batchTriggerV3). */
-  Future<JsonObject> trigger(String envId, JsonObject body) {
-    JsonArray rawItems = JsonFields.optArray(body, "items", "items");
-    if (rawItems == null || rawItems.isEmpty() || rawItems.size() > MAX_BATCH_TRIGGER_ITEMS) {
-      throw FreshetException.badRequest("items must be an array of 1 to " + MAX_BATCH_TRIGGER_ITEMS + " items");
+  /** The index of the item at {@code position} as an int, or 400 when the batch has no such index. */
+  private static int inRange(Batch batch, long index, int position) {
+    if (index >= batch.runCount()) {
+      throw FreshetException.badRequest("items[" + position + "].index " + index + " is out of range: the batch has "
+          + batch.runCount() + " runs");
     }
-    List<Item> items = new ArrayList<>(rawItems.size());
+    return (int) index;
+  }
+
+  /** Creates the batch and its runs in one call (batchTriggerV3). */
+  Future<BatchTriggered> trigger(BatchTrigger command) {
+    String envId = command.envId();
+    List<Item> items = new ArrayList<>(command.items().size());
     Set<String> tasks = new LinkedHashSet<>();
-    for (int i = 0; i < rawItems.size(); i++) {
-      JsonObject item = JsonFields.object(rawItems.getValue(i), "items[" + i + "]");
-      TriggerRequest request = parseItem(item, "items[" + i + "].");
+    for (TriggerRequest request : command.items()) {
       tasks.add(request.taskId());
-      items.add(new Item(i, request));
+      items.add(new Item(items.size(), request));
     }
     return writeInOneTransaction(envId, items, List.copyOf(tasks))
         // A unique key raced by another writer aborts the transaction; run it again: its lookups
         // now find the runs that won, and the batch is written whole or not at all.
         .recover(failure -> failure instanceof PgException pg && "23505".equals(pg.getSqlState())
             ? writeInOneTransaction(envId, items, List.copyOf(tasks)) : Future.failedFuture(failure))
-        .map(id -> new JsonObject().put("id", id).put("runCount", items.size()));
+        .map(id -> new BatchTriggered(id, items.size()));
   }
 
   /** The batch and every run of it in one transaction; their change records are published after it commits. */
@@ -131,20 +125,12 @@ final class BatchWrites {
     }).onSuccess(v -> records.forEach(runs::publish));
   }
 
-  private TriggerRequest parseItem(JsonObject item, String where) {
-    Object task = item.getValue("task");
-    if (!(task instanceof String taskId)) {
-      throw FreshetException.badRequest(where + "task is required and must be a string");
-    }
-    return TriggerRequest.parse(taskId, item, where, limits, clock.instant());
-  }
-
   /**
    * Inserts the items whose index has no run yet, one after another, then seals the batch when
    * every index is covered. An item that resolved to an existing run through its idempotency key
    * covers its index too: the SDK resends the whole stream, so such indexes are seen on every call.
    */
-  private Future<JsonObject> insertItems(String envId, Batch batch, List<Item> items) {
+  private Future<BatchItemsAdded> insertItems(String envId, Batch batch, List<Item> items) {
     return storedIndexes(batch.id()).compose(stored -> {
       Set<Integer> covered = new HashSet<>(stored);
       int[] accepted = {0};
@@ -172,21 +158,9 @@ final class BatchWrites {
         Future<Void> sealed = complete
             ? primary.preparedQuery(SEAL).execute(Tuple.of(batch.id())).mapEmpty()
             : Future.succeededFuture();
-        return sealed.map(x -> itemsReply(batch, accepted[0], deduplicated[0], complete, covered.size()));
+        return sealed.map(x -> new BatchItemsAdded(batch.id(), accepted[0], deduplicated[0], complete, covered.size(), batch.runCount()));
       });
     });
-  }
-
-  private static JsonObject itemsReply(Batch batch, int accepted, int deduplicated, boolean sealed, int enqueued) {
-    JsonObject reply = new JsonObject()
-        .put("id", batch.id())
-        .put("itemsAccepted", accepted)
-        .put("itemsDeduplicated", deduplicated)
-        .put("sealed", sealed);
-    if (!sealed) {
-      reply.put("enqueuedCount", enqueued).put("expectedCount", batch.runCount());
-    }
-    return reply;
   }
 
   private Future<String> insert(String envId, int runCount, List<String> tasks, String idempotencyKey) {
@@ -196,7 +170,7 @@ final class BatchWrites {
         .map(rows -> id);
   }
 
-  private Future<JsonObject> cached(String envId, String idempotencyKey) {
+  private Future<BatchCreated> cached(String envId, String idempotencyKey) {
     if (idempotencyKey == null) {
       return Future.succeededFuture(null);
     }
@@ -205,7 +179,7 @@ final class BatchWrites {
         return null;
       }
       Row row = rows.iterator().next();
-      return reply(row.getString("id"), row.getInteger("run_count"), true, idempotencyKey);
+      return new BatchCreated(row.getString("id"), row.getInteger("run_count"), true, idempotencyKey);
     });
   }
 
@@ -225,29 +199,5 @@ final class BatchWrites {
       rows.forEach(row -> indexes.add(row.getInteger(0)));
       return indexes;
     });
-  }
-
-  private static JsonObject reply(String id, int runCount, boolean cached, String idempotencyKey) {
-    JsonObject reply = new JsonObject().put("id", id).put("runCount", runCount).put("isCached", cached);
-    if (idempotencyKey != null) {
-      reply.put("idempotencyKey", idempotencyKey);
-    }
-    return reply;
-  }
-
-  private static List<String> taskIdentifiers(JsonArray raw) {
-    if (raw == null) {
-      return List.of();
-    }
-    Set<String> tasks = new LinkedHashSet<>();
-    for (int i = 0; i < raw.size(); i++) {
-      Object task = raw.getValue(i);
-      if (!(task instanceof String s)) {
-        throw FreshetException.badRequest("taskIdentifiers[" + i + "] must be a string");
-      }
-      TriggerRequest.validateTaskId(s, "taskIdentifiers[" + i + "]");
-      tasks.add(s);
-    }
-    return List.copyOf(tasks);
   }
 }

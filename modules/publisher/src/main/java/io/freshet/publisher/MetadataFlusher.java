@@ -1,7 +1,7 @@
 package io.freshet.publisher;
 
 import io.freshet.core.FreshetException;
-import io.freshet.publisher.metadata.MetadataOperation;
+import io.freshet.core.write.metadata.MetadataOperation;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

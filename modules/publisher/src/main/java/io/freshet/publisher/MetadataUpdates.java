@@ -1,14 +1,16 @@
 package io.freshet.publisher;
 
 import io.freshet.core.FreshetException;
+import io.freshet.core.write.TriggerRequest;
+import io.freshet.core.write.WriteCommand.UpdateMetadata;
+import io.freshet.core.write.WriteReply.MetadataUpdated;
+import io.freshet.core.write.metadata.JsonValues;
+import io.freshet.core.write.metadata.MetadataOperation;
 import io.freshet.producer.ChangeRecord;
 import io.freshet.publisher.RunWrites.WrittenRun;
-import io.freshet.publisher.metadata.JsonValues;
-import io.freshet.publisher.metadata.MetadataOperation;
 import io.freshet.publisher.metadata.MetadataOperations;
 import io.vertx.core.Future;
 import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -68,17 +70,17 @@ final class MetadataUpdates {
   }
 
   /**
-   * The {@code updateMetadata} command: {@code operations} (even empty) win over {@code metadata};
-   * parent and root operations are buffered for the flusher once this request has succeeded.
-   * Replies {@code {metadata}}.
+   * The {@code updateMetadata} command: its operations, or else its replacement document; parent
+   * and root operations are buffered for the flusher once this request has succeeded. Replies with
+   * the run's document ({@code {}} for a request that asked for no change).
    */
-  Future<JsonObject> update(String envId, String runId, JsonObject body) {
-    JsonArray rawOps = JsonFields.optArray(body, "operations", "operations");
-    List<MetadataOperation> ops = rawOps == null ? null : MetadataOperations.parseAll("operations", rawOps);
-    List<MetadataOperation> parentOps = parseOptional(body, "parentOperations");
-    List<MetadataOperation> rootOps = parseOptional(body, "rootOperations");
-    Object rawMetadata = body.getValue("metadata");
-    JsonObject replacement = rawMetadata == null || ops != null ? null : JsonFields.object(rawMetadata, "metadata");
+  Future<MetadataUpdated> update(UpdateMetadata command) {
+    String envId = command.envId();
+    String runId = command.runId();
+    List<MetadataOperation> ops = command.operations();
+    JsonObject replacement = command.replacement();
+    List<MetadataOperation> parentOps = command.parentOperations();
+    List<MetadataOperation> rootOps = command.rootOperations();
 
     UnaryOperator<JsonObject> compute;
     if (ops != null) {
@@ -95,7 +97,7 @@ final class MetadataUpdates {
       if (!rootOps.isEmpty()) {
         flusher.enqueue(envId, result.rootRunId != null ? result.rootRunId : runId, rootOps);
       }
-      return new JsonObject().put("metadata", compute == null ? new JsonObject() : result.outcome.metadata());
+      return new MetadataUpdated(compute == null ? new JsonObject() : result.outcome.metadata());
     });
   }
 
@@ -161,11 +163,6 @@ final class MetadataUpdates {
         return Future.succeededFuture(new Attempt(new Outcome(next, written), parent, root));
       });
     });
-  }
-
-  private static List<MetadataOperation> parseOptional(JsonObject body, String field) {
-    JsonArray raw = JsonFields.optArray(body, field, field);
-    return raw == null ? List.of() : MetadataOperations.parseAll(field, raw);
   }
 
   /** The stored document; a missing or unreadable one counts as empty, as trigger.dev treats it. */

@@ -2,21 +2,44 @@ package io.freshet.publisher;
 
 import io.freshet.core.FreshetConfig;
 import io.freshet.core.FreshetException;
+import io.freshet.core.write.TriggerRequest;
+import io.freshet.core.write.WriteCommand;
+import io.freshet.core.write.WriteCommand.AddTags;
+import io.freshet.core.write.WriteCommand.BatchItems;
+import io.freshet.core.write.WriteCommand.BatchTrigger;
+import io.freshet.core.write.WriteCommand.Cancel;
+import io.freshet.core.write.WriteCommand.CreateBatch;
+import io.freshet.core.write.WriteCommand.ProbeStream;
+import io.freshet.core.write.WriteCommand.RegisterStream;
+import io.freshet.core.write.WriteCommand.Retrieve;
+import io.freshet.core.write.WriteCommand.Transition;
+import io.freshet.core.write.WriteCommand.Trigger;
+import io.freshet.core.write.WriteCommand.UpdateMetadata;
+import io.freshet.core.write.WriteReply;
+import io.freshet.core.write.WriteReply.BatchCreated;
+import io.freshet.core.write.WriteReply.BatchItemsAdded;
+import io.freshet.core.write.WriteReply.BatchTriggered;
+import io.freshet.core.write.WriteReply.Cancelled;
+import io.freshet.core.write.WriteReply.MetadataUpdated;
+import io.freshet.core.write.WriteReply.RunRetrieved;
+import io.freshet.core.write.WriteReply.StreamProbed;
+import io.freshet.core.write.WriteReply.StreamRegistered;
+import io.freshet.core.write.WriteReply.TagsAdded;
+import io.freshet.core.write.WriteReply.Transitioned;
+import io.freshet.core.write.WriteReply.Triggered;
+import io.freshet.core.write.metadata.MetadataOperation;
 import io.freshet.producer.ChangeRecord;
-import io.freshet.publisher.metadata.MetadataOperation;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import java.time.Clock;
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * Reads one command ({@code {op, envId, ...}}) and hands it to the class that owns that write.
- * Every failure comes back as a failed future: a {@link FreshetException} for the client's
+ * Hands each {@link WriteCommand} (parsed and validated at the edge) to the class that owns that
+ * write. Every failure comes back as a failed future: a {@link FreshetException} for the client's
  * mistakes, anything else for ours.
  */
-final class PublisherCommands {
+final class PublisherCommands implements WriteCommand.Handler {
 
   private final RunTriggers triggers;
   private final BatchWrites batches;
@@ -25,18 +48,13 @@ final class PublisherCommands {
   private final TagWrites tags;
   private final StatusTransitions transitions;
   private final RunRetrieval retrieval;
-  private final TriggerRequest.Limits limits;
-  private final Clock clock;
-
   private final StreamWrites streams;
 
-  PublisherCommands(Pool primary, Consumer<ChangeRecord> publish, StreamWrites streams, FreshetConfig config, Clock clock) {
+  PublisherCommands(Pool primary, Consumer<ChangeRecord> publish, StreamWrites streams, FreshetConfig config) {
+    TriggerRequest.Limits limits = TriggerRequest.Limits.of(config);
     this.streams = streams;
-    this.clock = clock;
-    this.limits = new TriggerRequest.Limits(
-        config.getInt(FreshetConfig.PUBLISHER_MAX_TAGS), config.getInt(FreshetConfig.PUBLISHER_MAX_METADATA_BYTES));
     this.triggers = new RunTriggers(primary, publish);
-    this.batches = new BatchWrites(primary, triggers, limits, clock);
+    this.batches = new BatchWrites(primary, triggers);
     this.flusher = new MetadataFlusher(this::flushRun);
     this.metadata = new MetadataUpdates(primary, publish, flusher, limits.maxMetadataBytes());
     this.tags = new TagWrites(primary, publish, limits.maxTags());
@@ -53,66 +71,73 @@ final class PublisherCommands {
     return flusher;
   }
 
-  /** Runs {@code command}; input errors surface as failed futures, never as throws. */
-  Future<JsonObject> handle(Object body) {
+  /** Runs {@code command}; failures surface as failed futures, never as throws. */
+  <R extends WriteReply> Future<R> handle(WriteCommand<R> command) {
     try {
-      JsonObject command = JsonFields.object(body, "command");
-      Object op = command.getValue("op");
-      if (!(op instanceof String name)) {
-        throw FreshetException.badRequest("op is required");
-      }
-      return dispatch(name, command);
+      return command.handledBy(this);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
   }
 
-  /** An engine transition: the command body without (or with) {@code op}. */
-  Future<JsonObject> handleTransition(Object body) {
-    try {
-      return dispatch("transition", JsonFields.object(body, "transition"));
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
+  @Override
+  public Future<Triggered> trigger(Trigger c) {
+    return triggers.trigger(c.envId(), c.request(), c.requestKey(), null, null).map(t -> new Triggered(t.runId(), t.cached()));
   }
 
-  private Future<JsonObject> dispatch(String op, JsonObject c) {
-    String envId = JsonFields.requiredString(c, "envId", "envId");
-    return switch (op) {
-      case "trigger" -> {
-        String taskId = JsonFields.optString(c, "taskId", "taskId");
-        TriggerRequest request = TriggerRequest.parse(taskId, JsonFields.optObject(c, "body", "body"), "", limits, clock.instant());
-        String requestKey = JsonFields.limited(JsonFields.optString(c, "requestKey", "requestKey"), 256, "requestKey");
-        yield triggers.trigger(envId, request, requestKey, null, null)
-            .map(t -> new JsonObject().put("id", t.runId()).put("isCached", t.cached()));
-      }
-      case "createBatch" -> batches.create(envId, JsonFields.optObject(c, "body", "body"));
-      case "batchItems" -> batches.items(envId, JsonFields.requiredString(c, "batchId", "batchId"),
-          TriggerRequest.array(c.getValue("items"), "items"));
-      case "batchTrigger" -> batches.trigger(envId, JsonFields.optObject(c, "body", "body"));
-      case "updateMetadata" -> metadata.update(envId, runId(c), JsonFields.optObject(c, "body", "body"));
-      case "addTags" -> tags.add(envId, runId(c), c.getValue("tags"));
-      case "cancel" -> ended(envId, runId(c), transitions.cancel(envId, runId(c)));
-      case "retrieve" -> retrieval.retrieve(envId, runId(c));
-      case "transition" -> {
-        Future<JsonObject> moved = transitions.transition(envId, runId(c), c);
-        yield "completed".equals(c.getValue("to")) || "failed".equals(c.getValue("to")) ? ended(envId, runId(c), moved) : moved;
-      }
-      case "registerStream" -> streams.register(envId, runId(c), JsonFields.requiredString(c, "key", "key"),
-          JsonFields.optString(c, "clientId", "clientId")).map(r -> new JsonObject().put("closed", r.closed())
-              .put("lastSeq", r.lastSeq()).put("lastChunkIndex", r.lastChunkIndex()));
-      case "probeStream" -> streams.probe(envId, runId(c), JsonFields.requiredString(c, "key", "key"),
-          JsonFields.optString(c, "clientId", "clientId"));
-      default -> throw FreshetException.badRequest("unknown op '" + op + "'");
-    };
+  @Override
+  public Future<BatchCreated> createBatch(CreateBatch c) {
+    return batches.create(c);
+  }
+
+  @Override
+  public Future<BatchItemsAdded> batchItems(BatchItems c) {
+    return batches.items(c);
+  }
+
+  @Override
+  public Future<BatchTriggered> batchTrigger(BatchTrigger c) {
+    return batches.trigger(c);
+  }
+
+  @Override
+  public Future<MetadataUpdated> updateMetadata(UpdateMetadata c) {
+    return metadata.update(c);
+  }
+
+  @Override
+  public Future<TagsAdded> addTags(AddTags c) {
+    return tags.add(c);
+  }
+
+  @Override
+  public Future<Cancelled> cancel(Cancel c) {
+    return ended(c.envId(), c.runId(), transitions.cancel(c.envId(), c.runId()));
+  }
+
+  @Override
+  public Future<RunRetrieved> retrieve(Retrieve c) {
+    return retrieval.retrieve(c.envId(), c.runId());
+  }
+
+  @Override
+  public Future<Transitioned> transition(Transition c) {
+    Future<Transitioned> moved = transitions.transition(c);
+    return c.to().ends() ? ended(c.envId(), c.runId(), moved) : moved;
+  }
+
+  @Override
+  public Future<StreamRegistered> registerStream(RegisterStream c) {
+    return streams.register(c.stream().envId(), c.stream().runId(), c.stream().key(), c.clientId());
+  }
+
+  @Override
+  public Future<StreamProbed> probeStream(ProbeStream c) {
+    return streams.probe(c.stream().envId(), c.stream().runId(), c.stream().key(), c.clientId());
   }
 
   /** After a run reached a final status: its streams close, and their readers finish. */
-  private Future<JsonObject> ended(String envId, String runId, Future<JsonObject> transition) {
+  private <T> Future<T> ended(String envId, String runId, Future<T> transition) {
     return transition.compose(reply -> streams.closeRun(envId, runId).map(reply));
-  }
-
-  private static String runId(JsonObject c) {
-    return JsonFields.requiredString(c, "runId", "runId");
   }
 }

@@ -5,23 +5,30 @@ import io.freshet.core.FreshetConfig;
 import io.freshet.core.FreshetException;
 import io.freshet.core.stream.StreamAnnouncement;
 import io.freshet.core.stream.StreamProtocol;
+import io.freshet.core.time.Scheduler;
+import io.freshet.core.time.VertxScheduler;
+import io.freshet.core.write.WriteCommand;
+import io.freshet.core.write.WriteReply.Transitioned;
+import io.freshet.core.write.WriteRequests;
 import io.freshet.producer.ChangePublisher;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import java.time.Clock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The write side of a node. Takes write commands from the HTTP edge (node-local) and status
- * transitions from an engine anywhere in the cluster, writes them to the primary, and publishes a
- * change record carrying each write's committed {@code updated_at}.
+ * The write side of a node. Takes write commands from the HTTP edge (node-local, typed
+ * {@link WriteCommand}s) and status transitions from an engine anywhere in the cluster (JSON, parsed
+ * here by the edge's parser), writes them to the primary, and publishes a change record carrying
+ * each write's committed {@code updated_at}.
  *
- * <p>Replies are JSON objects; a client error fails the message with its HTTP status, anything
- * unexpected with 500 after one log line.
+ * <p>The edge gets typed replies, an engine JSON; a client error fails the message with its HTTP
+ * status, anything unexpected with 500 after one log line.
  */
 public final class PublisherVerticle extends VerticleBase {
 
@@ -29,6 +36,7 @@ public final class PublisherVerticle extends VerticleBase {
 
   private final Pool primary;
   private PublisherCommands commands;
+  private Scheduler scheduler;
   private long flushTimer = -1;
   private long sweepTimer = -1;
 
@@ -46,20 +54,19 @@ public final class PublisherVerticle extends VerticleBase {
     java.util.function.Consumer<StreamAnnouncement> announce =
         a -> vertx.eventBus().publish(NodeAddresses.envStreams(a.envId()), a);
     StreamWrites streams = new StreamWrites(primary, publisher::publish, announce, config.getInt(FreshetConfig.STREAMS_MAX_PER_RUN));
-    commands = new PublisherCommands(primary, publisher::publish, streams, config, Clock.systemUTC());
+    commands = new PublisherCommands(primary, publisher::publish, streams, config);
     StreamAppender appender = new StreamAppender(primary, announce, config.getInt(FreshetConfig.STREAMS_MAX_CHUNKS),
         config.get(FreshetConfig.STREAMS_MAX_BYTES));
 
-    MessageConsumer<Object> api = vertx.eventBus().localConsumer(NodeAddresses.publisherCommands(),
-        message -> reply(message, commands.handle(message.body())));
-    MessageConsumer<Object> engine = vertx.eventBus().consumer(NodeAddresses.engineTransitions(),
-        message -> reply(message, commands.handleTransition(message.body())));
+    MessageConsumer<Object> api = vertx.eventBus().localConsumer(NodeAddresses.publisherCommands(), this::command);
+    MessageConsumer<Object> engine = vertx.eventBus().consumer(NodeAddresses.engineTransitions(), this::engineTransition);
     MessageConsumer<StreamProtocol.Append> appends = vertx.eventBus().localConsumer(NodeAddresses.streamAppends(),
         message -> appender.append(message.body()).onComplete(ar -> reply(message, ar)));
     int interval = config.getInt(FreshetConfig.PUBLISHER_FLUSH_INTERVAL_MS);
-    flushTimer = vertx.setPeriodic(interval, id -> commands.flusher().flush());
+    scheduler = VertxScheduler.on(vertx);
+    flushTimer = scheduler.every(interval, () -> commands.flusher().flush());
     int retentionHours = config.getInt(FreshetConfig.STREAMS_RETENTION_HOURS);
-    sweepTimer = vertx.setPeriodic(SWEEP_EVERY_MS, id -> streams.sweep(retentionHours)
+    sweepTimer = scheduler.every(SWEEP_EVERY_MS, () -> streams.sweep(retentionHours)
         .onFailure(e -> log.warn("stream retention sweep failed: {}", e.getMessage())));
     return Future.all(api.completion(), engine.completion(), appends.completion());
   }
@@ -67,16 +74,32 @@ public final class PublisherVerticle extends VerticleBase {
   /** Writes what is still buffered, so a clean undeploy loses no parent or root operations. */
   @Override
   public Future<?> stop() {
-    vertx.cancelTimer(flushTimer);
-    vertx.cancelTimer(sweepTimer);
+    if (scheduler != null) {
+      scheduler.cancel(flushTimer);
+      scheduler.cancel(sweepTimer);
+    }
     return commands == null ? Future.succeededFuture() : commands.flusher().flush();
   }
 
-  private static void reply(Message<Object> message, Future<io.vertx.core.json.JsonObject> result) {
+  /** A command from this node's edge; anything else on the address is a bug of ours (500). */
+  private void command(Message<Object> message) {
+    Future<?> result = message.body() instanceof WriteCommand<?> command ? commands.handle(command)
+        : Future.failedFuture(new IllegalArgumentException("not a WriteCommand: " + message.body()));
     result.onComplete(ar -> reply(message, ar));
   }
 
-  private static <T> void reply(Message<?> message, io.vertx.core.AsyncResult<T> ar) {
+  /** An engine's JSON transition: parsed as the edge parses one, answered as JSON. */
+  private void engineTransition(Message<Object> message) {
+    Future<JsonObject> result;
+    try {
+      result = commands.handle(WriteRequests.engineTransition(message.body())).map(Transitioned::toJson);
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    result.onComplete(ar -> reply(message, ar));
+  }
+
+  private static <T> void reply(Message<?> message, AsyncResult<T> ar) {
     if (ar.succeeded()) {
       message.reply(ar.result());
       return;

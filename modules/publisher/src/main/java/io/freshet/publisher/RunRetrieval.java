@@ -2,6 +2,7 @@ package io.freshet.publisher;
 
 import io.freshet.core.FreshetException;
 import io.freshet.core.RunStatuses;
+import io.freshet.core.write.WriteReply.RunRetrieved;
 import io.vertx.core.Future;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
@@ -33,7 +34,7 @@ final class RunRetrieval {
     this.primary = primary;
   }
 
-  Future<JsonObject> retrieve(String envId, String runId) {
+  Future<RunRetrieved> retrieve(String envId, String runId) {
     return primary.preparedQuery(READ).execute(Tuple.of(envId, runId)).map(rows -> {
       if (rows.size() == 0) {
         throw FreshetException.notFound("Run not found");
@@ -42,7 +43,7 @@ final class RunRetrieval {
     });
   }
 
-  static JsonObject response(Row row) {
+  static RunRetrieved response(Row row) {
     String status = RunStatuses.apiStatus(row.getString("status"));
     boolean completed = RunStatuses.isCompleted(status);
     String[] storedTags = row.getArrayOfStrings("run_tags");
@@ -81,30 +82,29 @@ final class RunRetrieval {
     if (metadata != null) {
       out.put("metadata", MetadataUpdates.parse(metadata));
     }
-    putPacket(out, "payload", row.getString("payload"), row.getString("payload_type"));
-    if (status.equals("COMPLETED")) {
-      putPacket(out, "output", row.getString("output"), row.getString("output_type"));
-    }
+    String payloadStorePath = putPacket(out, "payload", row.getString("payload"), row.getString("payload_type"));
+    String outputStorePath = status.equals("COMPLETED")
+        ? putPacket(out, "output", row.getString("output"), row.getString("output_type")) : null;
     Object error = row.getValue("error");
     if (error instanceof JsonObject taskRunError) {
       out.put("error", apiError(taskRunError));
     }
-    return out;
+    return new RunRetrieved(out, payloadStorePath, outputStorePath);
   }
 
   /**
-   * {@code field} as the SDK reads it: the parsed value, or for an offloaded packet its storage
-   * path as {@code <field>StorePath}, which the web edge turns into {@code <field>PresignedUrl}.
+   * Puts {@code field} as the SDK reads it, the parsed value; an offloaded packet is not put but
+   * its storage path returned (null otherwise), which the web edge turns into {@code <field>PresignedUrl}.
    */
-  private static void putPacket(JsonObject out, String field, String data, String type) {
+  private static String putPacket(JsonObject out, String field, String data, String type) {
     if ("application/store".equals(type)) {
-      putString(out, field + "StorePath", data == null || data.isEmpty() ? null : data);
-      return;
+      return data == null || data.isEmpty() ? null : data;
     }
     Object value = packet(data, type);
     if (value != null) {
       out.put(field, value);
     }
+    return null;
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.freshet.publisher;
 
 import io.freshet.core.FreshetException;
+import io.freshet.core.write.TriggerRequest;
 import io.freshet.producer.ChangeRecord;
 import io.freshet.publisher.RunWrites.WrittenRun;
 import io.freshet.store.Ids;

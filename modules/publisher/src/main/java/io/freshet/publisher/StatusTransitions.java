@@ -2,11 +2,12 @@ package io.freshet.publisher;
 
 import io.freshet.core.FreshetException;
 import io.freshet.core.PgText;
+import io.freshet.core.write.WriteCommand.Transition;
+import io.freshet.core.write.WriteReply.Cancelled;
+import io.freshet.core.write.WriteReply.Transitioned;
 import io.freshet.producer.ChangeRecord;
 import io.freshet.publisher.RunWrites.WrittenRun;
 import io.vertx.core.Future;
-import io.vertx.core.json.Json;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -43,61 +44,45 @@ final class StatusTransitions {
     this.publish = publish;
   }
 
-  /** Replies {@code {id}}; cancelling a finished run changes nothing and still succeeds. */
-  Future<JsonObject> cancel(String envId, String runId) {
+  /** Cancelling a finished run changes nothing and still succeeds. */
+  Future<Cancelled> cancel(String envId, String runId) {
     return primary.preparedQuery(CANCEL).execute(Tuple.of(envId, runId, RunWrites.FINAL_STATUS_ARRAY)).compose(rows -> {
       if (rows.size() > 0) {
         publish.accept(WrittenRun.from(rows.iterator().next()).toChangeRecord(envId));
-        return Future.succeededFuture(new JsonObject().put("id", runId));
+        return Future.succeededFuture(new Cancelled(runId));
       }
-      return status(envId, runId).map(status -> new JsonObject().put("id", runId));
+      return status(envId, runId).map(status -> new Cancelled(runId));
     });
   }
 
-  /** Replies {@code {id, status, updatedAt}} with the raw DB status and the new version as ISO-8601 UTC. */
-  Future<JsonObject> transition(String envId, String runId, JsonObject command) {
-    Object to = command.getValue("to");
-    if (!(to instanceof String target)) {
-      throw FreshetException.badRequest("to is required: queued, executing, completed or failed");
-    }
+  /** Replies with the raw DB status and the new version; 422 for a run already in a final status. */
+  Future<Transitioned> transition(Transition command) {
+    String envId = command.envId();
+    String runId = command.runId();
     Tuple params = Tuple.of(envId, runId, RunWrites.FINAL_STATUS_ARRAY);
-    String sql;
-    switch (target) {
-      case "queued" -> sql = QUEUED;
-      case "executing" -> sql = EXECUTING;
-      case "completed" -> {
-        sql = COMPLETED;
-        Object output = command.getValue("output");
-        String outputType = JsonFields.optString(command, "outputType", "outputType");
-        if (output == null) {
-          params.addString(null).addString(null);
-        } else if (output instanceof String s) {
-          params.addString(s).addString(outputType != null ? outputType : "application/json");
-        } else {
-          params.addString(Json.encode(output)).addString("application/json");
-        }
-        params.addInteger(usageDurationMs(command));
+    String sql = switch (command.to()) {
+      case QUEUED -> QUEUED;
+      case EXECUTING -> EXECUTING;
+      case COMPLETED -> {
+        params.addString(command.output()).addString(command.outputType()).addInteger(command.usageDurationMs());
+        yield COMPLETED;
       }
-      case "failed" -> {
-        sql = FAILED;
-        params.addValue(taskRunError(command.getValue("error"))).addInteger(usageDurationMs(command));
+      case FAILED -> {
+        params.addValue(command.error()).addInteger(command.usageDurationMs());
+        yield FAILED;
       }
-      default -> throw FreshetException.badRequest("to must be queued, executing, completed or failed, not '" + target + "'");
-    }
+    };
     return primary.preparedQuery(sql).execute(params).compose(rows -> {
       if (rows.size() == 0) {
         return status(envId, runId).map(status -> {
           throw FreshetException.unprocessable("Run " + runId + " is already in a final status (" + status
-              + ") and cannot move to " + target);
+              + ") and cannot move to " + command.to().wireName());
         });
       }
       Row row = rows.iterator().next();
       WrittenRun written = WrittenRun.from(row);
       publish.accept(written.toChangeRecord(envId));
-      return Future.succeededFuture(new JsonObject()
-          .put("id", runId)
-          .put("status", row.getString("status"))
-          .put("updatedAt", iso(written.updatedAt())));
+      return Future.succeededFuture(new Transitioned(runId, row.getString("status"), iso(written.updatedAt())));
     });
   }
 
@@ -109,34 +94,6 @@ final class StatusTransitions {
       }
       return rows.iterator().next().getString(0);
     });
-  }
-
-  private static Integer usageDurationMs(JsonObject command) {
-    Long ms = JsonFields.optWhole(command, "usageDurationMs", "usageDurationMs");
-    if (ms == null) {
-      return null;
-    }
-    if (ms < 0 || ms > Integer.MAX_VALUE) {
-      throw FreshetException.badRequest("usageDurationMs must be an integer from 0 to " + Integer.MAX_VALUE);
-    }
-    return ms.intValue();
-  }
-
-  /** A TaskRunError object as the engine reports it; a bare string becomes a STRING_ERROR. */
-  static JsonObject taskRunError(Object error) {
-    if (error == null) {
-      return null;
-    }
-    if (error instanceof String raw) {
-      return new JsonObject().put("type", "STRING_ERROR").put("raw", raw);
-    }
-    if (error instanceof JsonObject object) {
-      if (!(object.getValue("type") instanceof String)) {
-        throw FreshetException.badRequest("error.type is required (BUILT_IN_ERROR, STRING_ERROR, CUSTOM_ERROR, INTERNAL_ERROR)");
-      }
-      return object;
-    }
-    throw FreshetException.badRequest("error must be a TaskRunError object or a string");
   }
 
   /** ISO-8601 UTC with milliseconds, as the SDK parses dates. */

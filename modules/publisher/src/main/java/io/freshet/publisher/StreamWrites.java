@@ -2,10 +2,11 @@ package io.freshet.publisher;
 
 import io.freshet.core.FreshetException;
 import io.freshet.core.stream.StreamAnnouncement;
+import io.freshet.core.write.WriteReply.StreamProbed;
+import io.freshet.core.write.WriteReply.StreamRegistered;
 import io.freshet.producer.ChangeRecord;
 import io.freshet.publisher.RunWrites.WrittenRun;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -48,9 +49,6 @@ final class StreamWrites {
       + " chunks AS (DELETE FROM stream_chunks c USING old WHERE c.run_id = old.run_id AND c.stream_key = old.stream_key)"
       + " DELETE FROM realtime_streams s USING old WHERE s.run_id = old.run_id AND s.stream_key = old.stream_key RETURNING 1";
 
-  /** A registered stream: closed or not, its last seq, and the asking writer's last stored chunk index (-1: none). */
-  record Registered(boolean closed, long lastSeq, long lastChunkIndex) {}
-
   private final Pool primary;
   private final Consumer<ChangeRecord> publish;
   private final Consumer<StreamAnnouncement> announce;
@@ -68,7 +66,7 @@ final class StreamWrites {
    * run, 400 when a run that already ended would get a new stream, 422 past the per-run limit. An
    * existing stream, closed or not, is answered as it is: the writer's POST gets the 409.
    */
-  Future<Registered> register(String envId, String runId, String key, String clientId) {
+  Future<StreamRegistered> register(String envId, String runId, String key, String clientId) {
     Tuple ids = Tuple.of(envId, runId, key);
     return primary.preparedQuery(RUN).execute(ids).compose(runs -> {
       if (runs.size() == 0) {
@@ -94,7 +92,7 @@ final class StreamWrites {
         });
       }).compose(stream -> (listed ? Future.<Void>succeededFuture() : list(envId, runId, key))
           .compose(v -> lastChunkIndex(runId, key, clientId))
-          .map(last -> new Registered(Boolean.TRUE.equals(stream.getBoolean("closed")), stream.getLong("last_seq"), last)));
+          .map(last -> new StreamRegistered(Boolean.TRUE.equals(stream.getBoolean("closed")), stream.getLong("last_seq"), last)));
     });
   }
 
@@ -119,13 +117,13 @@ final class StreamWrites {
     });
   }
 
-  /** The resume probe (HEAD): {@code {lastChunkIndex}}, 404 for a run not in this environment. */
-  Future<JsonObject> probe(String envId, String runId, String key, String clientId) {
+  /** The resume probe (HEAD): the writer's last stored chunk index, 404 for a run not in this environment. */
+  Future<StreamProbed> probe(String envId, String runId, String key, String clientId) {
     return primary.preparedQuery(RUN).execute(Tuple.of(envId, runId, key)).compose(runs -> {
       if (runs.size() == 0) {
         throw FreshetException.notFound("Run " + runId + " not found");
       }
-      return lastChunkIndex(runId, key, clientId).map(last -> new JsonObject().put("lastChunkIndex", last));
+      return lastChunkIndex(runId, key, clientId).map(StreamProbed::new);
     });
   }
 

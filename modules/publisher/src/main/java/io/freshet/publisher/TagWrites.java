@@ -1,10 +1,12 @@
 package io.freshet.publisher;
 
 import io.freshet.core.FreshetException;
+import io.freshet.core.write.RunTags;
+import io.freshet.core.write.WriteCommand.AddTags;
+import io.freshet.core.write.WriteReply.TagsAdded;
 import io.freshet.producer.ChangeRecord;
 import io.freshet.publisher.RunWrites.WrittenRun;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
@@ -34,16 +36,12 @@ final class TagWrites {
     this.maxTags = maxTags;
   }
 
-  /** Replies {@code {message}}. */
-  Future<JsonObject> add(String envId, String runId, Object rawTags) {
-    if (rawTags == null) {
-      throw FreshetException.badRequest("tags is required: a string or an array of strings");
-    }
-    List<String> requested = RunTags.normalize(rawTags, "tags");
-    return add(envId, runId, requested, 1);
+  /** Adds the tags the run does not have yet; 422 when they would take it past {@code publisher.maxTags}. */
+  Future<TagsAdded> add(AddTags command) {
+    return add(command.envId(), command.runId(), command.tags(), 1);
   }
 
-  private Future<JsonObject> add(String envId, String runId, List<String> requested, int attempt) {
+  private Future<TagsAdded> add(String envId, String runId, List<String> requested, int attempt) {
     return primary.preparedQuery(READ).execute(Tuple.of(envId, runId)).compose(rows -> {
       if (rows.size() == 0) {
         throw FreshetException.notFound("Run not found");
@@ -57,7 +55,7 @@ final class TagWrites {
         }
       }
       if (fresh.isEmpty()) {
-        return Future.succeededFuture(new JsonObject().put("message", "No new tags to add"));
+        return Future.succeededFuture(new TagsAdded(0));
       }
       if (existing.size() + fresh.size() > maxTags) {
         throw RunTags.tooMany(maxTags, existing.size() + fresh.size());
@@ -72,7 +70,7 @@ final class TagWrites {
         }
         WrittenRun written = WrittenRun.from(updated.iterator().next());
         publish.accept(written.toChangeRecord(envId));
-        return Future.succeededFuture(new JsonObject().put("message", "Successfully set " + fresh.size() + " new tags."));
+        return Future.succeededFuture(new TagsAdded(fresh.size()));
       });
     });
   }

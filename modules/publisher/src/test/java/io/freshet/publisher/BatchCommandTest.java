@@ -2,6 +2,9 @@ package io.freshet.publisher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.freshet.core.write.WriteReply.BatchCreated;
+import io.freshet.core.write.WriteReply.BatchItemsAdded;
+import io.freshet.core.write.WriteReply.BatchTriggered;
 import io.freshet.producer.ChangeRecord;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
@@ -13,8 +16,8 @@ import org.junit.jupiter.api.Test;
 
 class BatchCommandTest extends OnThePrimary {
 
-  private JsonObject createBatch(JsonObject body) {
-    return f.send(f.command("createBatch").put("body", body));
+  private BatchCreated createBatch(JsonObject body) {
+    return f.send(f.createBatch(body));
   }
 
   private static JsonObject item(int index, String payload) {
@@ -22,19 +25,20 @@ class BatchCommandTest extends OnThePrimary {
         .put("options", new JsonObject().put("payloadType", "text/plain").put("tags", "t"));
   }
 
-  private JsonObject items(String batchId, JsonObject... items) {
-    return f.send(f.command("batchItems").put("batchId", batchId).put("items", new JsonArray(List.of((Object[]) items))));
+  private BatchItemsAdded items(String batchId, JsonObject... items) {
+    return f.send(f.batchItems(batchId, new JsonArray(List.of((Object[]) items))));
   }
 
   @Test
   void batchItemsAreDedupedByIndexAndTheBatchSealsWhenEveryIndexHasARun() {
-    JsonObject batch = createBatch(new JsonObject().put("runCount", 3).put("taskIdentifiers", new JsonArray().add("my-task")));
-    String batchId = batch.getString("id");
-    assertThat(batch).isEqualTo(new JsonObject().put("id", batchId).put("runCount", 3).put("isCached", false));
+    BatchCreated batch = createBatch(new JsonObject().put("runCount", 3).put("taskIdentifiers", new JsonArray().add("my-task")));
+    String batchId = batch.id();
+    assertThat(batch).isEqualTo(new BatchCreated(batchId, 3, false, null));
+    assertThat(batch.toJson()).isEqualTo(new JsonObject().put("id", batchId).put("runCount", 3).put("isCached", false));
     assertThat(batchId).matches("batch_[1-9a-km-z]{21}");
 
-    JsonObject first = items(batchId, item(0, "a"), item(1, "b"), item(1, "b-again"));
-    assertThat(first).isEqualTo(new JsonObject().put("id", batchId).put("itemsAccepted", 2).put("itemsDeduplicated", 1)
+    BatchItemsAdded first = items(batchId, item(0, "a"), item(1, "b"), item(1, "b-again"));
+    assertThat(first.toJson()).isEqualTo(new JsonObject().put("id", batchId).put("itemsAccepted", 2).put("itemsDeduplicated", 1)
         .put("sealed", false).put("enqueuedCount", 2).put("expectedCount", 3));
     List<ChangeRecord> records = f.nextRecords(2);
     assertThat(records).allSatisfy(r -> {
@@ -43,14 +47,14 @@ class BatchCommandTest extends OnThePrimary {
     });
 
     // The SDK resends the whole stream until sealed.
-    JsonObject second = items(batchId, item(0, "a"), item(1, "b"), item(2, "c"));
-    assertThat(second).isEqualTo(new JsonObject().put("id", batchId).put("itemsAccepted", 1).put("itemsDeduplicated", 2)
+    BatchItemsAdded second = items(batchId, item(0, "a"), item(1, "b"), item(2, "c"));
+    assertThat(second.toJson()).isEqualTo(new JsonObject().put("id", batchId).put("itemsAccepted", 1).put("itemsDeduplicated", 2)
         .put("sealed", true));
     assertThat(f.nextRecord().batchId()).isEqualTo(batchId);
 
-    JsonObject third = items(batchId, item(0, "a"), item(1, "b"), item(2, "c"));
-    assertThat(third.getBoolean("sealed")).isTrue();
-    assertThat(third.getInteger("itemsAccepted")).isZero();
+    BatchItemsAdded third = items(batchId, item(0, "a"), item(1, "b"), item(2, "c"));
+    assertThat(third.sealed()).isTrue();
+    assertThat(third.accepted()).isZero();
 
     assertThat(f.count("SELECT count(*) FROM task_runs WHERE batch_id = $1", batchId)).isEqualTo(3);
     assertThat(f.count("SELECT count(*) FROM batches WHERE id = $1 AND sealed", batchId)).isEqualTo(1);
@@ -62,57 +66,58 @@ class BatchCommandTest extends OnThePrimary {
 
   @Test
   void sameBatchIdempotencyKeyReturnsTheExistingBatch() {
-    JsonObject first = createBatch(new JsonObject().put("runCount", 2).put("idempotencyKey", "bk"));
-    JsonObject again = createBatch(new JsonObject().put("runCount", 2).put("idempotencyKey", "bk"));
+    BatchCreated first = createBatch(new JsonObject().put("runCount", 2).put("idempotencyKey", "bk"));
+    BatchCreated again = createBatch(new JsonObject().put("runCount", 2).put("idempotencyKey", "bk"));
 
-    assertThat(first.getBoolean("isCached")).isFalse();
-    assertThat(first.getString("idempotencyKey")).isEqualTo("bk");
-    assertThat(again).isEqualTo(first.copy().put("isCached", true));
+    assertThat(first.cached()).isFalse();
+    assertThat(first.idempotencyKey()).isEqualTo("bk");
+    assertThat(first.toJson().getString("idempotencyKey")).isEqualTo("bk");
+    assertThat(again).isEqualTo(new BatchCreated(first.id(), 2, true, "bk"));
   }
 
   @Test
   void itemsForAnUnknownBatchAre404AndOutOfRangeIndexesAre400() {
-    assertThat(f.sendFailing(f.command("batchItems").put("batchId", "batch_nope").put("items", new JsonArray().add(item(0, "a"))))
-        .failureCode()).isEqualTo(404);
-    String batchId = createBatch(new JsonObject().put("runCount", 2)).getString("id");
+    assertThat(f.sendFailing(f.batchItems("batch_nope", new JsonArray().add(item(0, "a")))).failureCode()).isEqualTo(404);
+    String batchId = createBatch(new JsonObject().put("runCount", 2)).id();
 
-    ReplyException outOfRange = f.sendFailing(f.command("batchItems").put("batchId", batchId)
-        .put("items", new JsonArray().add(item(0, "a")).add(item(2, "c"))));
+    ReplyException outOfRange = f.sendFailing(f.batchItems(batchId, new JsonArray().add(item(0, "a")).add(item(2, "c"))));
 
     assertThat(outOfRange.failureCode()).isEqualTo(400);
     assertThat(outOfRange.getMessage()).contains("items[1].index");
     assertThat(f.count("SELECT count(*) FROM task_runs WHERE batch_id = $1", batchId)).isZero();
   }
 
+  /** The batch is looked up before any item, and each item's index checked before its form. */
   @Test
-  void malformedBatchBodiesAre400AndWriteNothing() {
-    long batchesBefore = f.count("SELECT count(*) FROM batches");
-    long runsBefore = f.count("SELECT count(*) FROM task_runs");
-    List<JsonObject> bad = List.of(
-        f.command("createBatch").put("body", new JsonObject()),
-        f.command("createBatch").put("body", new JsonObject().put("runCount", 0)),
-        f.command("createBatch").put("body", new JsonObject().put("runCount", 1001)),
-        f.command("createBatch").put("body", new JsonObject().put("runCount", 1.5)),
-        f.command("createBatch").put("body", new JsonObject().put("runCount", 2).put("taskIdentifiers", new JsonArray().add(""))),
-        f.command("batchTrigger").put("body", new JsonObject().put("items", new JsonArray())),
-        f.command("batchTrigger").put("body", new JsonObject().put("items", new JsonArray().add(new JsonObject().put("task", "ok"))
-            .add(new JsonObject().put("payload", "no task")))),
-        f.command("batchItems").put("items", new JsonArray()));
-    for (JsonObject command : bad) {
-      assertThat(f.sendFailing(command).failureCode()).as("%s", command).isEqualTo(400);
-    }
-    assertThat(f.count("SELECT count(*) FROM batches")).isEqualTo(batchesBefore);
-    assertThat(f.count("SELECT count(*) FROM task_runs")).isEqualTo(runsBefore);
+  void aMalformedItemIsRefusedInItsTurnAfterTheBatchAndTheIndexesBeforeIt() {
+    JsonObject malformed = item(1, "b").put("task", 7);
+    assertThat(f.sendFailing(f.batchItems("batch_nope", new JsonArray().add(item(0, "a")).add(malformed))).failureCode())
+        .isEqualTo(404);
+    String batchId = createBatch(new JsonObject().put("runCount", 2)).id();
+
+    ReplyException earlierOutOfRange = f.sendFailing(f.batchItems(batchId, new JsonArray().add(item(5, "a")).add(malformed)));
+    ReplyException ownIndexOutOfRange = f.sendFailing(f.batchItems(batchId, new JsonArray().add(item(0, "a"))
+        .add(item(9, "b").put("task", 7))));
+    ReplyException malformedItself = f.sendFailing(f.batchItems(batchId, new JsonArray().add(item(0, "a")).add(malformed)));
+    ReplyException badIndex = f.sendFailing(f.batchItems(batchId, new JsonArray().add(item(0, "a")).add(item(-1, "b"))));
+
+    assertThat(earlierOutOfRange.failureCode()).isEqualTo(400);
+    assertThat(earlierOutOfRange.getMessage()).isEqualTo("items[0].index 5 is out of range: the batch has 2 runs");
+    assertThat(ownIndexOutOfRange.getMessage()).isEqualTo("items[1].index 9 is out of range: the batch has 2 runs");
+    assertThat(malformedItself.failureCode()).isEqualTo(400);
+    assertThat(malformedItself.getMessage()).isEqualTo("items[1].task is required and must be a string");
+    assertThat(badIndex.getMessage()).isEqualTo("items[1].index is required and must be an integer >= 0");
+    assertThat(f.count("SELECT count(*) FROM task_runs WHERE batch_id = $1", batchId)).isZero();
   }
 
   @Test
   void batchTriggerCreatesASealedBatchWithOneRunPerItem() {
-    JsonObject reply = f.send(f.command("batchTrigger").put("body", new JsonObject().put("items", new JsonArray()
+    BatchTriggered reply = f.send(f.batchTrigger(new JsonObject().put("items", new JsonArray()
         .add(new JsonObject().put("task", "a-task").put("payload", "{\"i\":0}"))
         .add(new JsonObject().put("task", "b-task").put("payload", "{\"i\":1}").put("options", new JsonObject().put("tags", "x"))))));
 
-    String batchId = reply.getString("id");
-    assertThat(reply).isEqualTo(new JsonObject().put("id", batchId).put("runCount", 2));
+    String batchId = reply.id();
+    assertThat(reply.toJson()).isEqualTo(new JsonObject().put("id", batchId).put("runCount", 2));
     List<ChangeRecord> records = f.nextRecords(2);
     assertThat(records.stream().map(ChangeRecord::batchId).collect(Collectors.toSet())).containsExactly(batchId);
     assertThat(f.count("SELECT count(*) FROM task_runs WHERE batch_id = $1 AND batch_index IN (0, 1)", batchId)).isEqualTo(2);

@@ -3,7 +3,7 @@ package io.freshet.publisher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.freshet.core.FreshetException;
-import io.freshet.publisher.metadata.MetadataOperation;
+import io.freshet.core.write.metadata.MetadataOperation;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.util.ArrayList;

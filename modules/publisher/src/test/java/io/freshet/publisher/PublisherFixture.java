@@ -1,10 +1,16 @@
 package io.freshet.publisher;
 
-import io.freshet.core.bus.NodeAddresses;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import io.freshet.core.FreshetConfig;
+import io.freshet.core.FreshetException;
+import io.freshet.core.bus.NodeAddresses;
+import io.freshet.core.time.FakeScheduler;
+import io.freshet.core.write.TriggerRequest;
+import io.freshet.core.write.WriteCommand;
+import io.freshet.core.write.WriteReply;
+import io.freshet.core.write.WriteRequests;
 import io.freshet.producer.Addresses;
 import io.freshet.producer.ChangeRecord;
 import io.freshet.core.bus.NodeCodecs;
@@ -18,6 +24,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -27,16 +34,22 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * A publisher deployed on a plain Vert.x against a fresh database on the real primary, with every
- * change record of its environment captured in arrival order.
+ * change record of its environment captured in arrival order. Commands are built as the web edge
+ * builds them ({@link WriteRequests}, with the publisher's limits and a clock that stands still),
+ * and sent typed.
  */
 final class PublisherFixture implements AutoCloseable {
 
   final Vertx vertx;
   final TestDatabase db;
   final String envId;
+  /** The edge's clock for the commands built here: a relative delay counts from it. */
+  final FakeScheduler clock = new FakeScheduler();
+  final WriteRequests requests;
   private final LinkedBlockingQueue<ChangeRecord> records = new LinkedBlockingQueue<>();
   private final MessageConsumer<ChangeRecord> capture;
 
@@ -47,8 +60,9 @@ final class PublisherFixture implements AutoCloseable {
     envId = Await.result(Environments.create(db.primary(), "dev", "DEVELOPMENT"), 10).id();
     capture = vertx.eventBus().consumer(Addresses.envChanges(envId), m -> records.add(m.body()));
     Await.result(capture.completion(), 10);
-    JsonObject flat = FreshetConfig.defaults().with(config).toJson();
-    Await.result(vertx.deployVerticle(new PublisherVerticle(db.primary()), new DeploymentOptions().setConfig(flat)), 10);
+    FreshetConfig flat = FreshetConfig.defaults().with(config);
+    requests = new WriteRequests(TriggerRequest.Limits.of(flat), clock);
+    Await.result(vertx.deployVerticle(new PublisherVerticle(db.primary()), new DeploymentOptions().setConfig(flat.toJson())), 10);
   }
 
   PublisherFixture() {
@@ -56,19 +70,19 @@ final class PublisherFixture implements AutoCloseable {
   }
 
   /** Sends a command and returns the reply; fails the test on an error reply. */
-  JsonObject send(JsonObject command) {
-    Future<Message<Object>> reply = vertx.eventBus().request(NodeAddresses.publisherCommands(), command);
+  <R extends WriteReply> R send(WriteCommand<R> command) {
+    Future<Message<R>> reply = vertx.eventBus().request(NodeAddresses.publisherCommands(), command);
     try {
-      return (JsonObject) Await.result(reply, 30).body();
+      return Await.result(reply, 30).body();
     } catch (RuntimeException e) {
       ReplyException failure = replyException(e);
-      return fail("command " + command.getString("op") + " failed with " + (failure == null ? e
+      return fail("command " + command.getClass().getSimpleName() + " failed with " + (failure == null ? e
           : failure.failureCode() + " " + failure.getMessage()));
     }
   }
 
   /** Sends a command expected to fail and returns the failure (status and message). */
-  ReplyException sendFailing(JsonObject command) {
+  ReplyException sendFailing(WriteCommand<?> command) {
     return sendFailing(NodeAddresses.publisherCommands(), command);
   }
 
@@ -86,13 +100,56 @@ final class PublisherFixture implements AutoCloseable {
     }
   }
 
-  JsonObject command(String op) {
-    return new JsonObject().put("op", op).put("envId", envId);
+  /** The refusal of a request the edge would not even send: building its command throws. */
+  static FreshetException refused(Supplier<? extends WriteCommand<?>> build) {
+    try {
+      return fail("expected the edge to refuse the request, got " + build.get());
+    } catch (FreshetException e) {
+      return e;
+    }
+  }
+
+  // The commands, from the bodies the HTTP API takes.
+
+  WriteCommand.Trigger triggerCommand(String taskId, JsonObject body) {
+    return requests.trigger(envId, taskId, body, null);
+  }
+
+  WriteCommand.CreateBatch createBatch(JsonObject body) {
+    return WriteRequests.createBatch(envId, body);
+  }
+
+  WriteCommand.BatchItems batchItems(String batchId, JsonArray items) {
+    return requests.batchItems(envId, batchId, items);
+  }
+
+  WriteCommand.BatchTrigger batchTrigger(JsonObject body) {
+    return requests.batchTrigger(envId, body);
+  }
+
+  WriteCommand.UpdateMetadata updateMetadata(String runId, JsonObject body) {
+    return WriteRequests.updateMetadata(envId, runId, body);
+  }
+
+  WriteCommand.AddTags addTags(String runId, Object tags) {
+    return WriteRequests.addTags(envId, runId, new JsonObject().put("tags", tags));
+  }
+
+  WriteCommand.Cancel cancel(String runId) {
+    return new WriteCommand.Cancel(envId, runId);
+  }
+
+  WriteCommand.Retrieve retrieve(String runId) {
+    return new WriteCommand.Retrieve(envId, runId);
+  }
+
+  WriteCommand.Transition transition(String runId, JsonObject body) {
+    return WriteRequests.transition(envId, runId, body);
   }
 
   /** Triggers a run of {@code taskId} with {@code body} and returns its id. */
   String trigger(String taskId, JsonObject body) {
-    return send(command("trigger").put("taskId", taskId).put("body", body)).getString("id");
+    return send(triggerCommand(taskId, body)).runId();
   }
 
   Row run(String runId) {

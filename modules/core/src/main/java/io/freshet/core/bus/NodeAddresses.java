@@ -21,7 +21,7 @@ public final class NodeAddresses {
     return "freshet.engine.transitions";
   }
 
-  /** Write commands from the HTTP edge to the publisher (node-local, request-reply). */
+  /** Write commands from the HTTP edge to the publisher ({@link io.freshet.core.write.WriteCommand}s; node-local, request-reply). */
   public static String publisherCommands() {
     return "freshet.publisher.commands";
   }

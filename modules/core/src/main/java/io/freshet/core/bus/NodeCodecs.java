@@ -10,6 +10,8 @@ import io.freshet.core.lag.Touch;
 import io.freshet.core.push.PushProtocol;
 import io.freshet.core.stream.StreamAnnouncement;
 import io.freshet.core.stream.StreamProtocol;
+import io.freshet.core.write.WriteCommand;
+import io.freshet.core.write.WriteReply;
 import io.freshet.producer.Codecs;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
@@ -18,8 +20,8 @@ import java.util.List;
 /**
  * Every codec a Freshet node's event bus needs, registered in one place: the change record (what
  * producers publish), the feed requests, the push path shared by feeds and streams, stream
- * announcements and appends, and the lag sampler's messages (heartbeats and their demand cross the
- * cluster; the rest stay on their node). Called once per {@link Vertx} on every node; calling it
+ * announcements and appends, the edge's write commands to the publisher and its replies, and the lag
+ * sampler's messages (heartbeats and their demand cross the cluster; the rest stay on their node). Called once per {@link Vertx} on every node; calling it
  * again is harmless.
  */
 public final class NodeCodecs {
@@ -46,5 +48,16 @@ public final class NodeCodecs {
     StreamAnnouncement.register(bus);
     StreamProtocol.register(vertx);
     LAG.forEach(codec -> codec.register(bus));
+    // Every record of the two sealed types, so a new command or reply has its codec without a line here.
+    for (Class<?> type : WriteCommand.class.getPermittedSubclasses()) {
+      local(bus, type);
+    }
+    for (Class<?> type : WriteReply.class.getPermittedSubclasses()) {
+      local(bus, type);
+    }
+  }
+
+  private static <T> void local(EventBus bus, Class<T> type) {
+    BusCodec.local(type).register(bus);
   }
 }

@@ -1,5 +1,8 @@
 package io.freshet.publisher.metadata;
 
+import io.freshet.core.write.metadata.JsonValues;
+import io.freshet.core.write.metadata.MetadataKey;
+import io.freshet.core.write.metadata.MetadataOperation;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 

@@ -1,7 +1,7 @@
 package io.freshet.publisher.metadata;
 
-import io.freshet.core.FreshetException;
-import io.vertx.core.json.JsonArray;
+import io.freshet.core.write.metadata.JsonValues;
+import io.freshet.core.write.metadata.MetadataOperation;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,6 +9,7 @@ import java.util.List;
 /**
  * Applies a run's metadata operations with the exact results of the SDK 4.8.3's
  * {@code applyMetadataOperations}, so a client's local copy and the server's stored copy agree.
+ * The operations arrive parsed ({@link MetadataOperation#parseAll}, at the edge).
  */
 public final class MetadataOperations {
 
@@ -20,25 +21,6 @@ public final class MetadataOperations {
   public record Result(JsonObject metadata, List<MetadataOperation> unapplied, boolean changed) {}
 
   private MetadataOperations() {}
-
-  /** Parses the request's {@code operations} array. */
-  public static List<MetadataOperation> parseAll(JsonArray ops) {
-    return parseAll("operations", ops);
-  }
-
-  /**
-   * Parses one operations array of the request body; {@code field} (operations,
-   * parentOperations, rootOperations) prefixes the index in error messages.
-   *
-   * @throws FreshetException 400 naming the first malformed element and its problem
-   */
-  public static List<MetadataOperation> parseAll(String field, JsonArray ops) {
-    List<MetadataOperation> parsed = new ArrayList<>(ops.size());
-    for (int i = 0; i < ops.size(); i++) {
-      parsed.add(MetadataOperation.parse(ops.getValue(i), field + "[" + i + "]"));
-    }
-    return parsed;
-  }
 
   /** Runs {@code ops} in order against a deep copy of {@code current}, which is left untouched. */
   public static Result apply(JsonObject current, List<MetadataOperation> ops) {

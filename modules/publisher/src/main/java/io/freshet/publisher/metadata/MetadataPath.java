@@ -1,5 +1,7 @@
 package io.freshet.publisher.metadata;
 
+import io.freshet.core.write.metadata.JsonValues;
+import io.freshet.core.write.metadata.MetadataKey;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -25,7 +27,6 @@ final class MetadataPath {
     }
   };
 
-  private static final Pattern UNESCAPED_DOT = Pattern.compile("(?<!\\\\)\\.");
   private static final Pattern CANONICAL_INDEX = Pattern.compile("0|[1-9][0-9]{0,9}");
   /** JavaScript arrays stop at 2^32 - 2; a larger "index" is an ordinary (JSON-invisible) property. */
   private static final long MAX_ARRAY_INDEX = 4294967294L;
@@ -43,7 +44,7 @@ final class MetadataPath {
 
   /** Parses a key that {@link MetadataKey#problem} accepted as a path. */
   static MetadataPath parse(String key) {
-    String[] parts = UNESCAPED_DOT.split(key, -1);
+    String[] parts = MetadataKey.UNESCAPED_DOT.split(key, -1);
     List<Segment> segments = new ArrayList<>(parts.length - 1);
     for (int i = 1; i < parts.length; i++) {
       String part = parts[i];
@@ -53,16 +54,6 @@ final class MetadataPath {
       segments.add("*".equals(part) ? new Segment(part, true) : new Segment(unescape(part), false));
     }
     return new MetadataPath(segments);
-  }
-
-  static boolean hasEmptySegment(String key) {
-    String[] parts = UNESCAPED_DOT.split(key, -1);
-    for (int i = 1; i < parts.length; i++) {
-      if (parts[i].isEmpty()) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** The library unescapes {@code \.} before {@code \\}; the order is kept. */

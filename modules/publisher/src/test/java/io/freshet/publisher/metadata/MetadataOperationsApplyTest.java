@@ -1,14 +1,16 @@
 package io.freshet.publisher.metadata;
 
-import static io.freshet.publisher.metadata.MetadataOperation.append;
-import static io.freshet.publisher.metadata.MetadataOperation.delete;
-import static io.freshet.publisher.metadata.MetadataOperation.increment;
-import static io.freshet.publisher.metadata.MetadataOperation.remove;
-import static io.freshet.publisher.metadata.MetadataOperation.set;
-import static io.freshet.publisher.metadata.MetadataOperation.update;
+import static io.freshet.core.write.metadata.MetadataOperation.append;
+import static io.freshet.core.write.metadata.MetadataOperation.delete;
+import static io.freshet.core.write.metadata.MetadataOperation.increment;
+import static io.freshet.core.write.metadata.MetadataOperation.remove;
+import static io.freshet.core.write.metadata.MetadataOperation.set;
+import static io.freshet.core.write.metadata.MetadataOperation.update;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.freshet.publisher.metadata.MetadataOperation.Kind;
+import io.freshet.core.write.metadata.JsonValues;
+import io.freshet.core.write.metadata.MetadataOperation;
+import io.freshet.core.write.metadata.MetadataOperation.Kind;
 import io.freshet.publisher.metadata.MetadataOperations.Result;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

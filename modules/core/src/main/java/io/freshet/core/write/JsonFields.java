@@ -1,4 +1,4 @@
-package io.freshet.publisher;
+package io.freshet.core.write;
 
 import io.freshet.core.FreshetException;
 import io.vertx.core.json.JsonArray;
@@ -8,11 +8,11 @@ import io.vertx.core.json.JsonObject;
  * Typed reads of request JSON that fail with a 400 naming the field, so a malformed body is a
  * client error and never a {@link ClassCastException} turned into a 500.
  */
-final class JsonFields {
+public final class JsonFields {
 
   private JsonFields() {}
 
-  static JsonObject object(Object value, String field) {
+  public static JsonObject object(Object value, String field) {
     if (value instanceof JsonObject object) {
       return object;
     }
@@ -20,12 +20,12 @@ final class JsonFields {
   }
 
   /** The object at {@code key}, or an empty one when absent or null. */
-  static JsonObject optObject(JsonObject json, String key, String field) {
+  public static JsonObject optObject(JsonObject json, String key, String field) {
     Object value = json.getValue(key);
     return value == null ? new JsonObject() : object(value, field);
   }
 
-  static String requiredString(JsonObject json, String key, String field) {
+  public static String requiredString(JsonObject json, String key, String field) {
     Object value = json.getValue(key);
     if (value instanceof String s && !s.isEmpty()) {
       return s;
@@ -33,7 +33,7 @@ final class JsonFields {
     throw FreshetException.badRequest(field + " is required and must be a non-empty string");
   }
 
-  static String optString(JsonObject json, String key, String field) {
+  public static String optString(JsonObject json, String key, String field) {
     Object value = json.getValue(key);
     if (value == null || value instanceof String) {
       return (String) value;
@@ -41,7 +41,7 @@ final class JsonFields {
     throw FreshetException.badRequest(field + " must be a string");
   }
 
-  static Boolean optBoolean(JsonObject json, String key, String field) {
+  public static Boolean optBoolean(JsonObject json, String key, String field) {
     Object value = json.getValue(key);
     if (value == null || value instanceof Boolean) {
       return (Boolean) value;
@@ -49,7 +49,7 @@ final class JsonFields {
     throw FreshetException.badRequest(field + " must be a boolean");
   }
 
-  static JsonArray optArray(JsonObject json, String key, String field) {
+  public static JsonArray optArray(JsonObject json, String key, String field) {
     Object value = json.getValue(key);
     if (value == null || value instanceof JsonArray) {
       return (JsonArray) value;
@@ -58,7 +58,7 @@ final class JsonFields {
   }
 
   /** A whole number (JSON {@code 3} or {@code 3.0}), or null when absent. */
-  static Long optWhole(JsonObject json, String key, String field) {
+  public static Long optWhole(JsonObject json, String key, String field) {
     Object value = json.getValue(key);
     if (value == null) {
       return null;
@@ -69,7 +69,7 @@ final class JsonFields {
     throw FreshetException.badRequest(field + " must be an integer");
   }
 
-  static String limited(String value, int maxChars, String field) {
+  public static String limited(String value, int maxChars, String field) {
     if (value != null && value.length() > maxChars) {
       throw FreshetException.badRequest(field + " must be at most " + maxChars + " characters");
     }

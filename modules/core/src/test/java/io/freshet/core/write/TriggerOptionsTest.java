@@ -1,10 +1,9 @@
-package io.freshet.publisher;
+package io.freshet.core.write;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.freshet.core.FreshetException;
-import io.freshet.core.RunStatuses;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -12,7 +11,7 @@ import java.time.Instant;
 import java.time.LocalDateTime;
 import org.junit.jupiter.api.Test;
 
-/** Durations, delays, ttl, tags and status mapping: plain parsing, no database. */
+/** Durations, delays, ttl and tags of a trigger's options: plain parsing, no database. */
 class TriggerOptionsTest {
 
   static final Instant NOW = Instant.parse("2025-01-01T12:00:00Z");
@@ -70,25 +69,5 @@ class TriggerOptionsTest {
   void batchItemErrorsNameTheItem() {
     assertThatThrownBy(() -> TriggerRequest.parse("t", new JsonObject().put("options", new JsonObject().put("test", 1)), "items[4].", LIMITS, NOW))
         .hasMessageContaining("items[4].options.test");
-  }
-
-  @Test
-  void rawStatusesMapToTheApiStatusesAndEveryTerminalOneIsCompleted() {
-    assertThat(RunStatuses.apiStatus("PENDING")).isEqualTo("QUEUED");
-    assertThat(RunStatuses.apiStatus("COMPLETED_SUCCESSFULLY")).isEqualTo("COMPLETED");
-    assertThat(RunStatuses.apiStatus("COMPLETED_WITH_ERRORS")).isEqualTo("FAILED");
-    assertThat(RunStatuses.apiStatus("WAITING_TO_RESUME")).isEqualTo("WAITING");
-    assertThat(RunStatuses.apiStatus("SOMETHING_NEW")).isEqualTo("QUEUED");
-    for (String raw : RunWrites.FINAL_STATUSES) {
-      assertThat(RunStatuses.isCompleted(RunStatuses.apiStatus(raw))).as(raw).isTrue();
-    }
-  }
-
-  @Test
-  void packetsComeBackAsTheSdkParsesThem() {
-    assertThat(RunRetrieval.packet("{\"json\":{\"a\":1},\"meta\":{}}", "application/super+json")).isEqualTo(new JsonObject().put("a", 1));
-    assertThat(RunRetrieval.packet("[1,2]", "application/json")).isEqualTo(new JsonArray().add(1).add(2));
-    assertThat(RunRetrieval.packet("hello", "text/plain")).isEqualTo("hello");
-    assertThat(RunRetrieval.packet("packets/x.json", "application/store")).isNull();
   }
 }

@@ -1,10 +1,10 @@
-package io.freshet.publisher.metadata;
+package io.freshet.core.write.metadata;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.freshet.core.FreshetException;
-import io.freshet.publisher.metadata.MetadataOperation.Kind;
+import io.freshet.core.write.metadata.MetadataOperation.Kind;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class MetadataOperationParseTest {
 
   private static List<MetadataOperation> parse(String ops) {
-    return MetadataOperations.parseAll(new JsonArray(ops));
+    return MetadataOperation.parseAll("operations", new JsonArray(ops));
   }
 
   private static void assertRejected(String ops, String... messageParts) {
@@ -156,7 +156,7 @@ class MetadataOperationParseTest {
 
   @Test
   void errorNamesTheFieldItCameFrom() {
-    assertThatThrownBy(() -> MetadataOperations.parseAll("parentOperations", new JsonArray("[1]")))
+    assertThatThrownBy(() -> MetadataOperation.parseAll("parentOperations", new JsonArray("[1]")))
         .hasMessageContaining("parentOperations[0]");
   }
 }

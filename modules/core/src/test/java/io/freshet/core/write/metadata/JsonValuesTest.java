@@ -1,4 +1,4 @@
-package io.freshet.publisher.metadata;
+package io.freshet.core.write.metadata;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,26 +1,30 @@
-package io.freshet.publisher.metadata;
+package io.freshet.core.write.metadata;
 
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The SDK's rules for an operation key. A key starting with {@code $.} is a JSONHero path; any
  * other key, dots included, names one top-level field.
  */
-final class MetadataKey {
+public final class MetadataKey {
 
-  static final String PATH_PREFIX = "$.";
+  public static final String PATH_PREFIX = "$.";
+
+  /** A path's separator: a dot not escaped with a backslash. */
+  public static final Pattern UNESCAPED_DOT = Pattern.compile("(?<!\\\\)\\.");
 
   /** Segments that would reach an object's prototype in the SDK's JavaScript implementation. */
   private static final Set<String> PROTOTYPE_SEGMENTS = Set.of("__proto__", "constructor", "prototype");
 
   private MetadataKey() {}
 
-  static boolean isPath(String key) {
+  public static boolean isPath(String key) {
     return key.startsWith(PATH_PREFIX);
   }
 
   /** Why {@code key} is refused, or null when it is safe to apply. */
-  static String problem(String key) {
+  public static String problem(String key) {
     if (!isPath(key)) {
       return "__proto__".equals(key) ? "key \"__proto__\" is not allowed" : null;
     }
@@ -35,11 +39,21 @@ final class MetadataKey {
         return "path key \"" + key + "\" has a forbidden segment \"" + bare + "\"";
       }
     }
-    if (MetadataPath.hasEmptySegment(key)) {
+    if (hasEmptySegment(key)) {
       // The SDK's path parser throws on an empty segment ("$.a..b", "$.a."), which trigger.dev's
       // server answers with a 500; refusing it up front gives the client something to act on.
       return "path key \"" + key + "\" has an empty segment";
     }
     return null;
+  }
+
+  private static boolean hasEmptySegment(String key) {
+    String[] parts = UNESCAPED_DOT.split(key, -1);
+    for (int i = 1; i < parts.length; i++) {
+      if (parts[i].isEmpty()) {
+        return true;
+      }
+    }
+    return false;
   }
 }

@@ -1,4 +1,4 @@
-package io.freshet.publisher;
+package io.freshet.core.write;
 
 import io.freshet.core.FreshetException;
 import java.time.Duration;
@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * The SDK's duration strings ({@code "30s"}, {@code "1h30m"}, {@code "2w"}: units w, d, hr|h, m,
  * s) and the {@code delay} option, which is either such a duration or an ISO date-time.
  */
-final class Durations {
+public final class Durations {
 
   private static final Pattern WHOLE = Pattern.compile("(?:\\d+(?:w|d|hr|h|m|s))+");
   private static final Pattern PART = Pattern.compile("(\\d+)(w|d|hr|h|m|s)");
@@ -24,7 +24,7 @@ final class Durations {
   private Durations() {}
 
   /** Parses a duration string, or returns null when {@code text} is not one. */
-  static Duration parse(String text) {
+  public static Duration parse(String text) {
     String s = text.trim();
     if (!WHOLE.matcher(s).matches()) {
       return null;
@@ -57,7 +57,7 @@ final class Durations {
    * When a delayed run becomes due, as UTC, or null for no delay: a duration counts from
    * {@code now}; an ISO date-time is taken as is, and one not after {@code now} means no delay.
    */
-  static LocalDateTime delayUntil(String delay, Instant now) {
+  public static LocalDateTime delayUntil(String delay, Instant now) {
     Duration duration = parse(delay);
     Instant due;
     if (duration != null) {
@@ -79,7 +79,7 @@ final class Durations {
   }
 
   /** The {@code ttl} option as stored: a duration string, or whole seconds given as a number. */
-  static String ttl(Object ttl) {
+  public static String ttl(Object ttl) {
     if (ttl == null) {
       return null;
     }

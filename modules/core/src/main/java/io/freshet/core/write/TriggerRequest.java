@@ -1,8 +1,8 @@
-package io.freshet.publisher;
+package io.freshet.core.write;
 
+import io.freshet.core.FreshetConfig;
 import io.freshet.core.FreshetException;
 import io.vertx.core.json.Json;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.DecodeException;
 import java.nio.charset.StandardCharsets;
@@ -15,9 +15,9 @@ import java.util.regex.Pattern;
 /**
  * One validated trigger: a {@code TriggerTaskRequestBody} (or a batch item) reduced to the values
  * the run row stores. Parsing throws a 400 naming the field, 413 for an oversize metadata document
- * and 422 for too many tags, before anything is written.
+ * and 422 for too many tags, at the edge, before anything is sent to the publisher.
  */
-record TriggerRequest(
+public record TriggerRequest(
     String taskId,
     String payload,
     String payloadType,
@@ -37,7 +37,12 @@ record TriggerRequest(
   static final int MAX_IDEMPOTENCY_KEY_CHARS = 2048;
   private static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9_./:-]+");
 
-  record Limits(int maxTags, int maxMetadataBytes) {}
+  /** {@code publisher.maxTags} and {@code publisher.maxMetadataBytes}. */
+  public record Limits(int maxTags, int maxMetadataBytes) {
+    public static Limits of(FreshetConfig config) {
+      return new Limits(config.getInt(FreshetConfig.PUBLISHER_MAX_TAGS), config.getInt(FreshetConfig.PUBLISHER_MAX_METADATA_BYTES));
+    }
+  }
 
   /**
    * @param taskId the task identifier from the path or the batch item
@@ -45,7 +50,7 @@ record TriggerRequest(
    * @param where prefix for error messages, e.g. {@code ""} or {@code "items[3]."}
    * @param now the moment a relative {@code delay} counts from
    */
-  static TriggerRequest parse(String taskId, JsonObject body, String where, Limits limits, Instant now) {
+  public static TriggerRequest parse(String taskId, JsonObject body, String where, Limits limits, Instant now) {
     validateTaskId(taskId, where.isEmpty() ? "taskId" : where + "task");
     JsonObject options = JsonFields.optObject(body, "options", where + "options");
 
@@ -146,18 +151,11 @@ record TriggerRequest(
     return text;
   }
 
-  static void checkMetadataSize(String text, int maxBytes) {
+  /** 413 when a metadata document (as stored) is larger than {@code maxBytes} in UTF-8. */
+  public static void checkMetadataSize(String text, int maxBytes) {
     int bytes = text.getBytes(StandardCharsets.UTF_8).length;
     if (bytes > maxBytes) {
       throw FreshetException.tooLarge("Metadata exceeds the maximum size of " + maxBytes + " bytes (got " + bytes + ")");
     }
-  }
-
-  /** Only for callers that must check shapes of a raw array (batch items). */
-  static JsonArray array(Object value, String field) {
-    if (value instanceof JsonArray array) {
-      return array;
-    }
-    throw FreshetException.badRequest(field + " must be an array");
   }
 }

@@ -1,4 +1,4 @@
-package io.freshet.publisher;
+package io.freshet.core.write;
 
 import io.freshet.core.FreshetException;
 import io.vertx.core.json.JsonArray;
@@ -8,14 +8,14 @@ import java.util.List;
 import java.util.Set;
 
 /** Tags as the SDK sends them (one string or an array), normalised the way trigger.dev stores them. */
-final class RunTags {
+public final class RunTags {
 
-  static final int MAX_TAG_CHARS = 128;
+  public static final int MAX_TAG_CHARS = 128;
 
   private RunTags() {}
 
   /** Trimmed, blanks dropped, duplicates dropped, first-seen order; null input gives an empty list. */
-  static List<String> normalize(Object raw, String field) {
+  public static List<String> normalize(Object raw, String field) {
     List<Object> items = new ArrayList<>();
     if (raw == null) {
       return List.of();
@@ -43,7 +43,7 @@ final class RunTags {
     return List.copyOf(tags);
   }
 
-  static FreshetException tooMany(int max, int total) {
+  public static FreshetException tooMany(int max, int total) {
     return FreshetException.unprocessable("Runs can only have " + max + " tags, you are trying to set " + total
         + ". Remove some tags and try again.");
   }

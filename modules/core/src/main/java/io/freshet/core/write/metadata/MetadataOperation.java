@@ -1,7 +1,10 @@
-package io.freshet.publisher.metadata;
+package io.freshet.core.write.metadata;
 
 import io.freshet.core.FreshetException;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -58,6 +61,20 @@ public record MetadataOperation(Kind kind, String type, String key, Object value
 
   public static MetadataOperation increment(String key, Number by) {
     return new MetadataOperation(Kind.INCREMENT, "increment", key, by);
+  }
+
+  /**
+   * Parses one operations array of a request body; {@code field} (operations, parentOperations,
+   * rootOperations) prefixes the index in error messages.
+   *
+   * @throws FreshetException 400 naming the first malformed element and its problem
+   */
+  public static List<MetadataOperation> parseAll(String field, JsonArray ops) {
+    List<MetadataOperation> parsed = new ArrayList<>(ops.size());
+    for (int i = 0; i < ops.size(); i++) {
+      parsed.add(parse(ops.getValue(i), field + "[" + i + "]"));
+    }
+    return List.copyOf(parsed);
   }
 
   /**

@@ -1,4 +1,4 @@
-package io.freshet.publisher.metadata;
+package io.freshet.core.write.metadata;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -110,7 +110,7 @@ public final class JsonValues {
     return true;
   }
 
-  static boolean isNumber(Object value) {
+  public static boolean isNumber(Object value) {
     return value instanceof Integer
         || value instanceof Long
         || value instanceof Double
