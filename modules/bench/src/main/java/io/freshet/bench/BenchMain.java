@@ -67,7 +67,7 @@ public final class BenchMain {
       out = repo.resolve("results").resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     }
     Files.createDirectories(out);
-    Rig rig = new Rig(repo, Integer.parseInt(env("FRESHET_PG_PRIMARY_PORT", "57432")), Integer.parseInt(env("FRESHET_PG_REPLICA_PORT", "57433")));
+    Rig rig = new Rig(repo, Integer.parseInt(env("FRESHET_PG_PRIMARY_PORT", "17432")), Integer.parseInt(env("FRESHET_PG_REPLICA_PORT", "17433")));
     System.exit(new BenchMain(settings, rig, out, repo).run());
   }
 

@@ -43,9 +43,9 @@ public final class FreshetConfig {
   public static final Key<String> HTTP_CORS_ORIGINS = key("http.corsOrigins", "*", "Origins browsers may call from: * (any), or a comma-separated list such as https://app.example,https://admin.example; a request from another origin gets 403.");
 
   // --- Database --------------------------------------------------------------------------------
-  public static final Key<String> DB_PRIMARY_URI = key("db.primary.uri", "postgresql://freshet:freshet@127.0.0.1:55432/freshet", "Primary: every write and the schema migrations.");
+  public static final Key<String> DB_PRIMARY_URI = key("db.primary.uri", "postgresql://freshet:freshet@127.0.0.1:15432/freshet", "Primary: every write and the schema migrations.");
   public static final Key<Integer> DB_PRIMARY_POOL_SIZE = key("db.primary.poolSize", 8, "Connections to the primary per node.");
-  public static final Key<String> DB_REPLICA_URI = key("db.replica.uri", "postgresql://freshet:freshet@127.0.0.1:55433/freshet", "Read replica the feeds hydrate from. Empty: read the primary, lag 0, gate skipped.");
+  public static final Key<String> DB_REPLICA_URI = key("db.replica.uri", "postgresql://freshet:freshet@127.0.0.1:15433/freshet", "Read replica the feeds hydrate from. Empty: read the primary, lag 0, gate skipped.");
   public static final Key<Integer> DB_REPLICA_POOL_SIZE = key("db.replica.poolSize", 8, "Connections to the replica per node.");
 
   // --- Cluster ---------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The lag sources against the real primary (55432) and streaming standby (55433) of
+ * The lag sources against the real primary and streaming standby ({@link PgRig}'s ports) of
  * {@code scripts/db.sh start}, in a throwaway database; the rig is started when it is not up.
  *
  * <p>Ordered: the tests up to {@code @Order(10)} need a database without
@@ -46,8 +46,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 class LagSourcesOnPostgresTest {
 
   private static final String HOST = "127.0.0.1";
-  private static final int PRIMARY_PORT = 55432;
-  private static final int STANDBY_PORT = 55433;
+  private static final int PRIMARY_PORT = PgRig.PRIMARY_PORT;
+  private static final int STANDBY_PORT = PgRig.REPLICA_PORT;
 
   private Vertx vertx;
   private String database;
