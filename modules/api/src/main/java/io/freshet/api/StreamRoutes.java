@@ -46,6 +46,8 @@ final class StreamRoutes {
   /** Lines a writer may have waiting for the primary before its body is paused. */
   private static final int MAX_PENDING_LINES = 2000;
   private static final long APPEND_TIMEOUT_MS = 30_000;
+  /** The last chunk index a writer may use: indexes are int4 in the database. */
+  static final long MAX_CHUNK_INDEX = Integer.MAX_VALUE;
 
   private final Vertx vertx;
   private final Authenticator auth;
@@ -152,7 +154,8 @@ final class StreamRoutes {
     private final StreamRef ref;
     private final String clientId;
     private final long alreadyStored;
-    private int nextIndex;
+    /** Long, so that the line after index 2^31 - 1 is seen (and refused) instead of wrapping negative. */
+    private long nextIndex;
     private Buffer partial = Buffer.buffer();
     private List<StreamProtocol.Line> pending = new ArrayList<>();
     private boolean inFlight;
@@ -229,6 +232,13 @@ final class StreamRoutes {
         refuse(FreshetException.tooLarge("a chunk (one line of the body) exceeds " + maxChunkBytes + " bytes (streams.maxChunkBytes)"));
         return false;
       }
+      if (nextIndex > MAX_CHUNK_INDEX) {
+        // Chunk indexes are int4 end to end (the publisher, stream_chunks.chunk_index): a line past
+        // the last one is refused with the body, before anything acknowledges it.
+        refuse(FreshetException.badRequest("chunk index " + nextIndex + " is past the last one (" + MAX_CHUNK_INDEX
+            + "): X-Resume-From-Chunk plus this body's lines must stay within it"));
+        return false;
+      }
       String data;
       try {
         data = utf8(bytes, "chunk " + nextIndex);
@@ -236,7 +246,7 @@ final class StreamRoutes {
         refuse(e);
         return false;
       }
-      int index = nextIndex++;
+      int index = (int) nextIndex++;
       if (index > alreadyStored) { // a resuming writer may send again what was stored
         pending.add(new StreamProtocol.Line(index, data));
       }
@@ -295,9 +305,9 @@ final class StreamRoutes {
   private Future<StreamRef> writer(RoutingContext ctx) {
     try {
       String target = ctx.pathParam("target");
-      String runId = ctx.pathParam("runId");
+      String runId = FeedRequests.id(ctx.pathParam("runId"), "runId");
       if (!"self".equals(target) && !runId.equals(target)) {
-        throw FreshetException.badRequest("target must be 'self' (the SDK resolves parent and root to a run id): '" + target + "'");
+        throw FreshetException.badRequest("target must be 'self' or the run's id (the SDK resolves parent and root to a run id)");
       }
       String key = StreamRef.validKey(ctx.pathParam("key"));
       return auth.authenticate(ctx.request().getHeader("Authorization")).map(principal -> {
@@ -365,12 +375,13 @@ final class StreamRoutes {
   // --- readers -----------------------------------------------------------------------------------
 
   private void read(RoutingContext ctx) {
-    String runId = ctx.pathParam("runId");
+    String runId;
     long afterSeq;
     long timeoutMs;
     String key;
     String authorization;
     try {
+      runId = FeedRequests.id(ctx.pathParam("runId"), "runId");
       key = StreamRef.validKey(ctx.pathParam("key"));
       afterSeq = afterSeq(ctx.request().getHeader("Last-Event-ID"));
       timeoutMs = timeoutSeconds(ctx.request().getHeader("Timeout-Seconds")) * 1000L;

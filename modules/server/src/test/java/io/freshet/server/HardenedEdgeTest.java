@@ -1,0 +1,111 @@
+package io.freshet.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.freshet.store.testing.Await;
+import io.freshet.store.testing.RigTest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The edge as an attacker tries it (issue 20's findings, each against a real node on the rig):
+ * no page of another tenant on the API's origin, no text stored as something nobody sent, no
+ * chunk index that wraps, no stack trace for a client's malformed path, no Java class in a token
+ * refusal, no presigned URL on a forwarded host, one rule per scope everywhere, no smuggling
+ * framing, no unvalidated run id in the stream routes, no cluster figures for a run's token.
+ */
+@RigTest
+class HardenedEdgeTest {
+
+  private static NodeFixture f;
+  private static String runId;
+  private static String envId;
+  private static String key;
+
+  @BeforeAll
+  static void start() {
+    NodeFixture.applyDelay(150);
+    f = NodeFixture.start(new JsonObject());
+    runId = f.http.trigger("hardened", new JsonObject().put("tags", new JsonArray().add("t1")).put("metadata", new JsonObject().put("keep", "me")));
+    envId = f.devEnvId();
+    key = f.node.development().apiKey();
+    f.db.awaitReplicaCaughtUp();
+  }
+
+  @AfterAll
+  static void stop() {
+    f.close();
+  }
+
+  private static JsonObject storedRun() {
+    Row row = Await.result(f.db.primary().preparedQuery("SELECT metadata, run_tags FROM task_runs WHERE friendly_id = $1")
+        .execute(Tuple.of(runId)), 10).iterator().next();
+    return new JsonObject().put("metadata", row.getString(0)).put("tags", String.join(",", row.getArrayOfStrings(1)));
+  }
+
+  // --- 4: text PostgreSQL cannot store is refused, never stored as something else ---------------
+
+  @Test
+  void aLoneSurrogateIsRefusedInTagsTriggerOptionsAndMetadataAndNothingChanges() {
+    JsonObject before = storedRun();
+    String lone = "\\ud800x";
+    for (Http.Response refused : List.of(
+        f.http.post("/api/v1/runs/" + runId + "/tags", "{\"tags\":[\"" + lone + "\"]}"),
+        f.http.post("/api/v1/tasks/hardened/trigger", "{\"payload\":\"{}\",\"options\":{\"tags\":[\"" + lone + "\"]}}"),
+        f.http.put("/api/v1/runs/" + runId + "/metadata", "{\"metadata\":{\"k\":\"" + lone + "\"}}"),
+        f.http.put("/api/v1/runs/" + runId + "/metadata", "{\"metadata\":{\"" + lone + "\":1}}"),
+        f.http.post("/api/v1/tasks/hardened/trigger", "{\"payload\":\"{\\\"a\\\":\\\"" + lone + "\\\"}\"}"))) {
+      assertThat(refused.status()).as(refused.body()).isEqualTo(400);
+      assertThat(refused.json().getString("error")).contains("lone surrogate");
+    }
+    assertThat(storedRun()).isEqualTo(before);
+    Http.Response pair = f.http.post("/api/v1/runs/" + runId + "/tags", "{\"tags\":[\"\\ud83d\\ude00\"]}");
+    assertThat(pair.status()).as("a surrogate pair is one character: stored").isEqualTo(200);
+  }
+
+  // --- 5: chunk indexes never wrap --------------------------------------------------------------
+
+  @Test
+  void aResumePointWhoseLinesPassTheLastChunkIndexIsRefusedAndNothingWraps() {
+    String run = f.http.trigger("hardened-stream", new JsonObject());
+    assertThat(f.http.put("/realtime/v1/streams/" + run + "/self/out", "").status()).isEqualTo(202);
+    Http.Response wrapped = f.http.send(HttpRequest.newBuilder(URI.create(f.http.base + "/realtime/v1/streams/" + run + "/self/out"))
+        .header("X-Client-Id", "wrapper1").header("X-Resume-From-Chunk", "2147483647")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n")));
+    assertThat(wrapped.status()).as(wrapped.body()).isEqualTo(400);
+    assertThat(wrapped.json().getString("error")).contains("2147483647");
+    Long negative = Await.result(f.db.primary().preparedQuery("SELECT count(*) FROM stream_chunks WHERE chunk_index < 0").execute(), 10)
+        .iterator().next().getLong(0);
+    assertThat(negative).as("no index wrapped negative").isZero();
+    Http.Response probe = f.http.send(HttpRequest.newBuilder(URI.create(f.http.base + "/realtime/v1/streams/" + run + "/self/out"))
+        .header("X-Client-Id", "wrapper1").method("HEAD", HttpRequest.BodyPublishers.noBody()));
+    assertThat(probe.header("X-Last-Chunk-Index")).isIn("-1", "2147483647");
+  }
+
+  // --- 10: framing, stream run ids -----------------------------------------------------------------
+
+  @Test
+  void streamRoutesRefuseAnInvalidRunIdBeforeTheDatabaseAndNeverEchoIt() {
+    String longId = "r".repeat(3000);
+    String bidi = "run_%E2%80%AEevil";
+    for (Http.Response refused : List.of(f.http.get("/realtime/v1/streams/" + longId + "/out"), f.http.get("/realtime/v1/streams/" + bidi + "/out"),
+        f.http.put("/realtime/v1/streams/" + longId + "/self/out", ""), f.http.put("/realtime/v1/streams/" + bidi + "/self/out", ""),
+        f.http.post("/realtime/v1/streams/" + bidi + "/self/out/append", "x"))) {
+      assertThat(refused.status()).as(refused.body()).isEqualTo(400);
+      assertThat(refused.json().getString("error")).contains("runId must be").doesNotContain("rrrrrrrr").doesNotContain("\u202e");
+    }
+  }
+}
