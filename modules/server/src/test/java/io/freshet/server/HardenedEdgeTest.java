@@ -50,6 +50,10 @@ class HardenedEdgeTest {
     f.close();
   }
 
+  private static String token(String... scopes) {
+    return Tokens.sign(key, Tokens.claims(envId, List.of(scopes)));
+  }
+
   private static JsonObject storedRun() {
     Row row = Await.result(f.db.primary().preparedQuery("SELECT metadata, run_tags FROM task_runs WHERE friendly_id = $1")
         .execute(Tuple.of(runId)), 10).iterator().next();
@@ -95,6 +99,36 @@ class HardenedEdgeTest {
     assertThat(probe.header("X-Last-Chunk-Index")).isIn("-1", "2147483647");
   }
 
+  // --- 7: every token refusal is a 401 ------------------------------------------------------------
+
+  @Test
+  void tokenClaimsOfTheWrongTypeAre401InvalidAccessToken() {
+    for (JsonObject claims : List.of(Tokens.claims(envId, List.of("read:runs")).put("exp", "x"),
+        Tokens.claims(envId, List.of("read:runs")).put("aud", 5), Tokens.claims(envId, List.of("read:runs")).put("sub", 5),
+        Tokens.claims(envId, List.of("read:runs")).put("scopes", "x"))) {
+      Http.Response refused = f.http.withKey(Tokens.sign(key, claims)).get("/realtime/v1/runs/" + runId + "?offset=-1");
+      assertThat(refused.status()).as(claims.encode()).isEqualTo(401);
+      assertThat(refused.json().getString("error")).as(claims.encode()).startsWith("invalid access token").doesNotContain("java.");
+    }
+  }
+
+  // --- 9: one rule per scope, on every feed, stream and packet ------------------------------------
+
+  @Test
+  void readRunsStarReadsARunByIdAndABareReadTasksReadsNothing() {
+    String every = token("read:runs:*");
+    assertThat(f.http.withKey(every).get("/realtime/v1/runs/" + runId + "?offset=-1").status()).isEqualTo(200);
+    assertThat(f.http.withKey(every).get("/realtime/v1/runs?offset=-1").status()).isEqualTo(200);
+    assertThat(f.http.withKey(every).get("/api/v1/runs/" + runId + "/packets/payload").status()).as("inline payload: none to presign").isEqualTo(404);
+    String bareTasks = token("read:tasks");
+    assertThat(f.http.withKey(bareTasks).get("/realtime/v1/runs/" + runId + "?offset=-1").status()).isEqualTo(403);
+    assertThat(f.http.withKey(bareTasks).send(HttpRequest.newBuilder(URI.create(f.http.base + "/realtime/v1/streams/" + runId + "/out"))
+        .header("Timeout-Seconds", "1").GET()).status()).isEqualTo(403);
+    assertThat(f.http.withKey(token("read:tags")).get("/realtime/v1/runs?tags=t1&offset=-1").status()).isEqualTo(403);
+    assertThat(f.http.withKey(token("read:tasks:hardened")).get("/realtime/v1/runs/" + runId + "?offset=-1").status()).isEqualTo(200);
+    assertThat(f.http.withKey(token("read:tasks:hardened")).get("/realtime/v1/runs?offset=-1").status()).isEqualTo(403);
+  }
+
   // --- 10: framing, stream run ids -----------------------------------------------------------------
 
   @Test
@@ -107,5 +141,17 @@ class HardenedEdgeTest {
       assertThat(refused.status()).as(refused.body()).isEqualTo(400);
       assertThat(refused.json().getString("error")).contains("runId must be").doesNotContain("rrrrrrrr").doesNotContain("\u202e");
     }
+  }
+
+  // --- 11: the cluster's figures are not a run token's ---------------------------------------------
+
+  @Test
+  void theDashboardStatsNeedTheSecretKeyOrAnOperatorScope() {
+    Http.Response runToken = f.http.withKey(token("read:runs:" + runId)).get("/api/v1/dashboard/stats");
+    assertThat(runToken.status()).isEqualTo(403);
+    assertThat(runToken.json().getString("error")).contains("admin");
+    assertThat(f.http.withKey(token("read:runs")).get("/api/v1/dashboard/stats").status()).isEqualTo(403);
+    assertThat(f.http.get("/api/v1/dashboard/stats").status()).isEqualTo(200);
+    assertThat(f.http.withKey(token("admin")).get("/api/v1/dashboard/stats").status()).isEqualTo(200);
   }
 }
