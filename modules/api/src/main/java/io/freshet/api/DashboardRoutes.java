@@ -38,6 +38,10 @@ final class DashboardRoutes {
   void mount(Router router) {
     // "/dashboard" also matches "/dashboard/" in vertx-web: only the bare path is redirected.
     router.getWithRegex("/dashboard").handler(ctx -> ctx.redirect("/dashboard/"));
+    router.get("/dashboard/*").handler(ctx -> {
+      SecurityHeaders.dashboard(ctx.response()); // its own script, style and fetches; nothing inline, no frames
+      ctx.next();
+    });
     router.get("/dashboard/*").handler(StaticHandler.create("dashboard").setCachingEnabled(false).setIndexPage("index.html"));
     router.get("/api/v1/dashboard/stats").handler(this::stats);
   }

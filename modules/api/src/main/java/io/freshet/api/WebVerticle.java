@@ -6,17 +6,20 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.freshet.core.time.Scheduler;
+import io.freshet.core.time.VertxScheduler;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.json.JsonObject;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.sqlclient.Pool;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 
 /**
- * The HTTP edge: the write API, the realtime feeds, {@code /metrics} and {@code /health} on one
+ * The HTTP edge: the write API, the realtime feeds, {@code /metrics} and the health probes on one
  * port (the SDK is configured with a single base URL). Several instances share the port.
  */
 public final class WebVerticle extends VerticleBase {
@@ -26,26 +29,39 @@ public final class WebVerticle extends VerticleBase {
   private final Pool primary;
   private final Pool replica;
   private final PrometheusMeterRegistry registry;
+  private final BooleanSupplier clusterJoined;
   private final java.util.List<io.micrometer.core.instrument.Meter> meters = new java.util.ArrayList<>();
   private HttpServer server;
   private FeedSink sink;
   private StreamSessions streams;
 
-  /** {@code replica} may be null (no replica configured: feeds read the primary). */
-  public WebVerticle(String nodeId, int index, Pool primary, Pool replica, PrometheusMeterRegistry registry) {
+  /**
+   * {@code replica} may be null (no replica configured: feeds read the primary);
+   * {@code clusterJoined} says whether this node's cluster member is up (always true when not
+   * clustered).
+   */
+  public WebVerticle(String nodeId, int index, Pool primary, Pool replica, PrometheusMeterRegistry registry,
+      BooleanSupplier clusterJoined) {
     this.nodeId = nodeId;
     this.index = index;
     this.primary = primary;
     this.replica = replica;
     this.registry = registry;
+    this.clusterJoined = clusterJoined;
   }
 
   @Override
   public Future<?> start() {
     FreshetConfig config = FreshetConfig.fromJson(config());
-    Authenticator auth = new Authenticator(primary, new TokenVerifier(vertx));
+    Scheduler scheduler = VertxScheduler.on(vertx);
+    Authenticator auth = new Authenticator(primary, new TokenVerifier(vertx), scheduler);
     ConnectionLimiter limiter = new ConnectionLimiter(vertx, config.getInt(FreshetConfig.REALTIME_MAX_CONNECTIONS_PER_ENV));
     Router router = Router.router(vertx);
+    // First of all: every answer carries the security headers.
+    router.route().handler(ctx -> {
+      SecurityHeaders.apply(ctx.response());
+      ctx.next();
+    });
     router.route().handler(cors(config.get(FreshetConfig.HTTP_CORS_ORIGINS))
         .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.HEAD, HttpMethod.OPTIONS))
         .allowedHeaders(Set.of("authorization", "content-type", "trigger-version", "x-trigger-electric-version",
@@ -55,16 +71,13 @@ public final class WebVerticle extends VerticleBase {
         .exposedHeaders(Set.of("electric-handle", "electric-offset", "electric-schema", "electric-cursor",
             "electric-up-to-date", "retry-after", "x-trigger-jwt", "x-trigger-jwt-claims", "x-stream-version", "x-last-chunk-index")));
     RunAccess runAccess = new RunAccess(primary, System::currentTimeMillis);
-    PacketRoutes packets = new PacketRoutes(config, auth, runAccess, primary);
+    PacketRoutes packets = new PacketRoutes(config, auth, runAccess, primary, scheduler);
     packets.mountUploads(router);
     streams = new StreamSessions(vertx, nodeId, index, config.getInt(FreshetConfig.REALTIME_SSE_KEEP_ALIVE_MS), System::currentTimeMillis);
     StreamRoutes streamRoutes = new StreamRoutes(vertx, config, auth, runAccess, limiter, streams);
     streamRoutes.mountWriters(router);
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.getInt(FreshetConfig.HTTP_BODY_LIMIT_BYTES)));
-    // For load balancers: a node that cannot reach its primary can neither write nor authenticate
-    // (503). The replica's state is reported beside it: without it feeds keep serving through the
-    // primary fallback, so it does not take the node out of rotation.
-    router.get("/health").handler(this::health);
+    new HealthRoutes(vertx, nodeId, primary, replica, clusterJoined).mount(router);
     router.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4")
         .end(registry.scrape()));
     java.util.Map<String, io.micrometer.core.instrument.Counter> closes = new java.util.HashMap<>();
@@ -108,9 +121,18 @@ public final class WebVerticle extends VerticleBase {
     // Nothing Freshet serves needs h2c (browsers speak HTTP/2 only over TLS, load balancers speak
     // HTTP/1.1 to their upstreams), so it is off: an upgrade request is answered as the plain
     // HTTP/1.1 request it also is.
-    Future<HttpServer> listening = vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions().setStrictThreadMode(true)
-            .setHttp2ClearTextEnabled(false))
-        .requestHandler(router)
+    HttpServerOptions options = new HttpServerOptions().setStrictThreadMode(true).setHttp2ClearTextEnabled(false);
+    Future<HttpServer> listening = vertx.createHttpServer(options)
+        .connectionHandler(connection -> HttpFraming.install(connection, options))
+        .invalidRequestHandler(RequestGate::invalid)
+        .requestHandler(request -> {
+          String refusal = RequestGate.refusal(request);
+          if (refusal != null) {
+            RequestGate.refuse(request, 400, refusal);
+          } else {
+            router.handle(request);
+          }
+        })
         .listen(config.getInt(FreshetConfig.HTTP_PORT), config.get(FreshetConfig.HTTP_HOST))
         .onSuccess(s -> server = s);
     return Future.join(sink.start(), streams.start(), listening);
@@ -138,14 +160,6 @@ public final class WebVerticle extends VerticleBase {
     Future<Void> sinkDrained = sink == null ? Future.succeededFuture() : sink.closeAll();
     Future<Void> readersGone = streams == null ? Future.succeededFuture() : streams.closeAll();
     return Future.join(closing, sinkDrained, readersGone);
-  }
-
-  private void health(io.vertx.ext.web.RoutingContext ctx) {
-    io.freshet.api.dashboard.NodeHealth.check(vertx, nodeId, primary, replica).onComplete(ar -> {
-      JsonObject body = ar.result();
-      ctx.response().setStatusCode("ok".equals(body.getString("status")) ? 200 : 503).putHeader("content-type", "application/json")
-          .putHeader("cache-control", "no-store").end(body.encode());
-    });
   }
 
   public int actualPort() {

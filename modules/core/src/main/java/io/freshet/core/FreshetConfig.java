@@ -39,7 +39,7 @@ public final class FreshetConfig {
   public static final Key<Integer> HTTP_INSTANCES = key("http.instances", 2, "Web verticle instances (event loops serving HTTP).");
   public static final Key<Integer> HTTP_BODY_LIMIT_BYTES = key("http.bodyLimitBytes", 2 * 1024 * 1024, "Largest request body accepted; larger bodies get 413.");
   public static final Key<String> HTTP_PUBLIC_BASE_URL = key("http.publicBaseUrl", "",
-      "Base URL clients reach the cluster at, for the presigned packet URLs it hands out (e.g. https://realtime.example.com); empty: taken from each request (X-Forwarded-Proto/-Host, then Host).");
+      "Base URL clients reach the cluster at, for the presigned packet URLs it hands out (e.g. https://realtime.example.com); empty: the request's own scheme and Host header, which must be a plain host[:port] (400 otherwise). X-Forwarded-Host/-Proto are never used (anyone can send them): set this behind a proxy.");
   public static final Key<String> HTTP_CORS_ORIGINS = key("http.corsOrigins", "*", "Origins browsers may call from: * (any), or a comma-separated list such as https://app.example,https://admin.example; a request from another origin gets 403.");
 
   // --- Database --------------------------------------------------------------------------------
@@ -94,6 +94,8 @@ public final class FreshetConfig {
       "Largest packet (an offloaded payload or output) an upload may store; larger uploads get 413.");
   public static final Key<Integer> PACKETS_URL_TTL_SECONDS = key("packets.urlTtlSeconds", 300,
       "How long a presigned packet URL stays valid (trigger.dev's 300 s).");
+  public static final Key<String> PACKETS_BASE_URL = key("packets.baseUrl", "",
+      "Base URL of a separate origin for presigned packet URLs (e.g. https://packets.example.com, routed to this cluster), so that uploaded bytes are never served from the API's origin; empty: the API's own (http.publicBaseUrl). Downloads are attachments with CSP sandbox either way.");
 
   // --- Realtime streams ------------------------------------------------------------------------
   public static final Key<Integer> STREAMS_MAX_CHUNK_BYTES = key("streams.maxChunkBytes", 512 * 1024,

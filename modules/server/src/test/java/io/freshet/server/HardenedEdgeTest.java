@@ -60,6 +60,50 @@ class HardenedEdgeTest {
     return new JsonObject().put("metadata", row.getString(0)).put("tags", String.join(",", row.getArrayOfStrings(1)));
   }
 
+  private static Http.Response download(String url) {
+    return f.http.withKey(null).send(HttpRequest.newBuilder(URI.create(url)).GET());
+  }
+
+  // --- 1: packets are never active content on the API's origin --------------------------------
+
+  @Test
+  void anUploadedPageIsServedAsASandboxedAttachmentNeverAsAPageOfThisOrigin() {
+    String put = f.http.put("/api/v2/packets/trigger%2Fpacket_page%2Fpage.html", "").json().getString("presignedUrl");
+    Http.Response stored = f.http.withKey(null).send(HttpRequest.newBuilder(URI.create(put)).header("content-type", "text/html")
+        .PUT(HttpRequest.BodyPublishers.ofString("<script>alert(document.domain)</script>")));
+    assertThat(stored.status()).isEqualTo(200);
+    String get = f.http.get("/api/v1/packets/trigger%2Fpacket_page%2Fpage.html").json().getString("presignedUrl");
+    Http.Response page = download(get);
+    assertThat(page.status()).isEqualTo(200);
+    assertThat(page.body()).isEqualTo("<script>alert(document.domain)</script>");
+    assertThat(page.header("content-type")).as("the type as uploaded: the SDK compares it whole").isEqualTo("text/html");
+    assertThat(page.header("content-disposition")).startsWith("attachment");
+    assertThat(page.header("x-content-type-options")).isEqualTo("nosniff");
+    assertThat(page.header("content-security-policy")).startsWith("sandbox");
+  }
+
+  @Test
+  void everyAnswerCarriesTheSecurityHeadersAndTheDashboardAPolicyItsPageKeeps() {
+    for (Http.Response answer : List.of(f.http.get("/health"), f.http.get("/no/such/endpoint"),
+        f.http.get("/realtime/v1/runs/" + runId + "?offset=-1"), f.http.withKey(null).get("/api/v3/runs/" + runId))) {
+      assertThat(answer.header("x-content-type-options")).isEqualTo("nosniff");
+      assertThat(answer.header("content-security-policy")).contains("frame-ancestors 'none'").contains("default-src 'none'");
+      assertThat(answer.header("referrer-policy")).isEqualTo("no-referrer");
+    }
+    Http.Response dashboard = f.http.withKey(null).get("/dashboard/");
+    assertThat(dashboard.status()).isEqualTo(200);
+    String policy = dashboard.header("content-security-policy");
+    assertThat(policy).contains("script-src 'self'").contains("style-src 'self'").contains("connect-src 'self'")
+        .contains("frame-ancestors 'none'").doesNotContain("unsafe-inline").doesNotContain("unsafe-eval");
+    // What the policy refuses, the page must not need: no inline script or style, no style attributes.
+    String html = dashboard.body();
+    assertThat(html).containsPattern("<script src=\"dashboard\\.js\"></script>").doesNotContainPattern("<script>|<style|\\sstyle=|\\son[a-z]+=");
+    assertThat(html).contains("<link rel=\"stylesheet\" href=\"dashboard.css\">");
+    Http.Response js = f.http.withKey(null).get("/dashboard/dashboard.js");
+    assertThat(js.body()).doesNotContain("style=").doesNotContain("eval(").doesNotContain("new Function");
+    assertThat(js.header("content-security-policy")).isEqualTo(policy);
+  }
+
   // --- 4: text PostgreSQL cannot store is refused, never stored as something else ---------------
 
   @Test
@@ -99,6 +143,30 @@ class HardenedEdgeTest {
     assertThat(probe.header("X-Last-Chunk-Index")).isIn("-1", "2147483647");
   }
 
+  // --- 6: a malformed escape in the path is the client's mistake, not the server's ---------------
+
+  @Test
+  void aMalformedEscapeInThePathGetsAJson400AndNoErrorInTheLog() {
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    log.start();
+    root.addAppender(log);
+    try {
+      for (String path : List.of("/%zz", "/health%G1", "/realtime/v1/runs/%", "/api/v3/runs/%E2%28", "/health?x=%zz")) {
+        try (RawHttp raw = new RawHttp(f.node.httpPort())) {
+          String answer = raw.send("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").readUntilClosed();
+          assertThat(RawHttp.status(answer)).as(path).isEqualTo(400);
+          assertThat(answer.toLowerCase()).as(path).contains("content-type: application/json");
+          assertThat(new JsonObject(RawHttp.body(answer)).getString("error")).as(path).contains("percent-escape");
+        }
+      }
+    } finally {
+      root.detachAppender(log);
+    }
+    assertThat(log.list).as("no ERROR, no stack trace, for a client's mistake")
+        .noneMatch(e -> e.getLevel().isGreaterOrEqual(Level.ERROR) || e.getThrowableProxy() != null);
+  }
+
   // --- 7: every token refusal is a 401 ------------------------------------------------------------
 
   @Test
@@ -110,6 +178,16 @@ class HardenedEdgeTest {
       assertThat(refused.status()).as(claims.encode()).isEqualTo(401);
       assertThat(refused.json().getString("error")).as(claims.encode()).startsWith("invalid access token").doesNotContain("java.");
     }
+  }
+
+  // --- 8: presigned URLs never point at a forwarded host ----------------------------------------
+
+  @Test
+  void aPresignedUrlIgnoresXForwardedHost() {
+    Http.Response presigned = f.http.send(HttpRequest.newBuilder(URI.create(f.http.base + "/api/v2/packets/trigger%2Fpacket_fwd%2Fpayload.json"))
+        .header("X-Forwarded-Host", "evil.example").header("X-Forwarded-Proto", "https").PUT(HttpRequest.BodyPublishers.noBody()));
+    assertThat(presigned.status()).isEqualTo(200);
+    assertThat(presigned.json().getString("presignedUrl")).startsWith(f.http.base + "/packets/").doesNotContain("evil.example");
   }
 
   // --- 9: one rule per scope, on every feed, stream and packet ------------------------------------
@@ -130,6 +208,21 @@ class HardenedEdgeTest {
   }
 
   // --- 10: framing, stream run ids -----------------------------------------------------------------
+
+  @Test
+  void aRequestWithBothContentLengthAndTransferEncodingIsRefusedAndItsConnectionClosed() {
+    try (RawHttp raw = new RawHttp(f.node.httpPort())) {
+      String answer = raw.send("POST /api/v1/tasks/smuggle/trigger HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key
+          + "\r\nContent-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
+          + "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").readUntilClosed();
+      assertThat(RawHttp.status(answer)).isEqualTo(400);
+      assertThat(new JsonObject(RawHttp.body(answer)).getString("error")).contains("Content-Length and Transfer-Encoding");
+      assertThat(answer).as("the pipelined request after it is never answered: the connection closed").doesNotContain("\"status\"");
+    }
+    Long smuggled = Await.result(f.db.primary().preparedQuery("SELECT count(*) FROM task_runs WHERE task_identifier = 'smuggle'").execute(), 10)
+        .iterator().next().getLong(0);
+    assertThat(smuggled).isZero();
+  }
 
   @Test
   void streamRoutesRefuseAnInvalidRunIdBeforeTheDatabaseAndNeverEchoIt() {

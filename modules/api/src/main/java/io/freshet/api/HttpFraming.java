@@ -1,0 +1,75 @@
+package io.freshet.api;
+
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpMessage;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.impl.VertxHttpRequestDecoder;
+import io.vertx.core.net.impl.ConnectionBase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the edge needs from an HTTP/1 connection below Vert.x's public API, kept in this one class:
+ * a request decoder that refuses ambiguous framing, installed when the connection opens, before
+ * its first byte is decoded.
+ *
+ * <p>Framing: a request with both {@code Content-Length} and {@code Transfer-Encoding} is how a
+ * request is smuggled past a proxy that reads the other header. RFC 9112 (6.1, 6.3) lets a server
+ * reject it and says it must then close the connection. Netty's decoder instead drops the
+ * {@code Content-Length} and carries on, leaving no trace Vert.x could see; so the decoder is
+ * replaced by one that fails the request, which Vert.x hands to the server's invalid-request
+ * handler (a 400 with {@code Connection: close}).
+ */
+final class HttpFraming {
+
+  private static final Logger log = LoggerFactory.getLogger(HttpFraming.class);
+  /** The name Vert.x 5 gives its HTTP/1 server decoder in the channel pipeline. */
+  private static final String DECODER = "httpDecoder";
+  private static volatile boolean warned;
+
+  private HttpFraming() {}
+
+  /** Thrown by the decoder for a request with both framing headers; the invalid-request handler answers it. */
+  static final class AmbiguousFraming extends IllegalArgumentException {
+    AmbiguousFraming() {
+      super("a request may not carry both Content-Length and Transfer-Encoding");
+    }
+  }
+
+  /** Vert.x's decoder, refusing ambiguous framing instead of silently preferring Transfer-Encoding. */
+  static final class StrictDecoder extends VertxHttpRequestDecoder {
+    StrictDecoder(HttpServerOptions options) {
+      super(options);
+    }
+
+    @Override
+    protected void handleTransferEncodingChunkedWithContentLength(HttpMessage message) {
+      throw new AmbiguousFraming();
+    }
+  }
+
+  /**
+   * Installs the strict decoder on a connection that just opened. Without access to the channel (a
+   * Vert.x that changed its internals), the connection keeps Vert.x's decoder: logged once.
+   */
+  static void install(HttpConnection connection, HttpServerOptions options) {
+    if (!(connection instanceof ConnectionBase base)) {
+      warnOnce("is not a ConnectionBase: " + connection.getClass().getName());
+      return;
+    }
+    ChannelPipeline pipeline = base.channel().pipeline();
+    if (pipeline.get(DECODER) instanceof VertxHttpRequestDecoder) {
+      pipeline.replace(DECODER, DECODER, new StrictDecoder(options));
+    } else {
+      warnOnce("has no Vert.x request decoder named " + DECODER);
+    }
+  }
+
+  private static void warnOnce(String what) {
+    if (!warned) {
+      warned = true;
+      log.warn("HTTP connection {}: ambiguous framing is not refused", what);
+    }
+  }
+}
