@@ -1,5 +1,9 @@
 package io.freshet.api;
 
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpMessage;
 import io.vertx.core.http.HttpConnection;
@@ -10,9 +14,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What the edge needs from an HTTP/1 connection below Vert.x's public API, kept in this one class:
- * a request decoder that refuses ambiguous framing, installed when the connection opens, before
- * its first byte is decoded.
+ * The two things the edge needs from an HTTP/1 connection below Vert.x's public API, kept in this
+ * one class: a request decoder that refuses ambiguous framing, and a hook that sees bytes arrive
+ * (for {@link ConnectionDeadlines}). Both are installed when the connection opens, before its
+ * first byte is decoded.
  *
  * <p>Framing: a request with both {@code Content-Length} and {@code Transfer-Encoding} is how a
  * request is smuggled past a proxy that reads the other header. RFC 9112 (6.1, 6.3) lets a server
@@ -24,8 +29,9 @@ import org.slf4j.LoggerFactory;
 final class HttpFraming {
 
   private static final Logger log = LoggerFactory.getLogger(HttpFraming.class);
-  /** The name Vert.x 5 gives its HTTP/1 server decoder in the channel pipeline. */
+  /** The names Vert.x 5 gives its HTTP/1 server decoder and handlers in the channel pipeline. */
   private static final String DECODER = "httpDecoder";
+  private static final String READ_HOOK = "freshet-read-hook";
   private static volatile boolean warned;
 
   private HttpFraming() {}
@@ -50,26 +56,54 @@ final class HttpFraming {
   }
 
   /**
-   * Installs the strict decoder on a connection that just opened. Without access to the channel (a
-   * Vert.x that changed its internals), the connection keeps Vert.x's decoder: logged once.
+   * Installs the strict decoder and the read hook on a connection that just opened; returns the
+   * deadlines' view of it. Without access to the channel (a Vert.x that changed its internals),
+   * the connection keeps Vert.x's decoder and is seen without its reads: logged once.
    */
-  static void install(HttpConnection connection, HttpServerOptions options) {
+  static ConnectionDeadlines.Connection install(HttpConnection connection, HttpServerOptions options, Runnable onRead) {
     if (!(connection instanceof ConnectionBase base)) {
       warnOnce("is not a ConnectionBase: " + connection.getClass().getName());
-      return;
+      return deadlinesView(connection, null);
     }
-    ChannelPipeline pipeline = base.channel().pipeline();
+    Channel channel = base.channel();
+    ChannelPipeline pipeline = channel.pipeline();
     if (pipeline.get(DECODER) instanceof VertxHttpRequestDecoder) {
       pipeline.replace(DECODER, DECODER, new StrictDecoder(options));
     } else {
       warnOnce("has no Vert.x request decoder named " + DECODER);
     }
+    pipeline.addFirst(READ_HOOK, new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        onRead.run();
+        ctx.fireChannelRead(msg);
+      }
+    });
+    return deadlinesView(connection, channel);
+  }
+
+  private static ConnectionDeadlines.Connection deadlinesView(HttpConnection connection, Channel channel) {
+    return new ConnectionDeadlines.Connection() {
+      @Override
+      public void close() {
+        connection.close();
+      }
+
+      @Override
+      public long outboundPending() {
+        if (channel == null) {
+          return 0;
+        }
+        ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
+        return buffer == null ? 0 : buffer.totalPendingWriteBytes();
+      }
+    };
   }
 
   private static void warnOnce(String what) {
     if (!warned) {
       warned = true;
-      log.warn("HTTP connection {}: ambiguous framing is not refused", what);
+      log.warn("HTTP connection {}: ambiguous framing is not refused and reads are not seen by the connection deadlines", what);
     }
   }
 }

@@ -4,15 +4,20 @@ import io.freshet.core.FreshetException;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
+import java.util.regex.Pattern;
 
 /**
- * What a request must be before it reaches the router. A request the gate refuses is answered here, in the API's error format,
+ * What a request must be before it reaches the router, and which requests the connection
+ * deadlines leave alone. A request the gate refuses is answered here, in the API's error format,
  * and its connection closed: a client that sent a malformed request line or ambiguous framing is
  * not trusted with the rest of its byte stream.
  */
 final class RequestGate {
+
+  private static final Pattern STREAM_WRITER = Pattern.compile("/realtime/v1/streams/[^/]+/[^/]+/[^/]+");
 
   private RequestGate() {}
 
@@ -69,5 +74,24 @@ final class RequestGate {
     } else {
       refuse(request, 400, "malformed HTTP request");
     }
+  }
+
+  /**
+   * Whether the connection deadlines leave this request alone while it is in flight: a held feed
+   * ({@code live=true}, long-poll or SSE) and a stream reader, which have their own deadlines and
+   * keep-alives, and a stream writer's body, which has its own idle timeout.
+   */
+  static boolean exemptFromDeadlines(HttpServerRequest request) {
+    String path = request.path();
+    if (!path.startsWith("/realtime/v1/")) {
+      return false;
+    }
+    if (request.method() == HttpMethod.POST) {
+      return STREAM_WRITER.matcher(path).matches();
+    }
+    if (request.method() != HttpMethod.GET) {
+      return false;
+    }
+    return path.startsWith("/realtime/v1/streams/") || ElectricProtocol.isLive(request.params());
   }
 }

@@ -6,6 +6,8 @@ import io.freshet.core.FreshetException;
 import io.freshet.core.stream.StreamChunk;
 import io.freshet.core.stream.StreamProtocol;
 import io.freshet.core.stream.StreamRef;
+import io.freshet.core.time.Scheduler;
+import io.freshet.core.time.VertxScheduler;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -56,6 +58,8 @@ final class StreamRoutes {
   private final StreamSessions sessions;
   private final int maxChunkBytes;
   private final int defaultTimeoutSeconds;
+  private final long writerIdleMs;
+  private final Scheduler scheduler;
 
   StreamRoutes(Vertx vertx, FreshetConfig config, Authenticator auth, RunAccess runAccess, ConnectionLimiter limiter,
       StreamSessions sessions) {
@@ -66,6 +70,8 @@ final class StreamRoutes {
     this.sessions = sessions;
     this.maxChunkBytes = config.getInt(FreshetConfig.STREAMS_MAX_CHUNK_BYTES);
     this.defaultTimeoutSeconds = config.getInt(FreshetConfig.STREAMS_DEFAULT_TIMEOUT_SECONDS);
+    this.writerIdleMs = config.getInt(FreshetConfig.STREAMS_WRITER_IDLE_TIMEOUT_MS);
+    this.scheduler = VertxScheduler.on(vertx);
   }
 
   /** Routes that read their own body (mounted before the global body handler). */
@@ -163,6 +169,8 @@ final class StreamRoutes {
     private boolean failed;
     private boolean paused;
     private long lastSeq = -1;
+    private long lastDataMs;
+    private long idleTimer = -1;
 
     Ingest(RoutingContext ctx, StreamRef ref, String clientId, int resumeFrom, long alreadyStored) {
       this.ctx = ctx;
@@ -175,7 +183,10 @@ final class StreamRoutes {
     void start() {
       HttpServerRequest request = ctx.request();
       request.handler(this::data);
+      lastDataMs = scheduler.nowMs();
+      armIdle();
       request.endHandler(v -> {
+        scheduler.cancel(idleTimer);
         if (!failed && partial.length() > 0) {
           line(partial);
           partial = Buffer.buffer();
@@ -184,6 +195,7 @@ final class StreamRoutes {
         send();
       });
       request.exceptionHandler(e -> {
+        scheduler.cancel(idleTimer);
         // The connection dropped mid-body: what arrived is kept (the writer resumes after it); the stream stays open.
         if (!ended) {
           ended = true;
@@ -194,7 +206,41 @@ final class StreamRoutes {
       request.resume();
     }
 
+    /**
+     * The body's own idle deadline (the connection deadlines leave writers alone): a body that
+     * sends nothing for {@code streams.writerIdleTimeoutMs} ends as a dropped connection would,
+     * keeping what arrived, with a 408 the writer may still read. Time the body spends paused by
+     * us (waiting for the primary) is not the writer's silence.
+     */
+    private void armIdle() {
+      idleTimer = scheduler.after(lastDataMs + writerIdleMs - scheduler.nowMs(), () -> {
+        idleTimer = -1;
+        if (ended) {
+          return;
+        }
+        if (paused || scheduler.nowMs() - lastDataMs < writerIdleMs) {
+          if (paused) {
+            lastDataMs = scheduler.nowMs();
+          }
+          armIdle();
+          return;
+        }
+        ended = true;
+        failed = true;
+        send();
+        if (!ctx.response().ended() && !ctx.response().closed()) {
+          ctx.response().setStatusCode(408).putHeader("content-type", "application/json").putHeader("connection", "close")
+              .end(new JsonObject().put("error", "the stream writer's body sent nothing for " + writerIdleMs
+                  + " ms (streams.writerIdleTimeoutMs); what arrived is kept, resume from X-Last-Chunk-Index").encode())
+              .onComplete(v -> ctx.request().connection().close());
+        } else {
+          ctx.request().connection().close();
+        }
+      });
+    }
+
     private void data(Buffer buffer) {
+      lastDataMs = scheduler.nowMs();
       if (failed) {
         return;
       }
@@ -393,7 +439,7 @@ final class StreamRoutes {
     boolean fromEventSource = ctx.request().getHeader("Authorization") == null;
     auth.authenticate(authorization)
         .compose(principal -> runAccess.requireRead(principal, runId).map(principal))
-        .compose(principal -> limiter.acquire(principal.envId()).map(release -> {
+        .compose(principal -> limiter.acquire(principal).map(release -> {
           StreamRef ref = new StreamRef(principal.envId(), runId, key);
           StreamSession[] self = new StreamSession[1];
           StreamSession session = new StreamSession(ref, ctx.response(), afterSeq, timeoutMs, fromEventSource, System.currentTimeMillis(),

@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.freshet.core.time.Scheduler;
 import io.freshet.core.time.VertxScheduler;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -20,7 +21,9 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The HTTP edge: the write API, the realtime feeds, {@code /metrics} and the health probes on one
- * port (the SDK is configured with a single base URL). Several instances share the port.
+ * port (the SDK is configured with a single base URL). Several instances share the port; each
+ * keeps its connections' deadlines ({@link ConnectionDeadlines}), and the node's fair limits per
+ * credential ({@link CredentialLimits}) are shared by all of them.
  */
 public final class WebVerticle extends VerticleBase {
 
@@ -29,6 +32,7 @@ public final class WebVerticle extends VerticleBase {
   private final Pool primary;
   private final Pool replica;
   private final PrometheusMeterRegistry registry;
+  private final CredentialLimits credentialLimits;
   private final BooleanSupplier clusterJoined;
   private final java.util.List<io.micrometer.core.instrument.Meter> meters = new java.util.ArrayList<>();
   private HttpServer server;
@@ -37,16 +41,17 @@ public final class WebVerticle extends VerticleBase {
 
   /**
    * {@code replica} may be null (no replica configured: feeds read the primary);
-   * {@code clusterJoined} says whether this node's cluster member is up (always true when not
-   * clustered).
+   * {@code credentialLimits} is the node's, shared by its instances; {@code clusterJoined} says
+   * whether this node's cluster member is up (always true when not clustered).
    */
   public WebVerticle(String nodeId, int index, Pool primary, Pool replica, PrometheusMeterRegistry registry,
-      BooleanSupplier clusterJoined) {
+      CredentialLimits credentialLimits, BooleanSupplier clusterJoined) {
     this.nodeId = nodeId;
     this.index = index;
     this.primary = primary;
     this.replica = replica;
     this.registry = registry;
+    this.credentialLimits = credentialLimits;
     this.clusterJoined = clusterJoined;
   }
 
@@ -55,10 +60,16 @@ public final class WebVerticle extends VerticleBase {
     FreshetConfig config = FreshetConfig.fromJson(config());
     Scheduler scheduler = VertxScheduler.on(vertx);
     Authenticator auth = new Authenticator(primary, new TokenVerifier(vertx), scheduler);
-    ConnectionLimiter limiter = new ConnectionLimiter(vertx, config.getInt(FreshetConfig.REALTIME_MAX_CONNECTIONS_PER_ENV));
+    ConnectionLimiter limiter = new ConnectionLimiter(vertx, config.getInt(FreshetConfig.REALTIME_MAX_CONNECTIONS_PER_ENV), credentialLimits);
+    ConnectionDeadlines deadlines = new ConnectionDeadlines(scheduler, config.getInt(FreshetConfig.HTTP_REQUEST_HEADER_TIMEOUT_MS),
+        config.getInt(FreshetConfig.HTTP_IDLE_TIMEOUT_MS), connectionsClosed());
     Router router = Router.router(vertx);
-    // First of all: every answer carries the security headers.
+    // First of all: the connection's deadline follows the request, and every answer carries the security headers.
     router.route().handler(ctx -> {
+      HttpConnection connection = ctx.request().connection();
+      boolean exempt = RequestGate.exemptFromDeadlines(ctx.request());
+      deadlines.requestStarted(connection, exempt);
+      ctx.addEndHandler(v -> deadlines.requestEnded(connection, exempt));
       SecurityHeaders.apply(ctx.response());
       ctx.next();
     });
@@ -121,9 +132,18 @@ public final class WebVerticle extends VerticleBase {
     // Nothing Freshet serves needs h2c (browsers speak HTTP/2 only over TLS, load balancers speak
     // HTTP/1.1 to their upstreams), so it is off: an upgrade request is answered as the plain
     // HTTP/1.1 request it also is.
+    //
+    // No setIdleTimeout here: Vert.x's idle timeout is one read-or-write clock for every connection,
+    // which would cut held long-polls or leave half-open sockets, and Vert.x has no header timeout.
+    // Each connection's deadline follows its phase instead (ConnectionDeadlines, fed by the
+    // connection and request handlers below and by HttpFraming's read hook).
     HttpServerOptions options = new HttpServerOptions().setStrictThreadMode(true).setHttp2ClearTextEnabled(false);
     Future<HttpServer> listening = vertx.createHttpServer(options)
-        .connectionHandler(connection -> HttpFraming.install(connection, options))
+        .connectionHandler(connection -> {
+          ConnectionDeadlines.Connection view = HttpFraming.install(connection, options, () -> deadlines.read(connection));
+          deadlines.opened(connection, view);
+          connection.closeHandler(v -> deadlines.closed(connection));
+        })
         .invalidRequestHandler(RequestGate::invalid)
         .requestHandler(request -> {
           String refusal = RequestGate.refusal(request);
@@ -160,6 +180,20 @@ public final class WebVerticle extends VerticleBase {
     Future<Void> sinkDrained = sink == null ? Future.succeededFuture() : sink.closeAll();
     Future<Void> readersGone = streams == null ? Future.succeededFuture() : streams.closeAll();
     return Future.join(closing, sinkDrained, readersGone);
+  }
+
+  /** Counts the connections the deadlines close, by reason. */
+  private java.util.function.Consumer<String> connectionsClosed() {
+    java.util.Map<String, io.micrometer.core.instrument.Counter> counters = new java.util.HashMap<>();
+    for (String reason : new String[] {ConnectionDeadlines.HEADER_TIMEOUT, ConnectionDeadlines.IDLE_TIMEOUT}) {
+      io.micrometer.core.instrument.Counter counter = io.micrometer.core.instrument.Counter.builder("freshet.http.connections.closed")
+          .description("HTTP connections the edge closed for want of their client: request headers not complete in time"
+              + " (http.requestHeaderTimeoutMs), or idle (http.idleTimeoutMs).")
+          .tag("reason", reason).tag("instance", "web-" + index).register(registry);
+      counters.put(reason, counter);
+      meters.add(counter);
+    }
+    return reason -> counters.get(reason).increment();
   }
 
   public int actualPort() {

@@ -1,5 +1,6 @@
 package io.freshet.server;
 
+import io.freshet.api.CredentialLimits;
 import io.freshet.api.WebVerticle;
 import io.freshet.core.FreshetConfig;
 import io.freshet.lag.LagSamplerVerticle;
@@ -130,9 +131,11 @@ public final class FreshetNode {
         .compose(v -> {
           List<WebVerticle> webs = new ArrayList<>();
           int instances = Math.max(1, config.getInt(FreshetConfig.HTTP_INSTANCES));
+          // One set of per-credential limits for the node, shared by its web edge instances.
+          CredentialLimits limits = CredentialLimits.of(config, io.freshet.core.time.Clock.SYSTEM);
           Future<Void> chain = Future.succeededFuture();
           for (int i = 0; i < instances; i++) {
-            WebVerticle web = new WebVerticle(nodeId, i, primary, replica, registry, clusterJoined);
+            WebVerticle web = new WebVerticle(nodeId, i, primary, replica, registry, limits, clusterJoined);
             webs.add(web);
             chain = chain.compose(x -> track(vertx.deployVerticle(web, opts)));
           }
