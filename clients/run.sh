@@ -18,8 +18,8 @@ JAR="${FRESHET_JAR:-$REPO/modules/server/target/freshet-server.jar}"
 CONFIG="${FRESHET_CONFIG_FILE:-$REPO/conf/freshet.json}"
 RUN_DIR="$CLIENTS/.run"
 APPLY_DELAY_MS=200
-PRIMARY_PORT="${FRESHET_PG_PRIMARY_PORT:-55432}"
-REPLICA_PORT="${FRESHET_PG_REPLICA_PORT:-55433}"
+PRIMARY_PORT="${FRESHET_PG_PRIMARY_PORT:-15432}"
+REPLICA_PORT="${FRESHET_PG_REPLICA_PORT:-15433}"
 OTHER_ENV_SLUG=clients-other
 
 say() { printf "clients/run.sh: [%s] %s\n" "$(date +%T)" "$*" >&2; }

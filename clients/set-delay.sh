@@ -5,7 +5,7 @@
 set -euo pipefail
 MS="$1"
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-REPLICA_PORT="${FRESHET_PG_REPLICA_PORT:-55433}"
+REPLICA_PORT="${FRESHET_PG_REPLICA_PORT:-15433}"
 if "$REPO/scripts/db.sh" set-delay "$MS" >/dev/null 2>&1; then
   exit 0
 fi

@@ -11,12 +11,12 @@
 #                 4 modes, scale to 10,000 SSE subscribers (default)
 #   --keep-rig    leave the bench's own pair running afterwards (faster reruns)
 #   --shared-rig  use the running rig on FRESHET_PG_PRIMARY_PORT/FRESHET_PG_REPLICA_PORT
-#                 (default 55432/55433) instead of the bench's own pair; the bench changes
+#                 (default 15432/15433) instead of the bench's own pair; the bench changes
 #                 its apply delay, so do not use it while others test on it
 #   harness options: --modes gated,ungated --delays 0,150 --intervals 100 --runs 10
 #                 --sse 5000 --scale false --sweep false --out DIR
 #
-# By default the bench starts its own primary/standby pair on ports 57432/57433 under
+# By default the bench starts its own primary/standby pair on ports 17432/17433 under
 # .data/bench-pg (override with BENCH_PG_PRIMARY_PORT / BENCH_PG_REPLICA_PORT / BENCH_PG_DIR),
 # so it never disturbs a developer's rig, and stops that pair again when it exits (unless
 # --keep-rig, or the pair was already running when the bench started: then it is left running).
@@ -47,12 +47,12 @@ if [[ ! -f "$JAR" ]]; then
 fi
 
 if [[ $SHARED -eq 1 ]]; then
-  export FRESHET_PG_PRIMARY_PORT="${FRESHET_PG_PRIMARY_PORT:-55432}"
-  export FRESHET_PG_REPLICA_PORT="${FRESHET_PG_REPLICA_PORT:-55433}"
+  export FRESHET_PG_PRIMARY_PORT="${FRESHET_PG_PRIMARY_PORT:-15432}"
+  export FRESHET_PG_REPLICA_PORT="${FRESHET_PG_REPLICA_PORT:-15433}"
   say "using the running rig on :$FRESHET_PG_PRIMARY_PORT/:$FRESHET_PG_REPLICA_PORT (its apply delay will be changed)"
 else
-  export FRESHET_PG_PRIMARY_PORT="${BENCH_PG_PRIMARY_PORT:-57432}"
-  export FRESHET_PG_REPLICA_PORT="${BENCH_PG_REPLICA_PORT:-57433}"
+  export FRESHET_PG_PRIMARY_PORT="${BENCH_PG_PRIMARY_PORT:-17432}"
+  export FRESHET_PG_REPLICA_PORT="${BENCH_PG_REPLICA_PORT:-17433}"
   export FRESHET_PG_DIR="${BENCH_PG_DIR:-$REPO/.data/bench-pg}"
   mkdir -p "$FRESHET_PG_DIR"
   export FRESHET_PG_DIR="$(cd "$FRESHET_PG_DIR" && pwd -P)"

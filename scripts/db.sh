@@ -10,8 +10,8 @@
 set -euo pipefail
 
 # ---------------------------------------------------------------- settings --
-PRIMARY_PORT="${FRESHET_PG_PRIMARY_PORT:-55432}"
-REPLICA_PORT="${FRESHET_PG_REPLICA_PORT:-55433}"
+PRIMARY_PORT="${FRESHET_PG_PRIMARY_PORT:-15432}"
+REPLICA_PORT="${FRESHET_PG_REPLICA_PORT:-15433}"
 APPLY_DELAY_MS="${FRESHET_APPLY_DELAY_MS:-150}"
 DB_USER=freshet
 DB_PASSWORD=freshet
@@ -59,8 +59,8 @@ usage: scripts/db.sh <command> [args]
                   open psql on database '$DB_NAME' of that server
 
 settings (environment):
-  FRESHET_PG_PRIMARY_PORT  primary port           (default 55432)
-  FRESHET_PG_REPLICA_PORT  standby port           (default 55433)
+  FRESHET_PG_PRIMARY_PORT  primary port           (default 15432)
+  FRESHET_PG_REPLICA_PORT  standby port           (default 15433)
   FRESHET_APPLY_DELAY_MS   initial standby delay  (default 150; used when the standby is created)
   FRESHET_PG_DIR           data folder            (default <repo>/.data/pg)
 EOF

@@ -18,11 +18,18 @@ describe("the dashboard in a browser", () => {
   let context;
   let browser;
   let page;
+  // What the page's Content-Security-Policy refused (Chromium reports each on the console).
+  const refusedByPolicy = [];
 
   before(async () => {
     browser = await launchChromium({ viewport: { width: 1400, height: 1000 } });
     context = browser.context;
     page = context.pages()[0] ?? (await context.newPage());
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) {
+        refusedByPolicy.push(message.text());
+      }
+    });
   });
 
   after(async () => {
@@ -31,7 +38,8 @@ describe("the dashboard in a browser", () => {
   });
 
   test("a wrong key shows a clear error and no board", async () => {
-    await page.goto(`${BASE}/dashboard`);
+    const response = await page.goto(`${BASE}/dashboard`);
+    assert.match(response.headers()["content-security-policy"] ?? "", /script-src 'self'/, "the page is served under its policy");
     await page.fill("#key", "tr_dev_notTheRightKey000000000");
     await page.click("button[type=submit]");
     await page.waitForSelector("#error:not([hidden])");
@@ -85,5 +93,6 @@ describe("the dashboard in a browser", () => {
     assert.ok(paths.length >= 1 && paths[0] > 20, "the chart draws the node's lag line");
     await page.waitForTimeout(1500); // one more stats poll, so the screenshot's line reaches the new level
     await page.screenshot({ path: join(CLIENTS, ".run", "dashboard.png"), fullPage: true });
+    assert.deepEqual(refusedByPolicy, [], "the page needs nothing its Content-Security-Policy refuses");
   });
 });

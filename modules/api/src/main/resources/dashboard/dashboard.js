@@ -220,10 +220,18 @@ function renderChart(now) {
       const d = points.map((p, j) => `${j ? "L" : "M"}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join("");
       parts.push(`<path class="series" stroke="${color}" d="${d}"/>`);
     }
-    legend.push(`<span style="color:${color}">■</span> ${escapeHtml(node)}`);
+    // Built as elements, its colour set through the CSSOM: the page's Content-Security-Policy
+    // (style-src 'self') refuses style attributes in markup.
+    const swatch = document.createElement("span");
+    swatch.textContent = "■";
+    swatch.style.color = color;
+    if (legend.length) {
+      legend.push(document.createTextNode("\u00a0\u00a0 "));
+    }
+    legend.push(swatch, document.createTextNode(` ${node}`));
   });
   svg.innerHTML = parts.join("");
-  $("chart-legend").innerHTML = legend.join(" &nbsp; ");
+  $("chart-legend").replaceChildren(...legend);
 }
 
 // ------------------------------------------------------------------------------------- runs --
@@ -382,7 +390,6 @@ function ago(ts) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const fmt = (v) => (Math.round(v * 10) / 10).toString();
-const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function niceStep(raw) {
   const pow = 10 ** Math.floor(Math.log10(raw));

@@ -38,11 +38,19 @@ final class DashboardRoutes {
   void mount(Router router) {
     // "/dashboard" also matches "/dashboard/" in vertx-web: only the bare path is redirected.
     router.getWithRegex("/dashboard").handler(ctx -> ctx.redirect("/dashboard/"));
+    router.get("/dashboard/*").handler(ctx -> {
+      SecurityHeaders.dashboard(ctx.response()); // its own script, style and fetches; nothing inline, no frames
+      ctx.next();
+    });
     router.get("/dashboard/*").handler(StaticHandler.create("dashboard").setCachingEnabled(false).setIndexPage("index.html"));
     router.get("/api/v1/dashboard/stats").handler(this::stats);
   }
 
-  /** Any key or token of an environment: the figures are the cluster's, the runs the page shows are the environment's. */
+  /**
+   * The figures are the whole cluster's (every tenant's feeds and load), so they take the
+   * environment's secret key or a token with {@code admin} or {@code read:all}; a token scoped to
+   * runs, tags or batches gets 403. The runs the page shows are the environment's.
+   */
   private void stats(RoutingContext ctx) {
     long since;
     try {
@@ -51,7 +59,10 @@ final class DashboardRoutes {
       ctx.fail(io.freshet.core.FreshetException.badRequest("since must be epoch milliseconds"));
       return;
     }
-    auth.authenticate(ctx.request().getHeader("Authorization")).onFailure(ctx::fail).onSuccess(principal -> {
+    auth.authenticate(ctx.request().getHeader("Authorization")).map(principal -> {
+      principal.requireOperator();
+      return principal;
+    }).onFailure(ctx::fail).onSuccess(principal -> {
       String replyTo = "freshet.stats.reply." + UUID.randomUUID();
       List<JsonObject> nodes = new ArrayList<>();
       long started = System.currentTimeMillis();

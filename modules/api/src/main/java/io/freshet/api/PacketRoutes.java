@@ -2,6 +2,7 @@ package io.freshet.api;
 
 import io.freshet.core.FreshetConfig;
 import io.freshet.core.FreshetException;
+import io.freshet.core.time.Clock;
 import io.freshet.core.write.WriteReply.RunRetrieved;
 import io.freshet.store.Packets;
 import io.vertx.core.Future;
@@ -32,14 +33,18 @@ final class PacketRoutes {
   private final int maxBytes;
   private final long urlTtlS;
   private final String publicBaseUrl;
+  private final String packetBaseUrl;
+  private final Clock clock;
 
-  PacketRoutes(FreshetConfig config, Authenticator auth, RunAccess runAccess, Pool primary) {
+  PacketRoutes(FreshetConfig config, Authenticator auth, RunAccess runAccess, Pool primary, Clock clock) {
     this.auth = auth;
     this.runAccess = runAccess;
     this.primary = primary;
     this.maxBytes = config.getInt(FreshetConfig.PACKETS_MAX_BYTES);
     this.urlTtlS = config.getInt(FreshetConfig.PACKETS_URL_TTL_SECONDS);
-    this.publicBaseUrl = config.get(FreshetConfig.HTTP_PUBLIC_BASE_URL);
+    this.publicBaseUrl = withoutTrailingSlash(config.get(FreshetConfig.HTTP_PUBLIC_BASE_URL));
+    this.packetBaseUrl = withoutTrailingSlash(config.get(FreshetConfig.PACKETS_BASE_URL));
+    this.clock = clock;
   }
 
   /** Mounted before the router's general body handler: uploads have their own size limit. */
@@ -143,7 +148,7 @@ final class PacketRoutes {
             ? FreshetException.forbidden("presigned URL signature does not match") : e))
         .compose(key -> {
           PacketUrls.verify(key, method, envId, path, ctx.request().getParam("expires"), ctx.request().getParam("signature"),
-              System.currentTimeMillis() / 1000);
+              clock.nowMs() / 1000);
           if (method.equals("PUT")) {
             String type = ctx.request().getHeader("content-type");
             return Packets.put(primary, envId, path, type == null || type.isBlank() ? "application/octet-stream" : type,
@@ -157,7 +162,10 @@ final class PacketRoutes {
           if (packet == null) {
             response.setStatusCode(200).end();
           } else {
-            // The exact type the upload named: the SDK parses by comparing it whole.
+            // The exact type the upload named: the SDK parses by comparing it whole. Whatever that
+            // type says (text/html included), the bytes are another tenant's: an attachment in a
+            // sandbox, never a page that runs on this origin (nosniff is on every answer).
+            SecurityHeaders.packet(response);
             response.putHeader("content-type", packet.contentType()).end(packet.bytes());
           }
         })
@@ -165,29 +173,43 @@ final class PacketRoutes {
   }
 
   private Future<String> presignedUrl(RoutingContext ctx, String envId, String method, String path) {
-    long expires = System.currentTimeMillis() / 1000 + urlTtlS;
-    return auth.secretKeyOf(envId).map(key -> PacketUrls.presigned(baseUrl(ctx), key, method, envId, path, expires));
+    long expires = clock.nowMs() / 1000 + urlTtlS;
+    String base;
+    try {
+      base = baseUrl(packetBaseUrl, publicBaseUrl, ctx.request().scheme(), ctx.request().getHeader("host"));
+    } catch (FreshetException e) {
+      return Future.failedFuture(e);
+    }
+    return auth.secretKeyOf(envId).map(key -> PacketUrls.presigned(base, key, method, envId, path, expires));
   }
+
+  /** A plain host, or host:port, or a bracketed IPv6 address with an optional port. */
+  private static final java.util.regex.Pattern HOST = java.util.regex.Pattern.compile(
+      "([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\\[[0-9A-Fa-f:.]{2,45}\\])(:[0-9]{1,5})?");
 
   /**
-   * Where clients reach this cluster: {@code http.publicBaseUrl}, or else what the request came to
-   * (a load balancer's {@code X-Forwarded-Proto} and {@code X-Forwarded-Host} first).
+   * Where a presigned URL points: {@code packets.baseUrl} (a separate origin), else
+   * {@code http.publicBaseUrl}, else the request's own scheme and {@code Host}. Never
+   * {@code X-Forwarded-Host} or {@code -Proto}: any caller can send them, and a URL signed for
+   * another host hands that host the signature and, on upload, the bytes. A Host that is not a
+   * plain host[:port] is refused (400) rather than signed.
    */
-  private String baseUrl(RoutingContext ctx) {
-    if (!publicBaseUrl.isBlank()) {
-      return publicBaseUrl.endsWith("/") ? publicBaseUrl.substring(0, publicBaseUrl.length() - 1) : publicBaseUrl;
+  static String baseUrl(String packetBaseUrl, String publicBaseUrl, String scheme, String host) {
+    if (!packetBaseUrl.isBlank()) {
+      return packetBaseUrl;
     }
-    String proto = firstOf(ctx.request().getHeader("x-forwarded-proto"), ctx.request().scheme());
-    String host = firstOf(ctx.request().getHeader("x-forwarded-host"), ctx.request().getHeader("host"));
-    return proto + "://" + host;
+    if (!publicBaseUrl.isBlank()) {
+      return publicBaseUrl;
+    }
+    if (host == null || !HOST.matcher(host).matches()) {
+      throw FreshetException.badRequest("cannot presign a packet URL: the request's Host header is not a plain host[:port];"
+          + " set http.publicBaseUrl");
+    }
+    return ("https".equals(scheme) ? "https" : "http") + "://" + host;
   }
 
-  private static String firstOf(String header, String fallback) {
-    if (header == null || header.isBlank()) {
-      return fallback;
-    }
-    int comma = header.indexOf(',');
-    return (comma < 0 ? header : header.substring(0, comma)).trim();
+  private static String withoutTrailingSlash(String url) {
+    return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
   }
 
   /** The request path after {@code from}, percent-decoded ({@code %2F} included: the SDK encodes the whole path). */

@@ -2,15 +2,42 @@ package io.freshet.api;
 
 import io.freshet.core.FreshetException;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Who is calling: an environment, with its secret key (may do everything in it) or with a public
- * access token (may only read the realtime feeds its scopes name).
+ * access token (may only read what its scopes name). {@code credential} names the key or token
+ * itself (never the secret: a key by its environment, a token by a hash of it), for the limits
+ * that are kept per credential.
+ *
+ * <p>The scope rules, the same on every feed, stream and packet (the README's scope table):
+ * <ul>
+ *   <li>{@code admin}, {@code read:all}, {@code read:runs} and {@code read:runs:*} read every run of
+ *       the environment: any run by id, the all-runs feed, any tag or batch feed, any stream,
+ *       packets by path;
+ *   <li>{@code read:runs:<id>}, {@code read:tags:<tag>}, {@code read:batch:<id>} and
+ *       {@code read:tasks:<task>} read the runs that are that id, carry that tag, belong to that
+ *       batch or run that task (by id, with their streams and packets), and the tag or batch feed
+ *       they name;
+ *   <li>a bare {@code read:tags}, {@code read:batch} or {@code read:tasks} names nothing and
+ *       grants nothing: "every run of any task" is every run, which {@code read:runs} says.
+ * </ul>
  */
-public record Principal(String envId, boolean secret, List<String> scopes) {
+public record Principal(String envId, boolean secret, List<String> scopes, String credential) {
+
+  /** Scopes that read every run of the environment. */
+  static final Set<String> EVERY_RUN = Set.of("admin", "read:all", "read:runs", "read:runs:*");
+  /** Scopes that may see the cluster's own figures (the dashboard), beside the secret key. */
+  static final Set<String> OPERATOR = Set.of("admin", "read:all");
+  private static final List<String> MEMBERSHIP_PREFIXES = List.of("read:tags:", "read:batch:", "read:tasks:");
+
+  /** A public token's principal without a credential name (tests of scope rules). */
+  public Principal(String envId, boolean secret, List<String> scopes) {
+    this(envId, secret, scopes, secret ? "key:" + envId : "token:?");
+  }
 
   public static Principal secretKey(String envId) {
-    return new Principal(envId, true, List.of());
+    return new Principal(envId, true, List.of(), "key:" + envId);
   }
 
   public void requireSecret() {
@@ -29,26 +56,20 @@ public record Principal(String envId, boolean secret, List<String> scopes) {
 
   /**
    * Whether the caller may read something that is any of {@code resources} (scope resources such
-   * as {@code runs:run_1}, {@code tags:vip}, {@code batch:batch_1}, {@code tasks:email}). A run is
-   * all of its id, its tags, its batch and its task at once, as trigger.dev checks it.
+   * as {@code runs:run_1}, {@code tags:vip}, {@code batch:batch_1}, {@code tasks:email}, or
+   * {@code runs:*} for every run). A run is all of its id, its tags, its batch and its task at
+   * once, as trigger.dev checks it.
    */
   public boolean mayRead(List<String> resources) {
     if (secret) {
       return true;
     }
     for (String scope : scopes) {
-      // trigger.dev's realtime routes (run, tag and batch feeds alike) take these as super scopes:
-      // a token for "all runs" may follow any of them.
-      if (scope.equals("admin") || scope.equals("read:all") || scope.equals("read:runs")) {
+      if (EVERY_RUN.contains(scope)) {
         return true;
       }
       for (String resource : resources) {
-        if (scope.equals("read:" + resource)) {
-          return true;
-        }
-        // A resource type without an id grants every resource of that type.
-        String type = resource.substring(0, resource.indexOf(':'));
-        if (scope.equals("read:" + type) && !type.equals("runs")) {
+        if (!resource.equals("runs:*") && scope.equals("read:" + resource)) {
           return true;
         }
       }
@@ -56,11 +77,19 @@ public record Principal(String envId, boolean secret, List<String> scopes) {
     return false;
   }
 
+  /** The secret key, or a token with {@code admin} or {@code read:all}: the figures of the whole cluster. */
+  public void requireOperator() {
+    if (!secret && scopes.stream().noneMatch(OPERATOR::contains)) {
+      throw FreshetException.forbidden("the dashboard's figures need the environment's secret key or a public access token with the "
+          + "admin or read:all scope");
+    }
+  }
+
   /**
    * Whether a scope could grant a run through what the run carries (a tag, its batch, its task)
    * rather than its id: only then is the run looked up to decide.
    */
   public boolean readsRunsByMembership() {
-    return !secret && scopes.stream().anyMatch(s -> s.startsWith("read:tags") || s.startsWith("read:batch") || s.startsWith("read:tasks"));
+    return !secret && scopes.stream().anyMatch(s -> MEMBERSHIP_PREFIXES.stream().anyMatch(p -> s.startsWith(p) && s.length() > p.length()));
   }
 }

@@ -28,9 +28,39 @@ public final class PublicTokens {
     return token.chars().filter(c -> c == '.').count() == 2 && !token.startsWith("tr_");
   }
 
-  /** The unverified claims: enough to find the environment whose key must verify the signature. */
+  /**
+   * The unverified claims: enough to find the environment whose key must verify the signature.
+   * Each standard claim must have its type ({@link #requireClaimTypes}), or the token is a 401.
+   */
   public static JsonObject unverifiedClaims(String token) {
-    return part(token, 1);
+    return requireClaimTypes(part(token, 1));
+  }
+
+  /**
+   * Refuses (401 "invalid access token: ...") a claim of the wrong type: {@code sub}, {@code iss}
+   * strings; {@code exp}, {@code iat}, {@code nbf} numbers; {@code aud} a string or strings;
+   * {@code pub} a boolean; {@code scopes} an array of strings. Checked before anything reads
+   * them, so that no claim reaches a cast (a ClassCastException would be a 400 or a 500).
+   */
+  static JsonObject requireClaimTypes(JsonObject claims) {
+    for (String name : List.of("sub", "iss")) {
+      requireType(claims, name, v -> v instanceof String, "a string");
+    }
+    for (String name : List.of("exp", "iat", "nbf")) {
+      requireType(claims, name, v -> v instanceof Number, "a number");
+    }
+    requireType(claims, "pub", v -> v instanceof Boolean, "a boolean");
+    requireType(claims, "aud", v -> v instanceof String || v instanceof JsonArray a && a.stream().allMatch(String.class::isInstance),
+        "a string or an array of strings");
+    requireType(claims, "scopes", v -> v instanceof JsonArray a && a.stream().allMatch(String.class::isInstance), "an array of strings");
+    return claims;
+  }
+
+  private static void requireType(JsonObject claims, String name, java.util.function.Predicate<Object> ok, String type) {
+    Object value = claims.getValue(name);
+    if (value != null && !ok.test(value)) {
+      throw FreshetException.unauthorized("invalid access token: " + name + " must be " + type);
+    }
   }
 
   private static JsonObject part(String token, int index) {
@@ -50,10 +80,11 @@ public final class PublicTokens {
     return part(token, 0);
   }
 
+  /** The token's scopes (none when it has no {@code scopes}; {@link #requireClaimTypes} refused any other type). */
   public static List<String> scopes(JsonObject claims) {
     Object scopes = claims.getValue("scopes");
     if (scopes instanceof JsonArray array) {
-      return array.stream().map(String::valueOf).toList();
+      return array.stream().map(String.class::cast).toList();
     }
     return List.of();
   }

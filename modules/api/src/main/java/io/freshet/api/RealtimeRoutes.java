@@ -133,6 +133,7 @@ final class RealtimeRoutes {
       Set<RunColumn> columns = RunColumn.selecting(FeedRequests.skipColumns(ctx.queryParam("skipColumns")));
       FeedProtocol.FeedRef feed = new FeedProtocol.FeedRef(principal.envId(), filter, columns);
       if (offset.initial()) {
+        limiter.admitFeedOpen(principal); // each open reads the replica and may start a log: rated per credential
         open(ctx, new FeedProtocol.Open(feed, offset.now(), params.get(ElectricProtocol.EXPIRED_HANDLE_PARAM)));
         return;
       }
@@ -151,7 +152,7 @@ final class RealtimeRoutes {
         return;
       }
       boolean sse = ElectricProtocol.isSse(params);
-      limiter.acquire(principal.envId()).onComplete(slot -> {
+      limiter.acquire(principal).onComplete(slot -> {
         if (slot.failed()) {
           ctx.fail(slot.cause());
         } else if (sse) {

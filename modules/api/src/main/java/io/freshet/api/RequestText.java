@@ -6,8 +6,10 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * Text a request carries must be storable: PostgreSQL's text and jsonb cannot hold the NUL
- * character (a {@code \u0000} escape in JSON), and refusing it at the edge, for the whole request,
- * is what keeps a bad item from failing halfway through a write.
+ * character (a {@code \u0000} escape in JSON), nor a lone UTF-16 surrogate (a {@code \ud800}
+ * escape without its pair: not a Unicode character, which the driver would write as {@code ?}),
+ * and refusing them at the edge, for the whole request, is what keeps a bad item from failing
+ * halfway through a write or being stored as something nobody sent.
  */
 final class RequestText {
 
@@ -43,20 +45,38 @@ final class RequestText {
     }
   }
 
-  /** Throws 400 naming the first field (key or value) that holds a NUL character. */
-  static void rejectNul(Object json, String path) {
+  /**
+   * Throws 400 naming the first field (key or value, at any depth: tags, metadata, the payload)
+   * that holds a NUL character or a lone surrogate.
+   */
+  static void requireStorable(Object json, String path) {
     if (json instanceof String s) {
-      if (s.indexOf('\u0000') >= 0) {
-        throw FreshetException.badRequest(path + " contains a NUL character (\\u0000), which cannot be stored");
-      }
+      requireStorableText(s, path);
     } else if (json instanceof JsonObject object) {
       for (String key : object.fieldNames()) {
-        rejectNul(key, path + " (a key)");
-        rejectNul(object.getValue(key), path + "." + key);
+        requireStorableText(key, path + " (a key)");
+        requireStorable(object.getValue(key), path + "." + key);
       }
     } else if (json instanceof JsonArray array) {
       for (int i = 0; i < array.size(); i++) {
-        rejectNul(array.getValue(i), path + "[" + i + "]");
+        requireStorable(array.getValue(i), path + "[" + i + "]");
+      }
+    }
+  }
+
+  private static void requireStorableText(String s, String path) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\u0000') {
+        throw FreshetException.badRequest(path + " contains a NUL character (\\u0000), which cannot be stored");
+      }
+      if (Character.isSurrogate(c)) {
+        if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+          i++; // a pair: one character outside the BMP
+          continue;
+        }
+        throw FreshetException.badRequest(path + " contains a lone surrogate (\\u" + Integer.toHexString(c)
+            + "), which is not Unicode text and cannot be stored");
       }
     }
   }

@@ -8,6 +8,8 @@ import io.freshet.core.push.PushProtocol;
 import io.freshet.core.stream.StreamProtocol;
 import io.freshet.core.time.Clock;
 import io.freshet.core.stream.StreamRef;
+import io.freshet.core.time.Scheduler;
+import io.freshet.core.time.VertxScheduler;
 import io.freshet.core.write.WriteCommand;
 import io.freshet.core.write.WriteReply;
 import io.vertx.core.Future;
@@ -51,6 +53,8 @@ final class StreamRoutes {
   /** Lines a writer may have waiting for the primary before its body is paused. */
   private static final int MAX_PENDING_LINES = 2000;
   private static final long APPEND_TIMEOUT_MS = 30_000;
+  /** The last chunk index a writer may use: indexes are int4 in the database. */
+  static final long MAX_CHUNK_INDEX = Integer.MAX_VALUE;
 
   private final Vertx vertx;
   private final Authenticator auth;
@@ -61,6 +65,8 @@ final class StreamRoutes {
   private final int maxBehind;
   private final int maxChunkBytes;
   private final int defaultTimeoutSeconds;
+  private final long writerIdleMs;
+  private final Scheduler scheduler;
 
   StreamRoutes(Vertx vertx, FreshetConfig config, Authenticator auth, RunAccess runAccess, ConnectionLimiter limiter,
       Sink sink, Clock clock) {
@@ -73,6 +79,8 @@ final class StreamRoutes {
     this.maxBehind = config.getInt(FreshetConfig.REALTIME_SSE_MAX_BEHIND_ENTRIES);
     this.maxChunkBytes = config.getInt(FreshetConfig.STREAMS_MAX_CHUNK_BYTES);
     this.defaultTimeoutSeconds = config.getInt(FreshetConfig.STREAMS_DEFAULT_TIMEOUT_SECONDS);
+    this.writerIdleMs = config.getInt(FreshetConfig.STREAMS_WRITER_IDLE_TIMEOUT_MS);
+    this.scheduler = VertxScheduler.on(vertx);
   }
 
   /** Routes that read their own body (mounted before the global body handler). */
@@ -161,7 +169,8 @@ final class StreamRoutes {
     private final StreamRef ref;
     private final String clientId;
     private final long alreadyStored;
-    private int nextIndex;
+    /** Long, so that the line after index 2^31 - 1 is seen (and refused) instead of wrapping negative. */
+    private long nextIndex;
     private Buffer partial = Buffer.buffer();
     private List<StreamProtocol.Line> pending = new ArrayList<>();
     private boolean inFlight;
@@ -169,6 +178,8 @@ final class StreamRoutes {
     private boolean failed;
     private boolean paused;
     private long lastSeq = -1;
+    private long lastDataMs;
+    private long idleTimer = -1;
 
     Ingest(RoutingContext ctx, StreamRef ref, String clientId, int resumeFrom, long alreadyStored) {
       this.ctx = ctx;
@@ -181,7 +192,10 @@ final class StreamRoutes {
     void start() {
       HttpServerRequest request = ctx.request();
       request.handler(this::data);
+      lastDataMs = scheduler.nowMs();
+      armIdle();
       request.endHandler(v -> {
+        scheduler.cancel(idleTimer);
         if (!failed && partial.length() > 0) {
           line(partial);
           partial = Buffer.buffer();
@@ -190,6 +204,7 @@ final class StreamRoutes {
         send();
       });
       request.exceptionHandler(e -> {
+        scheduler.cancel(idleTimer);
         // The connection dropped mid-body: what arrived is kept (the writer resumes after it); the stream stays open.
         if (!ended) {
           ended = true;
@@ -200,7 +215,41 @@ final class StreamRoutes {
       request.resume();
     }
 
+    /**
+     * The body's own idle deadline (the connection deadlines leave writers alone): a body that
+     * sends nothing for {@code streams.writerIdleTimeoutMs} ends as a dropped connection would,
+     * keeping what arrived, with a 408 the writer may still read. Time the body spends paused by
+     * us (waiting for the primary) is not the writer's silence.
+     */
+    private void armIdle() {
+      idleTimer = scheduler.after(lastDataMs + writerIdleMs - scheduler.nowMs(), () -> {
+        idleTimer = -1;
+        if (ended) {
+          return;
+        }
+        if (paused || scheduler.nowMs() - lastDataMs < writerIdleMs) {
+          if (paused) {
+            lastDataMs = scheduler.nowMs();
+          }
+          armIdle();
+          return;
+        }
+        ended = true;
+        failed = true;
+        send();
+        if (!ctx.response().ended() && !ctx.response().closed()) {
+          ctx.response().setStatusCode(408).putHeader("content-type", "application/json").putHeader("connection", "close")
+              .end(new JsonObject().put("error", "the stream writer's body sent nothing for " + writerIdleMs
+                  + " ms (streams.writerIdleTimeoutMs); what arrived is kept, resume from X-Last-Chunk-Index").encode())
+              .onComplete(v -> ctx.request().connection().close());
+        } else {
+          ctx.request().connection().close();
+        }
+      });
+    }
+
     private void data(Buffer buffer) {
+      lastDataMs = scheduler.nowMs();
       if (failed) {
         return;
       }
@@ -238,6 +287,13 @@ final class StreamRoutes {
         refuse(FreshetException.tooLarge("a chunk (one line of the body) exceeds " + maxChunkBytes + " bytes (streams.maxChunkBytes)"));
         return false;
       }
+      if (nextIndex > MAX_CHUNK_INDEX) {
+        // Chunk indexes are int4 end to end (the publisher, stream_chunks.chunk_index): a line past
+        // the last one is refused with the body, before anything acknowledges it.
+        refuse(FreshetException.badRequest("chunk index " + nextIndex + " is past the last one (" + MAX_CHUNK_INDEX
+            + "): X-Resume-From-Chunk plus this body's lines must stay within it"));
+        return false;
+      }
       String data;
       try {
         data = utf8(bytes, "chunk " + nextIndex);
@@ -245,7 +301,7 @@ final class StreamRoutes {
         refuse(e);
         return false;
       }
-      int index = nextIndex++;
+      int index = (int) nextIndex++;
       if (index > alreadyStored) { // a resuming writer may send again what was stored
         pending.add(new StreamProtocol.Line(index, data));
       }
@@ -304,9 +360,9 @@ final class StreamRoutes {
   private Future<StreamRef> writer(RoutingContext ctx) {
     try {
       String target = ctx.pathParam("target");
-      String runId = ctx.pathParam("runId");
+      String runId = FeedRequests.id(ctx.pathParam("runId"), "runId");
       if (!"self".equals(target) && !runId.equals(target)) {
-        throw FreshetException.badRequest("target must be 'self' (the SDK resolves parent and root to a run id): '" + target + "'");
+        throw FreshetException.badRequest("target must be 'self' or the run's id (the SDK resolves parent and root to a run id)");
       }
       String key = StreamRef.validKey(ctx.pathParam("key"));
       return auth.authenticate(ctx.request().getHeader("Authorization")).map(principal -> {
@@ -370,12 +426,13 @@ final class StreamRoutes {
   // --- readers -----------------------------------------------------------------------------------
 
   private void read(RoutingContext ctx) {
-    String runId = ctx.pathParam("runId");
+    String runId;
     long afterSeq;
     long timeoutMs;
     String key;
     String authorization;
     try {
+      runId = FeedRequests.id(ctx.pathParam("runId"), "runId");
       key = StreamRef.validKey(ctx.pathParam("key"));
       afterSeq = afterSeq(ctx.request().getHeader("Last-Event-ID"));
       timeoutMs = timeoutSeconds(ctx.request().getHeader("Timeout-Seconds")) * 1000L;
@@ -387,7 +444,7 @@ final class StreamRoutes {
     boolean fromEventSource = ctx.request().getHeader("Authorization") == null;
     auth.authenticate(authorization)
         .compose(principal -> runAccess.requireRead(principal, runId).map(principal))
-        .compose(principal -> limiter.acquire(principal.envId()).map(release -> {
+        .compose(principal -> limiter.acquire(principal).map(release -> {
           StreamRef ref = new StreamRef(principal.envId(), runId, key);
           HttpServerResponse response = ctx.response();
           SseSession session = new SseSession(new PushProtocol.Stream(ref), NodeAddresses.streamRouter(),

@@ -35,17 +35,24 @@ final class TokenVerifier {
 
   /** The verified claims, or a failed future carrying a 401. */
   Future<JsonObject> verify(String token, String secretKey) {
-    String alg;
+    Object alg;
+    Future<io.vertx.ext.auth.User> authenticated;
     try {
-      alg = PublicTokens.unverifiedHeader(token).getString("alg");
+      alg = PublicTokens.unverifiedHeader(token).getValue("alg");
+      if (!"HS256".equals(alg)) {
+        // Said before verifying: "none" and other algorithms are never accepted, whatever they sign.
+        return Future.failedFuture(FreshetException.unauthorized("access token must be signed with HS256 (it says " + alg + ")"));
+      }
+      // Claims of the wrong type are refused before vertx-auth-jwt casts them (exp: "x" threw a
+      // ClassCastException out of authenticate, which became a 400 naming the Java class).
+      PublicTokens.unverifiedClaims(token);
+      authenticated = auth(secretKey).authenticate(new TokenCredentials(token));
     } catch (FreshetException e) {
       return Future.failedFuture(e);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(FreshetException.unauthorized("invalid access token"));
     }
-    if (!"HS256".equals(alg)) {
-      // Said before verifying: "none" and other algorithms are never accepted, whatever they sign.
-      return Future.failedFuture(FreshetException.unauthorized("access token must be signed with HS256 (it says " + alg + ")"));
-    }
-    return auth(secretKey).authenticate(new TokenCredentials(token))
+    return authenticated
         .recover(e -> Future.failedFuture(FreshetException.unauthorized(reason(e))))
         .map(user -> {
           // The verified claims are the user's accessToken attribute (its principal holds the raw token).
@@ -89,6 +96,6 @@ final class TokenVerifier {
     if (message.contains("issuer")) {
       return "access token issuer is not " + PublicTokens.ISSUER;
     }
-    return "invalid access token: " + e.getMessage();
+    return "invalid access token"; // vertx-auth-jwt's own words may name Java classes
   }
 }

@@ -141,7 +141,7 @@ final class WriteRoutes {
     try {
       Object parsed = io.vertx.core.json.Json.decodeValue(body);
       if (parsed instanceof JsonObject obj) {
-        RequestText.rejectNul(obj, "body");
+        RequestText.requireStorable(obj, "body");
         return obj;
       }
       throw FreshetException.badRequest("request body must be a JSON object");
@@ -162,7 +162,7 @@ final class WriteRoutes {
       return items;
     }
     int lineNo = 0;
-    for (String line : body.toString().split("\n")) {
+    for (String line : StreamRoutes.utf8(body, "batch items").split("\n")) { // strict: invalid UTF-8 is a 400, never U+FFFD
       lineNo++;
       if (line.isBlank()) {
         continue;
@@ -173,7 +173,7 @@ final class WriteRoutes {
       } catch (DecodeException e) {
         throw FreshetException.badRequest("batch items line " + lineNo + " is not a JSON object");
       }
-      RequestText.rejectNul(item, "batch items line " + lineNo);
+      RequestText.requireStorable(item, "batch items line " + lineNo);
       items.add(item);
     }
     return items;

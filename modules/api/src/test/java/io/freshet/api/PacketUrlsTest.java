@@ -67,4 +67,18 @@ class PacketUrlsTest {
     assertThatThrownBy(() -> PacketUrls.verify(KEY, "PUT", "env_1", "trigger/packet 1/payload.json", q.get("expires"), q.get("signature"), NOW + 301))
         .isInstanceOf(FreshetException.class).hasMessageContaining("expired");
   }
+
+  /** A presigned URL's host is configuration or the request's own Host, never a forwarded header, never a Host that is not a host. */
+  @Test
+  void presignedUrlsPointAtTheConfiguredOriginOrTheRequestsOwnPlainHost() {
+    assertThat(PacketRoutes.baseUrl("https://packets.example", "https://api.example", "http", "evil.example")).isEqualTo("https://packets.example");
+    assertThat(PacketRoutes.baseUrl("", "https://api.example", "http", "evil.example")).isEqualTo("https://api.example");
+    assertThat(PacketRoutes.baseUrl("", "", "http", "127.0.0.1:3030")).isEqualTo("http://127.0.0.1:3030");
+    assertThat(PacketRoutes.baseUrl("", "", "https", "api.example.com")).isEqualTo("https://api.example.com");
+    assertThat(PacketRoutes.baseUrl("", "", "http", "[::1]:3030")).isEqualTo("http://[::1]:3030");
+    for (String host : new String[] {null, "", "evil.example/x", "user@evil.example", "evil.example:80:81", "a b", "evil.example\\x",
+        "evil.example#", "evil.example?x"}) {
+      assertThat(status(() -> PacketRoutes.baseUrl("", "", "http", host))).as(String.valueOf(host)).isEqualTo(400);
+    }
+  }
 }

@@ -37,4 +37,39 @@ class PrincipalTest {
     assertThatCode(() -> tag.requireRead(List.of("tags:user:1", "tags:vip"))).doesNotThrowAnyException();
     assertThatThrownBy(() -> tag.requireRead(List.of("tags:user:2"))).isInstanceOf(FreshetException.class);
   }
+
+  @Test
+  void readRunsStarReadsEveryRunAsReadRunsDoesOnEveryFeed() {
+    for (String scope : List.of("read:runs:*", "read:runs", "read:all", "admin")) {
+      Principal every = token(scope);
+      for (List<String> resources : List.of(List.of("runs:*"), List.of("runs:run_1"), List.of("tags:vip"), List.of("batch:batch_1"))) {
+        assertThatCode(() -> every.requireRead(resources)).as(scope + " " + resources).doesNotThrowAnyException();
+      }
+    }
+  }
+
+  @Test
+  void onlyAScopeThatReadsEveryRunReadsTheAllRunsFeed() {
+    for (String scope : List.of("read:runs:run_1", "read:tags:vip", "read:batch:batch_1", "read:tasks:email", "read:tasks", "read:tags")) {
+      assertThatThrownBy(() -> token(scope).requireRead(List.of("runs:*"))).as(scope).isInstanceOf(FreshetException.class);
+    }
+  }
+
+  @Test
+  void bareTypeScopesNameNothingAndGrantNothing() {
+    assertThatThrownBy(() -> token("read:tasks").requireRead(List.of("runs:run_1", "tasks:email"))).isInstanceOf(FreshetException.class);
+    assertThatThrownBy(() -> token("read:tags").requireRead(List.of("tags:vip"))).isInstanceOf(FreshetException.class);
+    assertThatThrownBy(() -> token("read:batch").requireRead(List.of("batch:batch_1"))).isInstanceOf(FreshetException.class);
+  }
+
+  @Test
+  void theClusterFiguresNeedTheSecretKeyOrAnOperatorScope() {
+    assertThatCode(() -> Principal.secretKey("env_1").requireOperator()).doesNotThrowAnyException();
+    assertThatCode(() -> token("admin").requireOperator()).doesNotThrowAnyException();
+    assertThatCode(() -> token("read:all").requireOperator()).doesNotThrowAnyException();
+    for (String scope : List.of("read:runs:run_1", "read:runs", "read:tags:vip")) {
+      assertThatThrownBy(() -> token(scope).requireOperator()).as(scope)
+          .isInstanceOfSatisfying(FreshetException.class, e -> org.assertj.core.api.Assertions.assertThat(e.status()).isEqualTo(403));
+    }
+  }
 }

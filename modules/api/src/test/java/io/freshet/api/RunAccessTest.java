@@ -25,11 +25,13 @@ class RunAccessTest {
 
   @Test
   void eachOfThemGrantsTheRunAndNothingElseDoes() {
-    for (String scope : List.of("read:runs:run_1", "read:tags:eu", "read:batch:batch_9", "read:tasks:email", "read:runs", "read:all",
-        "admin", "read:tags")) {
+    for (String scope : List.of("read:runs:run_1", "read:tags:eu", "read:batch:batch_9", "read:tasks:email", "read:runs", "read:runs:*",
+        "read:all", "admin")) {
       assertThat(token(scope).mayRead(RUN)).as(scope).isTrue();
     }
-    for (String scope : List.of("read:runs:run_2", "read:tags:us", "read:batch:batch_8", "read:tasks:sms", "write:tags:vip")) {
+    // A bare type names no tag, batch or task: it grants nothing (read:runs says "every run").
+    for (String scope : List.of("read:runs:run_2", "read:tags:us", "read:batch:batch_8", "read:tasks:sms", "write:tags:vip", "read:tags",
+        "read:batch", "read:tasks", "read", "read:runs:run_1x")) {
       assertThat(token(scope).mayRead(RUN)).as(scope).isFalse();
     }
   }
@@ -40,6 +42,7 @@ class RunAccessTest {
     assertThat(token("read:tags:vip").readsRunsByMembership()).isTrue();
     assertThat(token("read:batch:batch_9").readsRunsByMembership()).isTrue();
     assertThat(token("read:tasks:email").readsRunsByMembership()).isTrue();
+    assertThat(token("read:tasks").readsRunsByMembership()).as("a bare type grants nothing, so costs nothing").isFalse();
     assertThat(Principal.secretKey("env_1").readsRunsByMembership()).isFalse();
   }
 }

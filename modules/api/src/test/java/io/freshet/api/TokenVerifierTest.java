@@ -90,4 +90,16 @@ class TokenVerifierTest {
         .isEqualTo("401 not a public access token");
     assertThat(outcome("a.b")).isEqualTo("401 malformed access token");
   }
+
+  /** A claim of the wrong type is a 401 "invalid access token", never a 400 naming a Java class. */
+  @Test
+  void claimsOfTheWrongTypeAre401InvalidAccessToken() throws Exception {
+    JsonObject header = new JsonObject().put("alg", "HS256");
+    for (JsonObject wrong : List.of(claims(NOW + 600).put("exp", "x"), claims(NOW + 600).put("aud", 5), claims(NOW + 600).put("sub", 5),
+        claims(NOW + 600).put("scopes", "x"), claims(NOW + 600).put("scopes", new JsonArray().add(5)), claims(NOW + 600).put("iat", "y"),
+        claims(NOW + 600).put("iss", 5), claims(NOW + 600).put("pub", "true"), claims(NOW + 600).put("nbf", new JsonObject()))) {
+      assertThat(outcome(signed(header, wrong, KEY))).as(wrong.encode()).startsWith("401 invalid access token").doesNotContain("java.");
+    }
+    assertThat(outcome(signed(header, claims(NOW + 600).put("exp", "x"), KEY))).isEqualTo("401 invalid access token: exp must be a number");
+  }
 }

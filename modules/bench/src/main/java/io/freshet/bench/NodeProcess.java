@@ -48,6 +48,9 @@ final class NodeProcess implements AutoCloseable {
         .directory(cwd.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("FRESHET_HTTP_PORT", Integer.toString(port));
     pb.environment().put("FRESHET_HTTP_HOST", "127.0.0.1");
+    // Every subscriber of the bench uses the one secret key: per-credential limits would measure themselves.
+    pb.environment().put(envName("realtime.maxConnectionsPerSecretKey"), "1000000");
+    pb.environment().put(envName("realtime.feedOpensPerSecPerSecretKey"), "1000000");
     config.forEach((key, value) -> pb.environment().put(envName(key), value));
     NodeProcess node = new NodeProcess(name, port, pb.start(), log);
     node.awaitHealthy();

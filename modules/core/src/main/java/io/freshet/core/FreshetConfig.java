@@ -39,13 +39,17 @@ public final class FreshetConfig {
   public static final Key<Integer> HTTP_INSTANCES = key("http.instances", 2, "Web verticle instances (event loops serving HTTP).");
   public static final Key<Integer> HTTP_BODY_LIMIT_BYTES = key("http.bodyLimitBytes", 2 * 1024 * 1024, "Largest request body accepted; larger bodies get 413.");
   public static final Key<String> HTTP_PUBLIC_BASE_URL = key("http.publicBaseUrl", "",
-      "Base URL clients reach the cluster at, for the presigned packet URLs it hands out (e.g. https://realtime.example.com); empty: taken from each request (X-Forwarded-Proto/-Host, then Host).");
+      "Base URL clients reach the cluster at, for the presigned packet URLs it hands out (e.g. https://realtime.example.com); empty: the request's own scheme and Host header, which must be a plain host[:port] (400 otherwise). X-Forwarded-Host/-Proto are never used (anyone can send them): set this behind a proxy.");
+  public static final Key<Integer> HTTP_REQUEST_HEADER_TIMEOUT_MS = key("http.requestHeaderTimeoutMs", 10000,
+      "A connection must send its whole request line and headers within this long of opening (or of its first byte after a response), however slowly its bytes come; otherwise it is closed, and never reaches a handler.");
+  public static final Key<Integer> HTTP_IDLE_TIMEOUT_MS = key("http.idleTimeoutMs", 60000,
+      "A connection between requests, or whose ordinary request moves no byte either way, is closed after this long. Held long-polls, SSE responses and stream readers are exempt (their own deadlines and keep-alives); stream writers have streams.writerIdleTimeoutMs.");
   public static final Key<String> HTTP_CORS_ORIGINS = key("http.corsOrigins", "*", "Origins browsers may call from: * (any), or a comma-separated list such as https://app.example,https://admin.example; a request from another origin gets 403.");
 
   // --- Database --------------------------------------------------------------------------------
-  public static final Key<String> DB_PRIMARY_URI = key("db.primary.uri", "postgresql://freshet:freshet@127.0.0.1:55432/freshet", "Primary: every write and the schema migrations.");
+  public static final Key<String> DB_PRIMARY_URI = key("db.primary.uri", "postgresql://freshet:freshet@127.0.0.1:15432/freshet", "Primary: every write and the schema migrations.");
   public static final Key<Integer> DB_PRIMARY_POOL_SIZE = key("db.primary.poolSize", 8, "Connections to the primary per node.");
-  public static final Key<String> DB_REPLICA_URI = key("db.replica.uri", "postgresql://freshet:freshet@127.0.0.1:55433/freshet", "Read replica the feeds hydrate from. Empty: read the primary, lag 0, gate skipped.");
+  public static final Key<String> DB_REPLICA_URI = key("db.replica.uri", "postgresql://freshet:freshet@127.0.0.1:15433/freshet", "Read replica the feeds hydrate from. Empty: read the primary, lag 0, gate skipped.");
   public static final Key<Integer> DB_REPLICA_POOL_SIZE = key("db.replica.poolSize", 8, "Connections to the replica per node.");
 
   // --- Cluster ---------------------------------------------------------------------------------
@@ -94,6 +98,8 @@ public final class FreshetConfig {
       "Largest packet (an offloaded payload or output) an upload may store; larger uploads get 413.");
   public static final Key<Integer> PACKETS_URL_TTL_SECONDS = key("packets.urlTtlSeconds", 300,
       "How long a presigned packet URL stays valid (trigger.dev's 300 s).");
+  public static final Key<String> PACKETS_BASE_URL = key("packets.baseUrl", "",
+      "Base URL of a separate origin for presigned packet URLs (e.g. https://packets.example.com, routed to this cluster), so that uploaded bytes are never served from the API's origin; empty: the API's own (http.publicBaseUrl). Downloads are attachments with CSP sandbox either way.");
 
   // --- Realtime streams ------------------------------------------------------------------------
   public static final Key<Integer> STREAMS_MAX_CHUNK_BYTES = key("streams.maxChunkBytes", 512 * 1024,
@@ -108,6 +114,8 @@ public final class FreshetConfig {
       "A stream and its chunks are deleted this long after it closed or last changed (trigger.dev keeps v1 streams a day).");
   public static final Key<Integer> STREAMS_TAIL_CHUNKS = key("streams.tailChunks", 2000,
       "Chunks of each followed stream a node keeps in memory for readers that join or reconnect; older ones are read from the replica.");
+  public static final Key<Integer> STREAMS_WRITER_IDLE_TIMEOUT_MS = key("streams.writerIdleTimeoutMs", 60000,
+      "A stream writer's body that sends no byte for this long gets 408 and its connection is closed: what arrived is kept and the stream stays open, as when a connection drops (the SDK resumes from X-Last-Chunk-Index).");
   public static final Key<Integer> STREAMS_DEFAULT_TIMEOUT_SECONDS = key("streams.defaultTimeoutSeconds", 60,
       "A stream read ends after this many seconds without a chunk unless the reader sends Timeout-Seconds (1 to 600), as on trigger.dev.");
 
@@ -118,6 +126,14 @@ public final class FreshetConfig {
   public static final Key<Integer> REALTIME_SSE_MAX_BEHIND_ENTRIES = key("realtime.sseMaxBehindEntries", 256, "An SSE session whose socket stays full while its log grows this many entries is closed (the client resumes from its offset).");
   public static final Key<Integer> REALTIME_SSE_KEEP_ALIVE_MS = key("realtime.sseKeepAliveMs", 15000, "A ': keep-alive' comment is sent after this much silence.");
   public static final Key<Integer> REALTIME_MAX_CONNECTIONS_PER_ENV = key("realtime.maxConnectionsPerEnv", 100000, "Concurrent live connections per environment across the cluster; 429 past it.");
+  public static final Key<Integer> REALTIME_MAX_CONNECTIONS_PER_TOKEN = key("realtime.maxConnectionsPerToken", 100,
+      "Concurrent live connections (held long-polls, SSE feeds, stream readers) one public access token may hold on a node; 429 with retry-after past it, while the rest of its environment is unaffected. A page follows a few runs and streams.");
+  public static final Key<Integer> REALTIME_MAX_CONNECTIONS_PER_SECRET_KEY = key("realtime.maxConnectionsPerSecretKey", 10000,
+      "Concurrent live connections an environment's secret key may hold on a node (a backend following runs for its own clients); 429 with retry-after past it.");
+  public static final Key<Integer> REALTIME_FEED_OPENS_PER_SEC_PER_TOKEN = key("realtime.feedOpensPerSecPerToken", 20,
+      "Feed opens (offset=-1 or now: each reads the replica and may start a feed log) one public access token may make per second on a node, in bursts of up to five seconds' worth; 429 with retry-after past it.");
+  public static final Key<Integer> REALTIME_FEED_OPENS_PER_SEC_PER_SECRET_KEY = key("realtime.feedOpensPerSecPerSecretKey", 200,
+      "Feed opens a secret key may make per second on a node, in bursts of up to five seconds' worth; 429 with retry-after past it.");
 
   // --- Publisher -------------------------------------------------------------------------------
   public static final Key<Integer> PUBLISHER_FLUSH_INTERVAL_MS = key("publisher.metadataFlushIntervalMs", 200, "Parent and root metadata operations are buffered and written this often.");

@@ -36,10 +36,8 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The lag sources against the real primary and streaming standby of {@code scripts/db.sh start}
- * ({@link PgRig}'s ports: 55432 and 55433 unless {@code FRESHET_PG_PRIMARY_PORT} and
- * {@code FRESHET_PG_REPLICA_PORT} say otherwise), in a throwaway database; the rig is started when
- * it is not up.
+ * The lag sources against the real primary and streaming standby ({@link PgRig}'s ports) of
+ * {@code scripts/db.sh start}, in a throwaway database; the rig is started when it is not up.
  *
  * <p>Ordered: the tests up to {@code @Order(10)} need a database without
  * {@code aurora_replica_status()}; the later ones create it.

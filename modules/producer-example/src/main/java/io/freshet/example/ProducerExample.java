@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * Freshet can gate its replica read on exactly this commit; no extra query.
  *
  * <pre>
- * mvn -q -pl modules/producer-example exec:java -Dexec.args="--primary postgresql://freshet:freshet@127.0.0.1:55432/freshet \
+ * mvn -q -pl modules/producer-example exec:java -Dexec.args="--primary postgresql://freshet:freshet@127.0.0.1:15432/freshet \
  *     --members 127.0.0.1:5701 --cluster freshet --run run_... --metadata '{\"progress\":42}'"
  * </pre>
  * The Freshet nodes must run with {@code cluster.enabled=true} and list this app's member address.
@@ -69,7 +69,7 @@ public final class ProducerExample {
   }
 
   public static void main(String[] args) throws Exception {
-    String primaryUri = arg(args, "--primary", "postgresql://freshet:freshet@127.0.0.1:55432/freshet");
+    String primaryUri = arg(args, "--primary", "postgresql://freshet:freshet@127.0.0.1:15432/freshet");
     String members = arg(args, "--members", "127.0.0.1:5701");
     String cluster = arg(args, "--cluster", "freshet");
     String runId = arg(args, "--run", null);

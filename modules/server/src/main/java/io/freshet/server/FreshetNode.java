@@ -1,5 +1,6 @@
 package io.freshet.server;
 
+import io.freshet.api.CredentialLimits;
 import io.freshet.api.WebVerticle;
 import io.freshet.core.FreshetConfig;
 import io.freshet.lag.LagSamplerVerticle;
@@ -53,10 +54,12 @@ public final class FreshetNode {
   private int httpPort;
 
   private final java.util.function.BooleanSupplier heartbeatWriter;
+  private final java.util.function.BooleanSupplier clusterJoined;
 
   private FreshetNode(Vertx vertx, String nodeId, FreshetConfig config, Pool primary, Pool replica, PrometheusMeterRegistry registry,
-      java.util.function.BooleanSupplier heartbeatWriter) {
+      java.util.function.BooleanSupplier heartbeatWriter, java.util.function.BooleanSupplier clusterJoined) {
     this.heartbeatWriter = heartbeatWriter;
+    this.clusterJoined = clusterJoined;
     this.vertx = vertx;
     this.nodeId = nodeId;
     this.config = config;
@@ -93,7 +96,8 @@ public final class FreshetNode {
       String replicaUri = config.get(FreshetConfig.DB_REPLICA_URI);
       Pool replica = replicaUri == null || replicaUri.isBlank() ? null
           : Pools.create(vertx, replicaUri, config.getInt(FreshetConfig.DB_REPLICA_POOL_SIZE), "replica");
-      FreshetNode node = new FreshetNode(vertx, nodeId, config, primary, replica, registry, ClusterSetup.heartbeatWriter(cluster));
+      FreshetNode node = new FreshetNode(vertx, nodeId, config, primary, replica, registry, ClusterSetup.heartbeatWriter(cluster),
+          () -> cluster == null || cluster.isActive());
       return node.deploy().map(node).recover(e -> vertx.close().transform(v -> Future.failedFuture(e)));
     });
   }
@@ -127,9 +131,11 @@ public final class FreshetNode {
         .compose(v -> {
           List<WebVerticle> webs = new ArrayList<>();
           int instances = Math.max(1, config.getInt(FreshetConfig.HTTP_INSTANCES));
+          // One set of per-credential limits for the node, shared by its web edge instances.
+          CredentialLimits limits = CredentialLimits.of(config, io.freshet.core.time.Clock.SYSTEM);
           Future<Void> chain = Future.succeededFuture();
           for (int i = 0; i < instances; i++) {
-            WebVerticle web = new WebVerticle(nodeId, i, primary, replica, registry);
+            WebVerticle web = new WebVerticle(nodeId, i, primary, replica, registry, limits, clusterJoined);
             webs.add(web);
             chain = chain.compose(x -> track(vertx.deployVerticle(web, opts)));
           }

@@ -31,6 +31,13 @@ final class NodeFixture implements AutoCloseable {
     return new NodeFixture(setup, db, startNode(db, overrides), true);
   }
 
+  /** A node on its own fresh database, with overrides that name that database (e.g. its primary through a proxy). */
+  static NodeFixture start(java.util.function.Function<TestDatabase, JsonObject> overridesFor) {
+    Vertx setup = Vertx.vertx();
+    TestDatabase db = PgRig.createDatabase(setup);
+    return new NodeFixture(setup, db, startNode(db, overridesFor.apply(db)), true);
+  }
+
   /** Another node on the same database (for cluster tests). */
   static NodeFixture join(NodeFixture first, JsonObject overrides) {
     return new NodeFixture(Vertx.vertx(), first.db, startNode(first.db, overrides), false);

@@ -22,8 +22,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PgRig {
 
-  public static final int PRIMARY_PORT = Integer.parseInt(env("FRESHET_PG_PRIMARY_PORT", "55432"));
-  public static final int REPLICA_PORT = Integer.parseInt(env("FRESHET_PG_REPLICA_PORT", "55433"));
+  public static final int PRIMARY_PORT = Integer.parseInt(env("FRESHET_PG_PRIMARY_PORT", "15432"));
+  public static final int REPLICA_PORT = Integer.parseInt(env("FRESHET_PG_REPLICA_PORT", "15433"));
   public static final long DEFAULT_APPLY_DELAY_MS = 150;
 
   private static boolean started;
