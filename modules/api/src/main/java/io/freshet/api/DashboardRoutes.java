@@ -1,6 +1,8 @@
 package io.freshet.api;
 
 import io.freshet.core.bus.NodeAddresses;
+import io.freshet.core.stats.StatsProtocol;
+import io.freshet.core.time.Scheduler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
@@ -28,9 +30,11 @@ final class DashboardRoutes {
   private final Vertx vertx;
   private final String nodeId;
   private final Authenticator auth;
+  private final Scheduler scheduler;
 
-  DashboardRoutes(Vertx vertx, String nodeId, Authenticator auth) {
+  DashboardRoutes(Vertx vertx, Scheduler scheduler, String nodeId, Authenticator auth) {
     this.vertx = vertx;
+    this.scheduler = scheduler;
     this.nodeId = nodeId;
     this.auth = auth;
   }
@@ -64,27 +68,29 @@ final class DashboardRoutes {
       return principal;
     }).onFailure(ctx::fail).onSuccess(principal -> {
       String replyTo = "freshet.stats.reply." + UUID.randomUUID();
-      List<JsonObject> nodes = new ArrayList<>();
-      long started = System.currentTimeMillis();
+      List<StatsProtocol.NodeReport> nodes = new ArrayList<>();
+      long started = scheduler.nowMs();
       long[] lastAnswer = {started};
-      MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(replyTo, m -> {
+      MessageConsumer<StatsProtocol.NodeReport> consumer = vertx.eventBus().consumer(replyTo, m -> {
         nodes.add(m.body());
-        lastAnswer[0] = System.currentTimeMillis();
+        lastAnswer[0] = scheduler.nowMs();
       });
       consumer.completion().onComplete(registered -> {
-        vertx.eventBus().publish(NodeAddresses.statsCollect(), new JsonObject().put("replyTo", replyTo).put("sinceMs", since));
-        vertx.setPeriodic(25, timer -> {
-          long now = System.currentTimeMillis();
+        vertx.eventBus().publish(NodeAddresses.statsCollect(), new StatsProtocol.Collect(replyTo, since));
+        long[] timer = {-1};
+        timer[0] = scheduler.every(25, () -> {
+          long now = scheduler.nowMs();
           boolean quiet = !nodes.isEmpty() && now - lastAnswer[0] >= GATHER_QUIET_MS;
           if (!quiet && now - started < GATHER_MAX_MS) {
             return;
           }
-          vertx.cancelTimer(timer);
+          scheduler.cancel(timer[0]);
           consumer.unregister();
-          nodes.sort(Comparator.comparing(n -> n.getString("node", "")));
+          nodes.sort(Comparator.comparing(StatsProtocol.NodeReport::node));
           ctx.response().putHeader("cache-control", "no-store");
           ctx.json(new JsonObject().put("environment", principal.envId()).put("credential", principal.secret() ? "secret key" : "public token")
-              .put("servedBy", nodeId).put("at", now).put("nodes", new JsonArray(new ArrayList<>(nodes))));
+              .put("servedBy", nodeId).put("at", now)
+              .put("nodes", new JsonArray(nodes.stream().map(StatsProtocol.NodeReport::figures).collect(java.util.stream.Collectors.toList()))));
         });
       });
     });

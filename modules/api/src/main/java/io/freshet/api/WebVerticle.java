@@ -97,7 +97,7 @@ public final class WebVerticle extends VerticleBase {
     streamRoutes.mount(router);
     new WriteRoutes(vertx, config, auth, packets, scheduler).mount(router);
     packets.mount(router);
-    new DashboardRoutes(vertx, nodeId, auth).mount(router);
+    new DashboardRoutes(vertx, scheduler, nodeId, auth).mount(router);
     if (config.get(FreshetConfig.TEST_HOOKS)) {
       router.post("/_test/hooks").handler(ctx -> ctx.json(io.freshet.core.TestHooks.set(vertx, ctx.body().asJsonObject())));
     }

@@ -3,6 +3,7 @@ package io.freshet.router;
 import io.freshet.core.FreshetConfig;
 import io.freshet.core.FreshetException;
 import io.freshet.core.TestHooks;
+import io.freshet.core.bus.MembershipChanged;
 import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.feed.FeedProtocol;
 import io.freshet.core.feed.LogSlice;
@@ -99,7 +100,7 @@ public final class RouterVerticle extends VerticleBase {
     scheduler.every(TICK_EVERY_MS, feeds::tick);
     scheduler.every(SWEEP_EVERY_MS, feeds::sweep);
     MessageConsumer<Object> requests = vertx.eventBus().consumer(NodeAddresses.router(nodeId, index), this::handle);
-    MessageConsumer<Object> membership = vertx.eventBus().localConsumer(NodeAddresses.membershipChanged(), m -> feeds.resync());
+    MessageConsumer<MembershipChanged> membership = vertx.eventBus().localConsumer(NodeAddresses.membershipChanged(), m -> feeds.resync());
     return Future.join(requests.completion(), membership.completion(), lag.start().completion());
   }
 

@@ -66,7 +66,7 @@ final class ClusterSetup {
     }
     io.vertx.core.eventbus.DeliveryOptions local = new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true);
     java.util.function.Consumer<String> announce =
-        reason -> vertx.eventBus().publish(io.freshet.core.bus.NodeAddresses.membershipChanged(), reason, local);
+        reason -> vertx.eventBus().publish(io.freshet.core.bus.NodeAddresses.membershipChanged(), new io.freshet.core.bus.MembershipChanged(reason), local);
     hazelcast.getHazelcastInstance().getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
       @Override
       public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {

@@ -1,5 +1,6 @@
 package io.freshet.server;
 
+import io.freshet.core.time.Clock;
 import io.freshet.core.FreshetConfig;
 import io.freshet.store.Environments;
 import io.freshet.store.Pools;
@@ -92,7 +93,7 @@ final class Demo {
               continue;
             }
             int step = new JsonObject(value.getString("metadata")).getInteger("step", -1);
-            long now = System.currentTimeMillis();
+            long now = Clock.SYSTEM.nowMs();
             Long at = committedAt.get(step);
             deliveries.incrementAndGet();
             boolean forward = step > lastSeen.getAndSet(Math.max(lastSeen.get(), step));
@@ -119,7 +120,7 @@ final class Demo {
 
     Thread.sleep(500);
     for (int step = 1; step <= steps; step++) {
-      committedAt.put(step, System.currentTimeMillis());
+      committedAt.put(step, Clock.SYSTEM.nowMs());
       post(http, base + "/api/v1/runs/" + runId + "/metadata", auth, "PUT",
           new JsonObject().put("metadata", new JsonObject().put("step", step)));
       lastCommitted.set(step);

@@ -3,6 +3,7 @@ package io.freshet.server;
 import io.freshet.api.CredentialLimits;
 import io.freshet.api.WebVerticle;
 import io.freshet.core.FreshetConfig;
+import io.freshet.core.time.Clock;
 import io.freshet.lag.LagSamplerVerticle;
 import io.freshet.core.bus.NodeCodecs;
 import io.freshet.publisher.PublisherVerticle;
@@ -111,7 +112,7 @@ public final class FreshetNode {
     RouterMetrics routerMetrics = new RouterMetrics(registry);
     // One budget for the node's routers: gate.primaryFallbackPerSec bounds what this node asks of the primary.
     PrimaryFallbackBudget budget = new PrimaryFallbackBudget(
-        mode == GateMode.GATED ? config.getInt(FreshetConfig.GATE_PRIMARY_FALLBACK_PER_SEC) : 0, System::currentTimeMillis);
+        mode == GateMode.GATED ? config.getInt(FreshetConfig.GATE_PRIMARY_FALLBACK_PER_SEC) : 0, Clock.SYSTEM);
     int routers = config.getInt(FreshetConfig.ROUTER_INSTANCES);
     DeploymentOptions opts = new DeploymentOptions().setConfig(verticleConfig);
     return Migrations.apply(primary)

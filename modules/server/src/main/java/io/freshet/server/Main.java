@@ -1,6 +1,7 @@
 package io.freshet.server;
 
 import io.freshet.core.FreshetConfig;
+import io.freshet.core.time.Clock;
 import io.freshet.store.Environments;
 import io.freshet.store.Migrations;
 import io.freshet.store.Pools;
@@ -51,13 +52,13 @@ public final class Main {
     FreshetNode node = FreshetNode.start(config).await(120, TimeUnit.SECONDS);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      long began = System.currentTimeMillis();
+      long began = Clock.SYSTEM.nowMs();
       LOG.info("node {} stopping: web edge, routers, then leaving the cluster", node.nodeId());
       try {
         node.stop().await(30, TimeUnit.SECONDS);
-        LOG.info("node {} stopped in {} ms", node.nodeId(), System.currentTimeMillis() - began);
+        LOG.info("node {} stopped in {} ms", node.nodeId(), Clock.SYSTEM.nowMs() - began);
       } catch (Exception e) {
-        LOG.warn("node {} did not stop cleanly in {} ms; exiting anyway", node.nodeId(), System.currentTimeMillis() - began, e);
+        LOG.warn("node {} did not stop cleanly in {} ms; exiting anyway", node.nodeId(), Clock.SYSTEM.nowMs() - began, e);
       }
       stopped.countDown();
     }, "freshet-shutdown"));

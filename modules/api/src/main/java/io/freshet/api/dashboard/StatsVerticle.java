@@ -3,6 +3,9 @@ package io.freshet.api.dashboard;
 import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.FreshetConfig;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.freshet.core.stats.StatsProtocol;
+import io.freshet.core.time.Scheduler;
+import io.freshet.core.time.VertxScheduler;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -22,7 +25,8 @@ public final class StatsVerticle extends VerticleBase {
   private final Pool replica;
   private final NodeStats stats;
   private long timer = -1;
-  private MessageConsumer<JsonObject> consumer;
+  private MessageConsumer<StatsProtocol.Collect> consumer;
+  private Scheduler scheduler;
 
   public StatsVerticle(String nodeId, Pool primary, Pool replica, MeterRegistry registry) {
     this.nodeId = nodeId;
@@ -36,23 +40,23 @@ public final class StatsVerticle extends VerticleBase {
     FreshetConfig config = FreshetConfig.fromJson(config());
     int marginMs = config.getInt(FreshetConfig.GATE_MARGIN_MS);
     String gateMode = config.get(FreshetConfig.GATE_MODE);
-    stats.sample(System.currentTimeMillis());
-    timer = vertx.setPeriodic(SAMPLE_MS, id -> stats.sample(System.currentTimeMillis()));
+    scheduler = VertxScheduler.on(vertx);
+    stats.sample(scheduler.nowMs());
+    timer = scheduler.every(SAMPLE_MS, () -> stats.sample(scheduler.nowMs()));
     consumer = vertx.eventBus().consumer(NodeAddresses.statsCollect(), message -> {
-      String replyTo = message.body().getString("replyTo");
-      long sinceMs = message.body().getLong("sinceMs", 0L);
-      if (replyTo == null) {
-        return;
-      }
-      NodeHealth.check(vertx, nodeId, primary, replica).onSuccess(health ->
-          vertx.eventBus().send(replyTo, stats.snapshot(sinceMs).mergeIn(health).put("gateMode", gateMode).put("gateMarginMs", marginMs)));
+      StatsProtocol.Collect collect = message.body();
+      NodeHealth.check(vertx, nodeId, primary, replica).onSuccess(health -> vertx.eventBus().send(collect.replyTo(),
+          new StatsProtocol.NodeReport(nodeId, stats.snapshot(collect.sinceMs()).mergeIn(health).put("gateMode", gateMode)
+              .put("gateMarginMs", marginMs))));
     });
     return consumer.completion();
   }
 
   @Override
   public Future<?> stop() {
-    vertx.cancelTimer(timer);
+    if (scheduler != null) {
+      scheduler.cancel(timer);
+    }
     return consumer == null ? Future.succeededFuture() : consumer.unregister();
   }
 }

@@ -8,6 +8,7 @@ import io.freshet.core.lag.HeartbeatDemand;
 import io.freshet.core.lag.LagState;
 import io.freshet.core.lag.Touch;
 import io.freshet.core.push.PushProtocol;
+import io.freshet.core.stats.StatsProtocol;
 import io.freshet.core.stream.StreamAnnouncement;
 import io.freshet.core.stream.StreamProtocol;
 import io.freshet.core.write.WriteCommand;
@@ -20,9 +21,10 @@ import java.util.List;
 /**
  * Every codec a Freshet node's event bus needs, registered in one place: the change record (what
  * producers publish), the feed requests, the push path shared by feeds and streams, stream
- * announcements and appends, the edge's write commands to the publisher and its replies, and the lag
- * sampler's messages (heartbeats and their demand cross the cluster; the rest stay on their node). Called once per {@link Vertx} on every node; calling it
- * again is harmless.
+ * announcements and appends, the edge's write commands to the publisher and its replies, the
+ * dashboard's stats gather, membership changes, and the lag sampler's messages (heartbeats and
+ * their demand cross the cluster; the rest stay on their node). Called once per {@link Vertx} on
+ * every node; calling it again is harmless.
  */
 public final class NodeCodecs {
 
@@ -48,6 +50,8 @@ public final class NodeCodecs {
     StreamAnnouncement.register(bus);
     StreamProtocol.register(vertx);
     LAG.forEach(codec -> codec.register(bus));
+    StatsProtocol.register(bus);
+    BusCodec.local(MembershipChanged.class).register(bus);
     // Every record of the two sealed types, so a new command or reply has its codec without a line here.
     for (Class<?> type : WriteCommand.class.getPermittedSubclasses()) {
       local(bus, type);
