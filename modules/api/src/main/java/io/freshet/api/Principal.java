@@ -10,26 +10,30 @@ import java.util.Set;
  * itself (never the secret: a key by its environment, a token by a hash of it), for the limits
  * that are kept per credential.
  *
- * <p>The scope rules, the same on every feed, stream and packet (the README's scope table):
+ * <p>The scope rules, trigger.dev's, the same on every feed, stream and packet (docs/api.md's
+ * scope table): a scope {@code read:<type>:<id>} grants that one resource, and a bare
+ * {@code read:<type>} every resource of the type (what the SDK's {@code {read: {tasks: true}}}
+ * asks for). A run is at once its id, its tags, its batch and its task, so:
  * <ul>
- *   <li>{@code admin}, {@code read:all}, {@code read:runs} and {@code read:runs:*} read every run of
- *       the environment: any run by id, the all-runs feed, any tag or batch feed, any stream,
- *       packets by path;
+ *   <li>{@code admin}, {@code read:all}, {@code read:runs}, {@code read:runs:*} and a bare
+ *       {@code read:tasks} (every run has a task) read every run of the environment: any run by
+ *       id, the all-runs feed, any tag or batch feed, any stream, packets by path;
  *   <li>{@code read:runs:<id>}, {@code read:tags:<tag>}, {@code read:batch:<id>} and
  *       {@code read:tasks:<task>} read the runs that are that id, carry that tag, belong to that
  *       batch or run that task (by id, with their streams and packets), and the tag or batch feed
  *       they name;
- *   <li>a bare {@code read:tags}, {@code read:batch} or {@code read:tasks} names nothing and
- *       grants nothing: "every run of any task" is every run, which {@code read:runs} says.
+ *   <li>a bare {@code read:tags} reads every run that carries a tag and every tag feed; a bare
+ *       {@code read:batch} every run of a batch and every batch feed.
  * </ul>
  */
 public record Principal(String envId, boolean secret, List<String> scopes, String credential) {
 
   /** Scopes that read every run of the environment. */
-  static final Set<String> EVERY_RUN = Set.of("admin", "read:all", "read:runs", "read:runs:*");
+  static final Set<String> EVERY_RUN = Set.of("admin", "read:all", "read:runs", "read:runs:*", "read:tasks");
   /** Scopes that may see the cluster's own figures (the dashboard), beside the secret key. */
   static final Set<String> OPERATOR = Set.of("admin", "read:all");
-  private static final List<String> MEMBERSHIP_PREFIXES = List.of("read:tags:", "read:batch:", "read:tasks:");
+  /** Scopes that grant a run through what it carries: the run is looked up to decide. */
+  private static final List<String> MEMBERSHIP_PREFIXES = List.of("read:tags", "read:batch", "read:tasks:");
 
   /** A public token's principal without a credential name (tests of scope rules). */
   public Principal(String envId, boolean secret, List<String> scopes) {
@@ -69,7 +73,11 @@ public record Principal(String envId, boolean secret, List<String> scopes, Strin
         return true;
       }
       for (String resource : resources) {
-        if (!resource.equals("runs:*") && scope.equals("read:" + resource)) {
+        if (resource.equals("runs:*")) {
+          continue; // only a scope that reads every run reads them all
+        }
+        // The resource itself, or (a bare scope) every resource of its type.
+        if (scope.equals("read:" + resource) || scope.equals("read:" + resource.substring(0, resource.indexOf(':')))) {
           return true;
         }
       }
@@ -90,6 +98,7 @@ public record Principal(String envId, boolean secret, List<String> scopes, Strin
    * rather than its id: only then is the run looked up to decide.
    */
   public boolean readsRunsByMembership() {
-    return !secret && scopes.stream().anyMatch(s -> MEMBERSHIP_PREFIXES.stream().anyMatch(p -> s.startsWith(p) && s.length() > p.length()));
+    return !secret && scopes.stream().anyMatch(s -> MEMBERSHIP_PREFIXES.stream().anyMatch(p -> s.equals(p) || s.startsWith(p + ":")
+        || p.endsWith(":") && s.startsWith(p) && s.length() > p.length()));
   }
 }

@@ -134,7 +134,7 @@ final class RealtimeRoutes {
       FeedProtocol.FeedRef feed = new FeedProtocol.FeedRef(principal.envId(), filter, columns);
       if (offset.initial()) {
         limiter.admitFeedOpen(principal); // each open reads the replica and may start a log: rated per credential
-        open(ctx, new FeedProtocol.Open(feed, offset.now(), params.get(ElectricProtocol.EXPIRED_HANDLE_PARAM)));
+        open(ctx, new FeedProtocol.Open(feed, offset.now(), params.get(ElectricProtocol.EXPIRED_HANDLE_PARAM), principal.credential()));
         return;
       }
       String handle = params.get("handle");

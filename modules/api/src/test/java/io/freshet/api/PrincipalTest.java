@@ -40,7 +40,7 @@ class PrincipalTest {
 
   @Test
   void readRunsStarReadsEveryRunAsReadRunsDoesOnEveryFeed() {
-    for (String scope : List.of("read:runs:*", "read:runs", "read:all", "admin")) {
+    for (String scope : List.of("read:runs:*", "read:runs", "read:all", "admin", "read:tasks")) {
       Principal every = token(scope);
       for (List<String> resources : List.of(List.of("runs:*"), List.of("runs:run_1"), List.of("tags:vip"), List.of("batch:batch_1"))) {
         assertThatCode(() -> every.requireRead(resources)).as(scope + " " + resources).doesNotThrowAnyException();
@@ -50,16 +50,19 @@ class PrincipalTest {
 
   @Test
   void onlyAScopeThatReadsEveryRunReadsTheAllRunsFeed() {
-    for (String scope : List.of("read:runs:run_1", "read:tags:vip", "read:batch:batch_1", "read:tasks:email", "read:tasks", "read:tags")) {
+    for (String scope : List.of("read:runs:run_1", "read:tags:vip", "read:batch:batch_1", "read:tasks:email", "read:tags", "read:batch")) {
       assertThatThrownBy(() -> token(scope).requireRead(List.of("runs:*"))).as(scope).isInstanceOf(FreshetException.class);
     }
   }
 
   @Test
-  void bareTypeScopesNameNothingAndGrantNothing() {
-    assertThatThrownBy(() -> token("read:tasks").requireRead(List.of("runs:run_1", "tasks:email"))).isInstanceOf(FreshetException.class);
-    assertThatThrownBy(() -> token("read:tags").requireRead(List.of("tags:vip"))).isInstanceOf(FreshetException.class);
-    assertThatThrownBy(() -> token("read:batch").requireRead(List.of("batch:batch_1"))).isInstanceOf(FreshetException.class);
+  void aBareTypeScopeGrantsEveryResourceOfItsTypeAndNoOther() {
+    assertThatCode(() -> token("read:tasks").requireRead(List.of("runs:run_1", "tasks:email"))).doesNotThrowAnyException();
+    assertThatCode(() -> token("read:tags").requireRead(List.of("tags:vip"))).doesNotThrowAnyException();
+    assertThatCode(() -> token("read:batch").requireRead(List.of("batch:batch_1"))).doesNotThrowAnyException();
+    assertThatThrownBy(() -> token("read:tags").requireRead(List.of("runs:run_1", "batch:batch_1"))).isInstanceOf(FreshetException.class);
+    assertThatThrownBy(() -> token("read:batch").requireRead(List.of("runs:run_1", "tags:vip"))).isInstanceOf(FreshetException.class);
+    assertThatThrownBy(() -> token("read").requireRead(List.of("runs:run_1", "tags:vip"))).isInstanceOf(FreshetException.class);
   }
 
   @Test

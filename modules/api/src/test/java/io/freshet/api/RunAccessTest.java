@@ -25,13 +25,13 @@ class RunAccessTest {
 
   @Test
   void eachOfThemGrantsTheRunAndNothingElseDoes() {
+    // A bare type grants every resource of the type, as in trigger.dev: any tag, any batch, any task.
     for (String scope : List.of("read:runs:run_1", "read:tags:eu", "read:batch:batch_9", "read:tasks:email", "read:runs", "read:runs:*",
-        "read:all", "admin")) {
+        "read:all", "admin", "read:tags", "read:batch", "read:tasks")) {
       assertThat(token(scope).mayRead(RUN)).as(scope).isTrue();
     }
-    // A bare type names no tag, batch or task: it grants nothing (read:runs says "every run").
-    for (String scope : List.of("read:runs:run_2", "read:tags:us", "read:batch:batch_8", "read:tasks:sms", "write:tags:vip", "read:tags",
-        "read:batch", "read:tasks", "read", "read:runs:run_1x")) {
+    for (String scope : List.of("read:runs:run_2", "read:tags:us", "read:batch:batch_8", "read:tasks:sms", "write:tags:vip", "write:tags",
+        "read", "read:runs:run_1x")) {
       assertThat(token(scope).mayRead(RUN)).as(scope).isFalse();
     }
   }
@@ -42,7 +42,9 @@ class RunAccessTest {
     assertThat(token("read:tags:vip").readsRunsByMembership()).isTrue();
     assertThat(token("read:batch:batch_9").readsRunsByMembership()).isTrue();
     assertThat(token("read:tasks:email").readsRunsByMembership()).isTrue();
-    assertThat(token("read:tasks").readsRunsByMembership()).as("a bare type grants nothing, so costs nothing").isFalse();
+    assertThat(token("read:tags").readsRunsByMembership()).as("any tag: only the run says whether it has one").isTrue();
+    assertThat(token("read:batch").readsRunsByMembership()).isTrue();
+    assertThat(token("read:tasks").readsRunsByMembership()).as("every run has a task: no lookup").isFalse();
     assertThat(Principal.secretKey("env_1").readsRunsByMembership()).isFalse();
   }
 }

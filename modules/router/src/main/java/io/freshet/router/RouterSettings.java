@@ -26,7 +26,9 @@ public record RouterSettings(
     int hydrateConcurrency,
     int hydrateBatchMax,
     long coalesceMs,
-    int logRetention) {
+    int logRetention,
+    int maxFeedsPerEnv,
+    int maxFeedsPerToken) {
 
   public static RouterSettings from(FreshetConfig config) {
     return new RouterSettings(
@@ -48,7 +50,9 @@ public record RouterSettings(
         config.getInt(FreshetConfig.ROUTER_HYDRATE_CONCURRENCY),
         config.getInt(FreshetConfig.ROUTER_HYDRATE_BATCH_MAX),
         config.getInt(FreshetConfig.ROUTER_COALESCE_MS),
-        config.getInt(FreshetConfig.ROUTER_LOG_RETENTION));
+        config.getInt(FreshetConfig.ROUTER_LOG_RETENTION),
+        config.getInt(FreshetConfig.REALTIME_MAX_FEEDS_PER_ENV),
+        config.getInt(FreshetConfig.REALTIME_MAX_FEEDS_PER_TOKEN));
   }
 
   /** Reads of a stream, per round and node: one filling while one runs. */

@@ -193,16 +193,22 @@ class HardenedEdgeTest {
   // --- 9: one rule per scope, on every feed, stream and packet ------------------------------------
 
   @Test
-  void readRunsStarReadsARunByIdAndABareReadTasksReadsNothing() {
+  void readRunsStarReadsARunByIdAndABareTypeScopeReadsItsWholeType() {
     String every = token("read:runs:*");
     assertThat(f.http.withKey(every).get("/realtime/v1/runs/" + runId + "?offset=-1").status()).isEqualTo(200);
     assertThat(f.http.withKey(every).get("/realtime/v1/runs?offset=-1").status()).isEqualTo(200);
     assertThat(f.http.withKey(every).get("/api/v1/runs/" + runId + "/packets/payload").status()).as("inline payload: none to presign").isEqualTo(404);
+    // As the SDK's {read: {tasks: true}} asks: every task's runs, which is every run, on every endpoint.
     String bareTasks = token("read:tasks");
-    assertThat(f.http.withKey(bareTasks).get("/realtime/v1/runs/" + runId + "?offset=-1").status()).isEqualTo(403);
-    assertThat(f.http.withKey(bareTasks).send(HttpRequest.newBuilder(URI.create(f.http.base + "/realtime/v1/streams/" + runId + "/out"))
+    assertThat(f.http.withKey(bareTasks).get("/realtime/v1/runs/" + runId + "?offset=-1").status()).isEqualTo(200);
+    assertThat(f.http.withKey(bareTasks).get("/realtime/v1/runs?offset=-1").status()).isEqualTo(200);
+    assertThat(f.http.withKey(token("read:tags")).get("/realtime/v1/runs?tags=t1&offset=-1").status()).isEqualTo(200);
+    assertThat(f.http.withKey(token("read:tags")).get("/realtime/v1/runs?offset=-1").status()).as("untagged runs too: not every run")
+        .isEqualTo(403);
+    assertThat(f.http.withKey(token("read:batch")).get("/realtime/v1/runs/" + runId + "?offset=-1").status()).as("not in a batch")
+        .isEqualTo(403);
+    assertThat(f.http.withKey(token("read:batch")).send(HttpRequest.newBuilder(URI.create(f.http.base + "/realtime/v1/streams/" + runId + "/out"))
         .header("Timeout-Seconds", "1").GET()).status()).isEqualTo(403);
-    assertThat(f.http.withKey(token("read:tags")).get("/realtime/v1/runs?tags=t1&offset=-1").status()).isEqualTo(403);
     assertThat(f.http.withKey(token("read:tasks:hardened")).get("/realtime/v1/runs/" + runId + "?offset=-1").status()).isEqualTo(200);
     assertThat(f.http.withKey(token("read:tasks:hardened")).get("/realtime/v1/runs?offset=-1").status()).isEqualTo(403);
   }

@@ -61,15 +61,21 @@ public final class FeedProtocol {
    * Opens (or joins) the feed's log: the snapshot, or with {@code skipHistory} only its offset
    * ({@code offset=now}). {@code expiredHandle} is a handle the client was told to refetch from
    * (a 409; empty when none): the answer must carry another one, so a log with that handle is not
-   * joined but replaced for newcomers.
+   * joined but replaced for newcomers. {@code credential} names the key or token that asks (never
+   * the secret itself): the logs one public token may start are bounded.
    */
-  public record Open(FeedRef feed, boolean skipHistory, String expiredHandle) implements Message {
+  public record Open(FeedRef feed, boolean skipHistory, String expiredHandle, String credential) implements Message {
     public Open {
       expiredHandle = expiredHandle == null ? "" : expiredHandle;
+      credential = credential == null ? "" : credential;
+    }
+
+    public Open(FeedRef feed, boolean skipHistory, String expiredHandle) {
+      this(feed, skipHistory, expiredHandle, "");
     }
 
     public Open(FeedRef feed, boolean skipHistory) {
-      this(feed, skipHistory, "");
+      this(feed, skipHistory, "", "");
     }
   }
 
@@ -111,7 +117,7 @@ public final class FeedProtocol {
     if (message instanceof Open m) {
       out.tag(1);
       m.feed().write(out);
-      out.bool(m.skipHistory()).string(m.expiredHandle());
+      out.bool(m.skipHistory()).string(m.expiredHandle()).string(m.credential());
     } else if (message instanceof Poll m) {
       out.tag(2).string(m.handle());
       m.feed().write(out);
@@ -129,7 +135,7 @@ public final class FeedProtocol {
   static Message read(Wire in) {
     byte tag = in.tag();
     return switch (tag) {
-      case 1 -> new Open(FeedRef.read(in), in.bool(), in.string());
+      case 1 -> new Open(FeedRef.read(in), in.bool(), in.string(), in.string());
       case 2 -> new Poll(in.string(), FeedRef.read(in), in.longValue(), in.bool(), in.longValue(), in.string());
       case 3 -> new Cancel(in.string(), in.string());
       case 7 -> new Answer(in.string(), LogSlice.read(in));

@@ -51,6 +51,10 @@ final class FeedIndex {
     }
   }
 
+  int size() {
+    return logs.size();
+  }
+
   boolean isEmpty() {
     return logs.isEmpty();
   }

@@ -1,5 +1,6 @@
 package io.freshet.router.feeds;
 
+import io.freshet.core.FreshetException;
 import io.freshet.core.RunColumn;
 import io.freshet.core.ShapeHandle;
 import io.freshet.core.feed.FeedFilter;
@@ -38,10 +39,22 @@ final class FeedLogs {
   private final Map<String, EnvFeeds> envs = new HashMap<>();
   private final Map<String, LiveLog> byHandle = new HashMap<>();
   private final Map<LogKey, LiveLog> byKey = new HashMap<>();
+  /** Logs each public token started, for {@code realtime.maxFeedsPerToken}. */
+  private final Map<String, Integer> startedByToken = new HashMap<>();
+  private final Map<LiveLog, String> starter = new HashMap<>();
+  private final int maxPerEnv;
+  private final int maxPerToken;
+  private final java.util.function.Consumer<String> refused;
   private long serial;
 
-  FeedLogs(String nodeId, int index, int logRetention, long lingerMs, Scheduler scheduler, FeedRouter.Subscriptions subscriptions,
-      Function<String, EnvFeeds> newEnv) {
+  /**
+   * @param refused told which bound ({@code env}, {@code token}) refused a new log
+   */
+  FeedLogs(String nodeId, int index, int logRetention, long lingerMs, int maxPerEnv, int maxPerToken, Scheduler scheduler,
+      FeedRouter.Subscriptions subscriptions, Function<String, EnvFeeds> newEnv, java.util.function.Consumer<String> refused) {
+    this.maxPerEnv = maxPerEnv;
+    this.maxPerToken = maxPerToken;
+    this.refused = refused;
     this.nodeId = nodeId;
     this.index = index;
     this.logRetention = logRetention;
@@ -75,13 +88,35 @@ final class FeedLogs {
     return live;
   }
 
-  /** A new log of {@code feed}, registered in its environment (which subscribes if it is new). */
-  LiveLog create(FeedRef feed) {
+  /**
+   * A new log of {@code feed}, started by {@code credential}, registered in its environment (which
+   * subscribes if it is new). Memory stays bounded whatever the clients do: past
+   * {@code realtime.maxFeedsPerEnv} logs in the environment, or {@code realtime.maxFeedsPerToken}
+   * started by one public token, the open is refused with a 429 (the client retries; logs idle out
+   * after {@code router.shapeIdleTtlMs}).
+   */
+  LiveLog create(FeedRef feed, String credential) {
+    EnvFeeds existing = envs.get(feed.envId());
+    if (existing != null && existing.index.size() >= maxPerEnv) {
+      refused.accept("env");
+      throw new FreshetException(429, "too many feeds open in this environment (limit " + maxPerEnv
+          + ", realtime.maxFeedsPerEnv); retry shortly");
+    }
+    boolean token = credential.startsWith("token:");
+    if (token && startedByToken.getOrDefault(credential, 0) >= maxPerToken) {
+      refused.accept("token");
+      throw new FreshetException(429, "this access token started too many feeds (limit " + maxPerToken
+          + ", realtime.maxFeedsPerToken); retry shortly");
+    }
     EnvFeeds env = env(feed.envId());
     String local = Long.toString(++serial, 36) + "-" + Ids.random("abcdefghijkmnopqrstuvwxyz0123456789", 6);
     FeedLog log = new FeedLog(new ShapeHandle(nodeId, index, local).toString(), feed.envId(), feed.filter(), feed.columns(),
         logRetention);
     LiveLog live = new LiveLog(log, env, scheduler.nowMs());
+    if (token) {
+      startedByToken.merge(credential, 1, Integer::sum);
+      starter.put(live, credential);
+    }
     byKey.put(LogKey.of(feed), live);
     byHandle.put(log.handle, live);
     env.index.register(log);
@@ -94,6 +129,10 @@ final class FeedLogs {
       return;
     }
     FeedLog log = live.log;
+    String token = starter.remove(live);
+    if (token != null && startedByToken.merge(token, -1, Integer::sum) <= 0) {
+      startedByToken.remove(token);
+    }
     byHandle.remove(log.handle);
     byKey.remove(new LogKey(log.envId, log.filter, log.columns), live);
     EnvFeeds env = live.env;

@@ -61,7 +61,13 @@ final class FeedRequests {
       }
       return;
     }
-    LiveLog created = logs.create(request.feed());
+    LiveLog created;
+    try {
+      created = logs.create(request.feed(), request.credential());
+    } catch (FreshetException e) {
+      reply.fail(e.status(), e.getMessage());
+      return;
+    }
     created.waitForSnapshot(waiter);
     created.env.subscription().compose(v -> snapshots.take(created)).onFailure(cause -> {
       for (LiveLog.Waiter w : snapshots.abandon(created)) {

@@ -56,12 +56,13 @@ public final class FeedRouter {
     this.lag = lag;
     this.metrics = metrics;
     FeedReads reads = new FeedReads(source, budget, metrics, settings.maxRunsPerFeed());
-    this.logs = new FeedLogs(nodeId, index, settings.logRetention(), settings.lingerMs(), scheduler, subscriptions,
+    this.logs = new FeedLogs(nodeId, index, settings.logRetention(), settings.lingerMs(), settings.maxFeedsPerEnv(),
+        settings.maxFeedsPerToken(), scheduler, subscriptions,
         envId -> new EnvFeeds(envId,
             new GatedReads<>(settings.policy(), settings.checksRows(), settings.runLimits(), scheduler, new RunReadSource(envId, source),
                 lag, budget, metrics.engine(), round -> settled(envId, round)),
             new ReplayBuffer(settings.replayWindowMs(), settings.replayMaxRuns()),
-            reads.batcher(envId, scheduler, settings.hydrateBatchMax()), scheduler));
+            reads.batcher(envId, scheduler, settings.hydrateBatchMax()), scheduler), metrics::feedRefused);
     this.fanOut = new FanOut(new HeldPolls(scheduler), new Sinks(pushes), metrics);
     this.backstops = new Backstops(settings, scheduler, logs, reads, fanOut, this::grow);
     this.snapshots = new Snapshots(settings, scheduler, reads, source, lag, live -> backstops.read(live), logs::current);

@@ -35,6 +35,10 @@ public final class RouterMetrics {
     fallbackReads(0);
     fallbackRefused(0);
     counter(STALLED_DROPPED, STALLED_DROPPED_HELP, "bound", "watched");
+    for (String bound : new String[] {"env", "token"}) {
+      counter("freshet.feeds.refused", "New feed logs refused at a bound: realtime.maxFeedsPerEnv (env) or realtime.maxFeedsPerToken (token).",
+          "bound", bound);
+    }
   }
 
   private static final String HYDRATES = "Read-side queries the router ran, by reason.";
@@ -136,6 +140,12 @@ public final class RouterMetrics {
 
   private void record(int n) {
     counter("freshet.change.records", "Change records received by this node's routers.", "kind", "received").increment(n);
+  }
+
+  /** A new feed log refused at a bound ({@code env} or {@code token}). */
+  void feedRefused(String bound) {
+    counter("freshet.feeds.refused", "New feed logs refused at a bound: realtime.maxFeedsPerEnv (env) or realtime.maxFeedsPerToken (token).",
+        "bound", bound).increment();
   }
 
   void livePoll(String outcome) {

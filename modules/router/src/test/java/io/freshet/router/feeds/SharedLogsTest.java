@@ -198,4 +198,41 @@ class SharedLogsTest {
     h.poll(handle, 1, false, gone);
     assertThat(gone.failures).containsExactly(409);
   }
+
+  // --- bounds --------------------------------------------------------------------------------------
+
+  private static RouterHarness.Replies openAs(RouterHarness h, String credential, String... tags) {
+    RouterHarness.Replies replies = new RouterHarness.Replies();
+    h.feeds.open(new FeedProtocol.Open(RouterHarness.ref(tagFilter(0, tags)), false, "", credential), replies);
+    h.scheduler.advance(1);
+    return replies;
+  }
+
+  @Test
+  void oneTokenCannotStartMoreFeedsThanItsBoundAndTheRestOfTheEnvironmentCarriesOn() {
+    RouterHarness h = new RouterHarness(new JsonObject().put("realtime.maxFeedsPerToken", 3).put("realtime.maxFeedsPerEnv", 10));
+    for (int i = 0; i < 3; i++) {
+      assertThat(openAs(h, "token:noisy", "flood" + i).failures).isEmpty();
+    }
+    assertThat(openAs(h, "token:noisy", "flood3").failures).containsExactly(429);
+    assertThat(openAs(h, "token:noisy", "flood0").failures).as("joining a log that is open is free").isEmpty();
+    assertThat(openAs(h, "token:quiet", "mine").failures).as("another token of the environment").isEmpty();
+    assertThat(openAs(h, "key:env_1", "backend").failures).as("the secret key").isEmpty();
+    assertThat(h.feeds.logs()).isEqualTo(5);
+    assertThat(h.counter("freshet.feeds.refused", "bound", "token")).isEqualTo(1);
+  }
+
+  @Test
+  void anEnvironmentHoldsAtMostItsBoundOfFeedsAndFreesThemAsTheyIdleOut() {
+    RouterHarness h = new RouterHarness(new JsonObject().put("realtime.maxFeedsPerEnv", 4));
+    for (int i = 0; i < 4; i++) {
+      assertThat(openAs(h, "key:env_1", "t" + i).failures).isEmpty();
+    }
+    assertThat(openAs(h, "key:env_1", "t4").failures).containsExactly(429);
+    assertThat(h.feeds.logs()).isEqualTo(4);
+    assertThat(h.counter("freshet.feeds.refused", "bound", "env")).isEqualTo(1);
+    h.scheduler.advance(h.settings.shapeIdleTtlMs() + 10_000);
+    assertThat(h.feeds.logs()).isZero();
+    assertThat(openAs(h, "key:env_1", "t4").failures).isEmpty();
+  }
 }
