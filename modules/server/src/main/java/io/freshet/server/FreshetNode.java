@@ -1,7 +1,7 @@
 package io.freshet.server;
 
-import io.freshet.api.CredentialLimits;
-import io.freshet.api.WebVerticle;
+import io.freshet.edge.CredentialLimits;
+import io.freshet.edge.WebVerticle;
 import io.freshet.core.FreshetConfig;
 import io.freshet.core.time.Clock;
 import io.freshet.lag.LagSamplerVerticle;
@@ -119,7 +119,7 @@ public final class FreshetNode {
         .compose(n -> Environments.ensureDevelopment(primary)).onSuccess(env -> development = env)
         .compose(env -> track(vertx.deployVerticle(new LagSamplerVerticle(mode == GateMode.GATED ? replica : null, primary, heartbeatWriter, registry), opts)))
         .compose(v -> track(vertx.deployVerticle(new PublisherVerticle(primary), opts)))
-        .compose(v -> track(vertx.deployVerticle(new io.freshet.api.dashboard.StatsVerticle(nodeId, primary, replica, registry), opts)))
+        .compose(v -> track(vertx.deployVerticle(new io.freshet.edge.dashboard.StatsVerticle(nodeId, primary, replica, registry), opts)))
         .compose(v -> {
           Future<Void> chain = Future.succeededFuture();
           for (int i = 0; i < routers; i++) {

@@ -2,7 +2,7 @@ package io.freshet.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.freshet.api.PublicTokens;
+import io.freshet.edge.PublicTokens;
 import io.freshet.store.Environments;
 import io.freshet.store.testing.Await;
 import io.freshet.store.testing.RigTest;

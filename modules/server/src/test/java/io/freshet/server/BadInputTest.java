@@ -3,8 +3,8 @@ package io.freshet.server;
 import io.freshet.store.testing.RigTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.freshet.api.PacketUrls;
-import io.freshet.api.PublicTokens;
+import io.freshet.edge.PacketUrls;
+import io.freshet.edge.PublicTokens;
 import io.freshet.store.Environments;
 import io.freshet.store.testing.Await;
 import io.vertx.core.json.JsonArray;

@@ -1,0 +1,109 @@
+package io.freshet.edge;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpMessage;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.impl.VertxHttpRequestDecoder;
+import io.vertx.core.net.impl.ConnectionBase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The two things the edge needs from an HTTP/1 connection below Vert.x's public API, kept in this
+ * one class: a request decoder that refuses ambiguous framing, and a hook that sees bytes arrive
+ * (for {@link ConnectionDeadlines}). Both are installed when the connection opens, before its
+ * first byte is decoded.
+ *
+ * <p>Framing: a request with both {@code Content-Length} and {@code Transfer-Encoding} is how a
+ * request is smuggled past a proxy that reads the other header. RFC 9112 (6.1, 6.3) lets a server
+ * reject it and says it must then close the connection. Netty's decoder instead drops the
+ * {@code Content-Length} and carries on, leaving no trace Vert.x could see; so the decoder is
+ * replaced by one that fails the request, which Vert.x hands to the server's invalid-request
+ * handler (a 400 with {@code Connection: close}).
+ */
+final class HttpFraming {
+
+  private static final Logger log = LoggerFactory.getLogger(HttpFraming.class);
+  /** The names Vert.x 5 gives its HTTP/1 server decoder and handlers in the channel pipeline. */
+  private static final String DECODER = "httpDecoder";
+  private static final String READ_HOOK = "freshet-read-hook";
+  private static volatile boolean warned;
+
+  private HttpFraming() {}
+
+  /** Thrown by the decoder for a request with both framing headers; the invalid-request handler answers it. */
+  static final class AmbiguousFraming extends IllegalArgumentException {
+    AmbiguousFraming() {
+      super("a request may not carry both Content-Length and Transfer-Encoding");
+    }
+  }
+
+  /** Vert.x's decoder, refusing ambiguous framing instead of silently preferring Transfer-Encoding. */
+  static final class StrictDecoder extends VertxHttpRequestDecoder {
+    StrictDecoder(HttpServerOptions options) {
+      super(options);
+    }
+
+    @Override
+    protected void handleTransferEncodingChunkedWithContentLength(HttpMessage message) {
+      throw new AmbiguousFraming();
+    }
+  }
+
+  /**
+   * Installs the strict decoder and the read hook on a connection that just opened; returns the
+   * deadlines' view of it. Without access to the channel (a Vert.x that changed its internals),
+   * the connection keeps Vert.x's decoder and is seen without its reads: logged once.
+   */
+  static ConnectionDeadlines.Connection install(HttpConnection connection, HttpServerOptions options, Runnable onRead) {
+    if (!(connection instanceof ConnectionBase base)) {
+      warnOnce("is not a ConnectionBase: " + connection.getClass().getName());
+      return deadlinesView(connection, null);
+    }
+    Channel channel = base.channel();
+    ChannelPipeline pipeline = channel.pipeline();
+    if (pipeline.get(DECODER) instanceof VertxHttpRequestDecoder) {
+      pipeline.replace(DECODER, DECODER, new StrictDecoder(options));
+    } else {
+      warnOnce("has no Vert.x request decoder named " + DECODER);
+    }
+    pipeline.addFirst(READ_HOOK, new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        onRead.run();
+        ctx.fireChannelRead(msg);
+      }
+    });
+    return deadlinesView(connection, channel);
+  }
+
+  private static ConnectionDeadlines.Connection deadlinesView(HttpConnection connection, Channel channel) {
+    return new ConnectionDeadlines.Connection() {
+      @Override
+      public void close() {
+        connection.close();
+      }
+
+      @Override
+      public long outboundPending() {
+        if (channel == null) {
+          return 0;
+        }
+        ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
+        return buffer == null ? 0 : buffer.totalPendingWriteBytes();
+      }
+    };
+  }
+
+  private static void warnOnce(String what) {
+    if (!warned) {
+      warned = true;
+      log.warn("HTTP connection {}: ambiguous framing is not refused and reads are not seen by the connection deadlines", what);
+    }
+  }
+}
