@@ -6,6 +6,33 @@ package io.freshet.router.engine;
  */
 public interface EngineMetrics {
 
+  /**
+   * Cumulative buckets of the delivery lag (Prometheus {@code _bucket} series): 10 ms wide to 1 s,
+   * then wider. Unlike the published percentiles (a rolling window), bucket counts can be
+   * differenced over any period and summed over nodes, so a benchmark phase or a cluster gets
+   * exact percentiles to within a bucket.
+   */
+  double[] DELIVERY_LAG_BUCKETS_MS = Buckets.deliveryLag();
+
+  /** The bucket bounds, built once. */
+  final class Buckets {
+    private Buckets() {}
+
+    static double[] deliveryLag() {
+      java.util.List<Double> b = new java.util.ArrayList<>();
+      for (int ms = 10; ms <= 1000; ms += 10) {
+        b.add((double) ms);
+      }
+      for (int ms = 1100; ms <= 3000; ms += 100) {
+        b.add((double) ms);
+      }
+      for (int ms : new int[] {4000, 5000, 7500, 10_000, 20_000, 30_000, 60_000}) {
+        b.add((double) ms);
+      }
+      return b.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+  }
+
   /** Why a read ran: the gate's first read, a retry after a stale one, a watched key whose replica moved. */
   enum Reason { WAKE, RETRY, WATCH }
 

@@ -20,7 +20,7 @@ public final class RouterMetrics {
     this.registry = registry;
     this.deliveryLag = DistributionSummary.builder("freshet.delivery.lag").baseUnit("milliseconds")
         .description("From the commit of the oldest change a delivered row carries to its entry in the feed logs, per run and delivery.")
-        .publishPercentiles(0.5, 0.95, 0.99).serviceLevelObjectives(DELIVERY_LAG_BUCKETS_MS).register(registry);
+        .publishPercentiles(0.5, 0.95, 0.99).serviceLevelObjectives(EngineMetrics.DELIVERY_LAG_BUCKETS_MS).register(registry);
     this.gateDelay = DistributionSummary.builder("freshet.gate.delay").baseUnit("milliseconds")
         .description("How long wake hydrates waited after their record arrived.")
         .publishPercentiles(0.5, 0.99).register(registry);
@@ -43,27 +43,6 @@ public final class RouterMetrics {
 
   private static final String HYDRATES = "Read-side queries the router ran, by reason.";
 
-  /**
-   * Cumulative buckets of the delivery lag (Prometheus {@code _bucket} series): 10 ms wide to 1 s,
-   * then wider. Unlike the published percentiles (a rolling window), bucket counts can be
-   * differenced over any period and summed over nodes, so a benchmark phase or a cluster gets
-   * exact percentiles to within a bucket.
-   */
-  public static final double[] DELIVERY_LAG_BUCKETS_MS = buckets();
-
-  private static double[] buckets() {
-    java.util.List<Double> b = new java.util.ArrayList<>();
-    for (int ms = 10; ms <= 1000; ms += 10) {
-      b.add((double) ms);
-    }
-    for (int ms = 1100; ms <= 3000; ms += 100) {
-      b.add((double) ms);
-    }
-    for (int ms : new int[] {4000, 5000, 7500, 10_000, 20_000, 30_000, 60_000}) {
-      b.add((double) ms);
-    }
-    return b.stream().mapToDouble(Double::doubleValue).toArray();
-  }
   private static final String STALLED_DROPPED = "freshet.stalled.runs.dropped";
   private static final String STALLED_DROPPED_HELP = "Watched runs dropped because an environment reached gate.maxWatchedRunsPerEnv; the backstop still corrects them.";
 

@@ -2,7 +2,6 @@ package io.freshet.router.streams;
 
 import io.freshet.router.engine.EngineMetrics;
 import io.freshet.router.engine.ReadSource;
-import io.freshet.router.feeds.RouterMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -21,7 +20,7 @@ public final class StreamMetrics {
     this.registry = registry;
     this.deliveryLag = DistributionSummary.builder("freshet.stream.delivery.lag").baseUnit("milliseconds")
         .description("From a chunk's append on the primary to its push to this node's readers, once per chunk and node.")
-        .publishPercentiles(0.5, 0.99).serviceLevelObjectives(RouterMetrics.DELIVERY_LAG_BUCKETS_MS).register(registry);
+        .publishPercentiles(0.5, 0.99).serviceLevelObjectives(EngineMetrics.DELIVERY_LAG_BUCKETS_MS).register(registry);
     this.delivered = Counter.builder("freshet.stream.chunks.delivered")
         .description("Chunks read and pushed to this node's readers (once per chunk, whatever the number of readers).").register(registry);
     for (String source : new String[] {"replica", "primary"}) {
