@@ -13,6 +13,7 @@ import io.freshet.core.time.VertxScheduler;
 import io.freshet.producer.Addresses;
 import io.freshet.producer.ChangeRecord;
 import io.freshet.router.engine.BusLagView;
+import io.freshet.router.engine.EnvSubscriptions;
 import io.freshet.router.engine.PrimaryFallbackBudget;
 import io.freshet.router.feeds.FeedRouter;
 import io.freshet.router.feeds.PgRunSource;
@@ -26,9 +27,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * One router instance: subscribes to the change records of the environments it holds feed logs
@@ -47,7 +46,6 @@ public final class RouterVerticle extends VerticleBase {
   private final Pool primary;
   private final RouterMetrics metrics;
   private final PrimaryFallbackBudget budget;
-  private final Map<String, MessageConsumer<ChangeRecord>> subscriptions = new HashMap<>();
   private final List<Meter> meters = new ArrayList<>();
   private FeedRouter feeds;
 
@@ -67,26 +65,11 @@ public final class RouterVerticle extends VerticleBase {
     Scheduler scheduler = VertxScheduler.on(vertx);
     BusLagView lag = new BusLagView(vertx, scheduler, config.getInt(FreshetConfig.LAG_DEFAULT_MS));
     feeds = new FeedRouter(nodeId, index, RouterSettings.from(config), scheduler, new PgRunSource(reads, primary), lag, metrics, budget,
-        new FeedRouter.Subscriptions() {
-          @Override
-          public Future<Void> subscribe(String envId) {
-            MessageConsumer<ChangeRecord> consumer = vertx.eventBus().consumer(Addresses.envChanges(envId), msg -> {
-              if (!testHooks || !TestHooks.on(vertx, TestHooks.DROP_CHANGE_RECORDS)) {
-                feeds.onRecord(msg.body());
-              }
-            });
-            subscriptions.put(envId, consumer);
-            return consumer.completion();
+        EnvSubscriptions.on(vertx, Addresses::envChanges, (ChangeRecord record) -> {
+          if (!testHooks || !TestHooks.on(vertx, TestHooks.DROP_CHANGE_RECORDS)) {
+            feeds.onRecord(record);
           }
-
-          @Override
-          public void unsubscribe(String envId) {
-            MessageConsumer<ChangeRecord> consumer = subscriptions.remove(envId);
-            if (consumer != null) {
-              consumer.unregister();
-            }
-          }
-        }, (sink, pushes) -> vertx.eventBus().send(sink, pushes));
+        }), (sink, pushes) -> vertx.eventBus().send(sink, pushes));
     String tag = Integer.toString(index);
     meters.add(Gauge.builder("freshet.feeds", feeds, FeedRouter::logs)
         .description("Feed logs (handles) on this router; each is shared by every client of its feed.").tag("router", tag).register(metrics.registry()));

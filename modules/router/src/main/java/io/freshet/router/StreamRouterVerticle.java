@@ -8,6 +8,7 @@ import io.freshet.core.stream.StreamAnnouncement;
 import io.freshet.core.time.Scheduler;
 import io.freshet.core.time.VertxScheduler;
 import io.freshet.router.engine.BusLagView;
+import io.freshet.router.engine.EnvSubscriptions;
 import io.freshet.router.engine.PrimaryFallbackBudget;
 import io.freshet.router.streams.PgStreamSource;
 import io.freshet.router.streams.StreamFeeds;
@@ -20,9 +21,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The node's stream router (one per node): subscribes to the stream announcements of the
@@ -37,7 +36,6 @@ public final class StreamRouterVerticle extends VerticleBase {
   private final Pool primary;
   private final StreamMetrics metrics;
   private final PrimaryFallbackBudget budget;
-  private final Map<String, MessageConsumer<StreamAnnouncement>> subscriptions = new HashMap<>();
   private final List<Meter> meters = new ArrayList<>();
   private StreamFeeds feeds;
 
@@ -54,23 +52,8 @@ public final class StreamRouterVerticle extends VerticleBase {
     Scheduler scheduler = VertxScheduler.on(vertx);
     BusLagView lag = new BusLagView(vertx, scheduler, config.getInt(FreshetConfig.LAG_DEFAULT_MS));
     feeds = new StreamFeeds(RouterSettings.from(config), scheduler, new PgStreamSource(reads, primary), lag, budget, metrics,
-        new StreamFeeds.Subscriptions() {
-          @Override
-          public Future<Void> subscribe(String envId) {
-            MessageConsumer<StreamAnnouncement> consumer = vertx.eventBus().consumer(NodeAddresses.envStreams(envId),
-                msg -> feeds.onAnnouncement(msg.body()));
-            subscriptions.put(envId, consumer);
-            return consumer.completion();
-          }
-
-          @Override
-          public void unsubscribe(String envId) {
-            MessageConsumer<StreamAnnouncement> consumer = subscriptions.remove(envId);
-            if (consumer != null) {
-              consumer.unregister();
-            }
-          }
-        }, (sink, pushes) -> vertx.eventBus().send(sink, pushes), config.getInt(FreshetConfig.STREAMS_TAIL_CHUNKS));
+        EnvSubscriptions.on(vertx, NodeAddresses::envStreams, (StreamAnnouncement a) -> feeds.onAnnouncement(a)),
+        (sink, pushes) -> vertx.eventBus().send(sink, pushes), config.getInt(FreshetConfig.STREAMS_TAIL_CHUNKS));
     meters.add(Gauge.builder("freshet.streams.followed", feeds, StreamFeeds::logs)
         .description("Streams this node follows for its readers (one log each, shared by all of them).").register(metrics.registry()));
     meters.add(Gauge.builder("freshet.streams.watching.sinks", feeds, StreamFeeds::followingSinks)

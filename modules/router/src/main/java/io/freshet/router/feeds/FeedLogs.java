@@ -6,6 +6,7 @@ import io.freshet.core.ShapeHandle;
 import io.freshet.core.feed.FeedFilter;
 import io.freshet.core.feed.FeedProtocol.FeedRef;
 import io.freshet.core.time.Scheduler;
+import io.freshet.router.engine.EnvSubscriptions;
 import io.freshet.store.Ids;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -34,7 +35,7 @@ final class FeedLogs {
   private final int logRetention;
   private final long lingerMs;
   private final Scheduler scheduler;
-  private final FeedRouter.Subscriptions subscriptions;
+  private final EnvSubscriptions subscriptions;
   private final Function<String, EnvFeeds> newEnv;
   private final Map<String, EnvFeeds> envs = new HashMap<>();
   private final Map<String, LiveLog> byHandle = new HashMap<>();
@@ -51,7 +52,7 @@ final class FeedLogs {
    * @param refused told which bound ({@code env}, {@code token}) refused a new log
    */
   FeedLogs(String nodeId, int index, int logRetention, long lingerMs, int maxPerEnv, int maxPerToken, Scheduler scheduler,
-      FeedRouter.Subscriptions subscriptions, Function<String, EnvFeeds> newEnv, java.util.function.Consumer<String> refused) {
+      EnvSubscriptions subscriptions, Function<String, EnvFeeds> newEnv, java.util.function.Consumer<String> refused) {
     this.maxPerEnv = maxPerEnv;
     this.maxPerToken = maxPerToken;
     this.refused = refused;

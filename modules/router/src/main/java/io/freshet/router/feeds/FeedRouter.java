@@ -7,6 +7,7 @@ import io.freshet.core.push.PushProtocol;
 import io.freshet.core.time.Scheduler;
 import io.freshet.producer.ChangeRecord;
 import io.freshet.router.RouterSettings;
+import io.freshet.router.engine.EnvSubscriptions;
 import io.freshet.router.engine.GatedReads;
 import io.freshet.router.engine.LagView;
 import io.freshet.router.engine.PrimaryFallbackBudget;
@@ -28,14 +29,6 @@ import java.util.Set;
  */
 public final class FeedRouter {
 
-  /** Subscribing this router to an environment's change records. */
-  public interface Subscriptions {
-    /** Completes once records published anywhere in the cluster reach this router. */
-    io.vertx.core.Future<Void> subscribe(String envId);
-
-    void unsubscribe(String envId);
-  }
-
   /** How long a sink's registration lives without a refresh (sinks refresh every few seconds). */
   static final long SINK_TTL_MS = 15_000;
 
@@ -50,7 +43,7 @@ public final class FeedRouter {
   private final FeedRequests requests;
 
   public FeedRouter(String nodeId, int index, RouterSettings settings, Scheduler scheduler, RunSource source, LagView lag,
-      RouterMetrics metrics, PrimaryFallbackBudget budget, Subscriptions subscriptions, Sinks.Sender pushes) {
+      RouterMetrics metrics, PrimaryFallbackBudget budget, EnvSubscriptions subscriptions, Sinks.Sender pushes) {
     this.settings = settings;
     this.scheduler = scheduler;
     this.lag = lag;

@@ -1,23 +1,21 @@
 package io.freshet.router.feeds;
 
+import io.freshet.router.engine.Counters;
 import io.freshet.router.engine.EngineMetrics;
 import io.freshet.router.engine.ReadSource;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /** The router's meters. Tags are low-cardinality only: never a run, feed or environment id. */
 public final class RouterMetrics {
 
-  private final MeterRegistry registry;
-  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+  private final Counters counters;
   private final DistributionSummary deliveryLag;
   private final DistributionSummary gateDelay;
 
   public RouterMetrics(MeterRegistry registry) {
-    this.registry = registry;
+    this.counters = new Counters(registry);
     this.deliveryLag = DistributionSummary.builder("freshet.delivery.lag").baseUnit("milliseconds")
         .description("From the commit of the oldest change a delivered row carries to its entry in the feed logs, per run and delivery.")
         .publishPercentiles(0.5, 0.95, 0.99).serviceLevelObjectives(EngineMetrics.DELIVERY_LAG_BUCKETS_MS).register(registry);
@@ -47,7 +45,7 @@ public final class RouterMetrics {
   private static final String STALLED_DROPPED_HELP = "Watched runs dropped because an environment reached gate.maxWatchedRunsPerEnv; the backstop still corrects them.";
 
   public MeterRegistry registry() {
-    return registry;
+    return counters.registry();
   }
 
   /** The gated reads of run rows, counted under the run feed's meters. */
@@ -139,8 +137,7 @@ public final class RouterMetrics {
     gateDelay.record(Math.max(0, ms));
   }
 
-  private Counter counter(String name, String description, String tag, String value) {
-    return counters.computeIfAbsent(name + "|" + value,
-        k -> Counter.builder(name).description(description).tag(tag, value).register(registry));
+  private Counter counter(String name, String help, String tag, String value) {
+    return counters.get(name, help, tag, value);
   }
 }

@@ -9,6 +9,7 @@ import io.freshet.core.stream.StreamChunk;
 import io.freshet.core.stream.StreamRef;
 import io.freshet.core.time.Scheduler;
 import io.freshet.router.RouterSettings;
+import io.freshet.router.engine.EnvSubscriptions;
 import io.freshet.router.engine.GatedReads;
 import io.freshet.router.engine.LagView;
 import io.freshet.router.engine.PrimaryFallbackBudget;
@@ -35,13 +36,6 @@ import java.util.Map;
  */
 public final class StreamFeeds {
 
-  /** Subscribing the node to an environment's stream announcements. */
-  public interface Subscriptions {
-    Future<Void> subscribe(String envId);
-
-    void unsubscribe(String envId);
-  }
-
   /** A log nobody follows is dropped after this long. */
   static final long IDLE_TTL_MS = 30_000;
   /**
@@ -59,7 +53,7 @@ public final class StreamFeeds {
   private final StreamSource source;
   private final LagView lag;
   private final StreamMetrics metrics;
-  private final Subscriptions subscriptions;
+  private final EnvSubscriptions subscriptions;
   private final int tailChunks;
   private final GatedReads<StreamRef, List<StreamChunk>> reads;
   private final Sinks sinks;
@@ -71,7 +65,7 @@ public final class StreamFeeds {
   private final Map<String, Future<Void>> subscribed = new HashMap<>();
 
   public StreamFeeds(RouterSettings settings, Scheduler scheduler, StreamSource source, LagView lag, PrimaryFallbackBudget budget,
-      StreamMetrics metrics, Subscriptions subscriptions, Sinks.Sender pushes, int tailChunks) {
+      StreamMetrics metrics, EnvSubscriptions subscriptions, Sinks.Sender pushes, int tailChunks) {
     this.scheduler = scheduler;
     this.source = source;
     this.lag = lag;

@@ -1,23 +1,21 @@
 package io.freshet.router.streams;
 
+import io.freshet.router.engine.Counters;
 import io.freshet.router.engine.EngineMetrics;
 import io.freshet.router.engine.ReadSource;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /** The stream router's meters; tags are low-cardinality only (never a run or stream). */
 public final class StreamMetrics {
 
-  private final MeterRegistry registry;
+  private final Counters counters;
   private final DistributionSummary deliveryLag;
   private final Counter delivered;
-  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
   public StreamMetrics(MeterRegistry registry) {
-    this.registry = registry;
+    this.counters = new Counters(registry);
     this.deliveryLag = DistributionSummary.builder("freshet.stream.delivery.lag").baseUnit("milliseconds")
         .description("From a chunk's append on the primary to its push to this node's readers, once per chunk and node.")
         .publishPercentiles(0.5, 0.99).serviceLevelObjectives(EngineMetrics.DELIVERY_LAG_BUCKETS_MS).register(registry);
@@ -35,7 +33,7 @@ public final class StreamMetrics {
   private static final String STALE = "Stream reads that stopped short of an announced commit (the tripwire), by how they were settled.";
 
   public MeterRegistry registry() {
-    return registry;
+    return counters.registry();
   }
 
   /** The gated reads of stream chunks, counted under the streams' meters. */
@@ -91,6 +89,6 @@ public final class StreamMetrics {
   }
 
   private Counter counter(String name, String help, String tag, String value) {
-    return counters.computeIfAbsent(name + '|' + value, k -> Counter.builder(name).description(help).tag(tag, value).register(registry));
+    return counters.get(name, help, tag, value);
   }
 }

@@ -7,6 +7,7 @@ import io.freshet.core.time.FakeScheduler;
 import io.freshet.router.RouterSettings;
 import io.freshet.router.engine.GateMode;
 import io.freshet.router.engine.FakeLag;
+import io.freshet.router.engine.FakeSubscriptions;
 import io.freshet.router.engine.PrimaryFallbackBudget;
 import io.freshet.core.PgText;
 import io.freshet.core.RunColumn;
@@ -159,7 +160,8 @@ final class RouterHarness {
   final FakeDatabase db = new FakeDatabase();
   final FakeLag lag = new FakeLag();
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-  final Set<String> subscribed = new HashSet<>();
+  final FakeSubscriptions subscriptions = new FakeSubscriptions();
+  final Set<String> subscribed = subscriptions.subscribed;
   /** Pushes sent to sinks, in order: sink → each push message's pushes. */
   final Map<String, List<List<PushProtocol.Push>>> pushed = new HashMap<>();
   final FeedRouter feeds;
@@ -175,18 +177,7 @@ final class RouterHarness {
     PrimaryFallbackBudget budget = new PrimaryFallbackBudget(
         settings.mode() == GateMode.GATED ? settings.primaryFallbackPerSec() : 0, scheduler);
     feeds = new FeedRouter("node1", 0, settings, scheduler, db, lag, new RouterMetrics(registry), budget,
-        new FeedRouter.Subscriptions() {
-          @Override
-          public Future<Void> subscribe(String envId) {
-            subscribed.add(envId);
-            return Future.succeededFuture();
-          }
-
-          @Override
-          public void unsubscribe(String envId) {
-            subscribed.remove(envId);
-          }
-        }, (sink, pushes) -> pushed.computeIfAbsent(sink, k -> new ArrayList<>()).add(pushes.pushes()));
+        subscriptions, (sink, pushes) -> pushed.computeIfAbsent(sink, k -> new ArrayList<>()).add(pushes.pushes()));
     tickEverySecond();
   }
 

@@ -13,6 +13,7 @@ import io.freshet.core.stream.StreamRef;
 import io.freshet.core.time.FakeScheduler;
 import io.freshet.router.RouterSettings;
 import io.freshet.router.engine.FakeLag;
+import io.freshet.router.engine.FakeSubscriptions;
 import io.freshet.router.engine.PrimaryFallbackBudget;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
@@ -73,7 +74,8 @@ class StreamFeedsTest {
   private final FakeLag lag = new FakeLag();
   private final FakeStreams db = new FakeStreams();
   private final Map<String, List<Push>> pushed = new HashMap<>();
-  private final List<String> subscribed = new ArrayList<>();
+  private final FakeSubscriptions subscriptions = new FakeSubscriptions();
+  private final java.util.Set<String> subscribed = subscriptions.subscribed;
   private StreamFeeds feeds;
 
   @BeforeEach
@@ -84,18 +86,7 @@ class StreamFeedsTest {
   private StreamFeeds feeds(FreshetConfig config, int tail) {
     return new StreamFeeds(RouterSettings.from(config), scheduler, db, lag,
         new PrimaryFallbackBudget(50, scheduler), new StreamMetrics(new SimpleMeterRegistry()),
-        new StreamFeeds.Subscriptions() {
-          @Override
-          public Future<Void> subscribe(String envId) {
-            subscribed.add(envId);
-            return Future.succeededFuture();
-          }
-
-          @Override
-          public void unsubscribe(String envId) {
-            subscribed.remove(envId);
-          }
-        }, (sink, pushes) -> pushed.computeIfAbsent(sink, s -> new ArrayList<>()).addAll(pushes.pushes()), tail);
+        subscriptions, (sink, pushes) -> pushed.computeIfAbsent(sink, s -> new ArrayList<>()).addAll(pushes.pushes()), tail);
   }
 
   private final List<Object> answers = new ArrayList<>();

@@ -1,0 +1,30 @@
+package io.freshet.router.engine;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Counters of one tag each, registered once and found again by name and tag value: the router's
+ * meters are many counters of one low-cardinality tag (never a run, feed or environment id).
+ */
+public final class Counters {
+
+  private final MeterRegistry registry;
+  private final Map<String, Counter> byName = new ConcurrentHashMap<>();
+
+  public Counters(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** The counter {@code name{tag=value}}, registered with {@code help} the first time. */
+  public Counter get(String name, String help, String tag, String value) {
+    return byName.computeIfAbsent(name + '|' + tag + '|' + value,
+        k -> Counter.builder(name).description(help).tag(tag, value).register(registry));
+  }
+}
