@@ -1,6 +1,6 @@
 // The operator dashboard (/dashboard) in headless Chromium: a wrong key gets a clear error, the
 // right one shows the environment's runs changing live, and the lag chart follows the standby's
-// apply delay. Saves a screenshot (clients/.run/dashboard.png; the README's is a copy).
+// apply delay. Saves a screenshot (clients/.run/dashboard.png; docs/dashboard.png is a copy).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { dirname, join } from "node:path";

@@ -67,7 +67,7 @@ public final class FreshetConfig {
   public static final Key<Integer> GATE_MIN_RETRY_DELAY_MS = key("gate.minRetryDelayMs", 25, "Shortest wait before re-hydrating a stale row.");
   public static final Key<Integer> GATE_FRESH_WITHIN_MS = key("gate.freshWithinMs", 1000, "A change the replica cannot serve fresh this long after its commit is read from the primary instead (for that run alone), within the fallback budget.");
   public static final Key<Integer> GATE_PRIMARY_FALLBACK_PER_SEC = key("gate.primaryFallbackPerSec", 50, "Per-node budget of fallback reads on the primary per second; 0 turns the fallback off (stale rows are then delivered anyway and recovered when the replica applies them).");
-  public static final Key<Integer> GATE_MAX_WATCHED_RUNS_PER_ENV = key("gate.maxWatchedRunsPerEnv", 10000, "Runs whose latest change the replica has not applied yet, watched until it does, per environment and router; past it the oldest is left to the backstop (freshet_stalled_runs_dropped_total).");
+  public static final Key<Integer> GATE_MAX_WATCHED_RUNS_PER_ENV = key("gate.maxWatchedRunsPerEnv", 10000, "Runs whose latest change the replica has not applied yet, watched until it does, per environment and router (and streams per node); past it the oldest is left to the backstop (freshet_stalled_runs_dropped_total).");
 
   // --- Lag sampler -----------------------------------------------------------------------------
   public static final Key<Integer> LAG_SAMPLE_INTERVAL_MS = key("lag.sampleIntervalMs", 250, "Probe cadence on the replica while feeds are active.");
@@ -89,8 +89,8 @@ public final class FreshetConfig {
   public static final Key<Integer> ROUTER_SHAPE_IDLE_TTL_MS = key("router.shapeIdleTtlMs", 120000, "A feed (handle) nobody polls for this long is dropped; its handle then gets 409.");
   public static final Key<Integer> ROUTER_MAX_RUNS_PER_FEED = key("router.maxRunsPerFeed", 1000, "Most runs a tag or batch feed resolves.");
   public static final Key<Integer> ROUTER_HYDRATE_CONCURRENCY = key("router.hydrateConcurrency", 4, "Hydrate queries in flight per environment; later wakes batch up behind them.");
-  public static final Key<Integer> ROUTER_HYDRATE_BATCH_MAX = key("router.hydrateBatchMax", 500, "Most runs in one hydrate query.");
-  public static final Key<Integer> ROUTER_COALESCE_MS = key("router.coalesceMs", 2, "Records due within this many ms of a wake join its hydrate.");
+  public static final Key<Integer> ROUTER_HYDRATE_BATCH_MAX = key("router.hydrateBatchMax", 500, "Most runs in one hydrate query (and most streams in one read of a node's streams).");
+  public static final Key<Integer> ROUTER_COALESCE_MS = key("router.coalesceMs", 2, "Changes (and stream commits) due within this many ms of a read round join it.");
   public static final Key<Integer> ROUTER_LOG_RETENTION = key("router.logRetention", 64, "Emissions a feed remembers to resume a client from an older offset.");
 
   // --- Packets (offloaded payloads and outputs) ---------------------------------------------------

@@ -85,7 +85,7 @@ final class PacketRoutes {
   /** {@code {presignedUrl}} for a run's offloaded payload or output; 404 when that field is not offloaded. */
   private void runPacket(RoutingContext ctx) {
     String field = ctx.pathParam("field");
-    String runId = FeedRequests.id(ctx.pathParam("runId"), "runId");
+    String runId = FeedParams.id(ctx.pathParam("runId"), "runId");
     if (!field.equals("payload") && !field.equals("output")) {
       ctx.fail(FreshetException.notFound("no packet field '" + field + "' (payload or output)"));
       return;

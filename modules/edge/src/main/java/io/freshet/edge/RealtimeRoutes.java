@@ -74,14 +74,14 @@ final class RealtimeRoutes {
   void mount(Router router) {
     // A run by id: its id, or (for tokens scoped to tags, batches or tasks) what the run belongs to.
     router.get("/realtime/v1/runs/:runId").handler(ctx -> serve(ctx,
-        () -> FeedRequests.runFilter(ctx.pathParam("runId")),
+        () -> FeedParams.runFilter(ctx.pathParam("runId")),
         (principal, filter) -> runAccess.requireRead(principal, ((FeedFilter.Run) filter).runId())));
     router.get("/realtime/v1/runs").handler(ctx -> serve(ctx,
-        () -> FeedRequests.tagFilter(ctx.queryParam("tags"), ctx.queryParam("statuses"), ctx.request().getParam("createdAt"), maxCreatedAtWindowMs, clock.nowMs()),
+        () -> FeedParams.tagFilter(ctx.queryParam("tags"), ctx.queryParam("statuses"), ctx.request().getParam("createdAt"), maxCreatedAtWindowMs, clock.nowMs()),
         (principal, filter) -> readable(principal, ((FeedFilter.Tags) filter).tags().isEmpty() ? List.of("runs:*")
             : ((FeedFilter.Tags) filter).tags().stream().map(t -> "tags:" + t).toList())));
     router.get("/realtime/v1/batches/:batchId").handler(ctx -> serve(ctx,
-        () -> FeedRequests.batchFilter(ctx.pathParam("batchId")),
+        () -> FeedParams.batchFilter(ctx.pathParam("batchId")),
         (principal, filter) -> readable(principal, List.of("batch:" + ((FeedFilter.Batch) filter).batchId()))));
   }
 
@@ -130,7 +130,7 @@ final class RealtimeRoutes {
     try {
       MultiMap params = ctx.request().params();
       Offset offset = Offset.parse(params.get("offset"));
-      Set<RunColumn> columns = RunColumn.selecting(FeedRequests.skipColumns(ctx.queryParam("skipColumns")));
+      Set<RunColumn> columns = RunColumn.selecting(FeedParams.skipColumns(ctx.queryParam("skipColumns")));
       FeedProtocol.FeedRef feed = new FeedProtocol.FeedRef(principal.envId(), filter, columns);
       if (offset.initial()) {
         limiter.admitFeedOpen(principal); // each open reads the replica and may start a log: rated per credential

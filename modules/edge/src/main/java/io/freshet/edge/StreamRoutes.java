@@ -360,7 +360,7 @@ final class StreamRoutes {
   private Future<StreamRef> writer(RoutingContext ctx) {
     try {
       String target = ctx.pathParam("target");
-      String runId = FeedRequests.id(ctx.pathParam("runId"), "runId");
+      String runId = FeedParams.id(ctx.pathParam("runId"), "runId");
       if (!"self".equals(target) && !runId.equals(target)) {
         throw FreshetException.badRequest("target must be 'self' or the run's id (the SDK resolves parent and root to a run id)");
       }
@@ -432,7 +432,7 @@ final class StreamRoutes {
     String key;
     String authorization;
     try {
-      runId = FeedRequests.id(ctx.pathParam("runId"), "runId");
+      runId = FeedParams.id(ctx.pathParam("runId"), "runId");
       key = StreamRef.validKey(ctx.pathParam("key"));
       afterSeq = afterSeq(ctx.request().getHeader("Last-Event-ID"));
       timeoutMs = timeoutSeconds(ctx.request().getHeader("Timeout-Seconds")) * 1000L;

@@ -62,17 +62,17 @@ final class WriteRoutes {
     router.post("/api/v2/tasks/batch").handler(ctx -> write(ctx, 202, (p, body) -> requests.batchTrigger(p.envId(), body),
         (p, reply) -> withPublicToken(ctx, p, "batch", reply.id()).map(v -> reply.toJson())));
     router.put("/api/v1/runs/:runId/metadata").handler(ctx -> write(ctx, 200,
-        (p, body) -> WriteRequests.updateMetadata(p.envId(), FeedRequests.id(ctx.pathParam("runId"), "runId"), body),
+        (p, body) -> WriteRequests.updateMetadata(p.envId(), FeedParams.id(ctx.pathParam("runId"), "runId"), body),
         json(MetadataUpdated::toJson)));
     router.post("/api/v1/runs/:runId/tags").handler(ctx -> write(ctx, 200,
-        (p, body) -> WriteRequests.addTags(p.envId(), FeedRequests.id(ctx.pathParam("runId"), "runId"), body), json(TagsAdded::toJson)));
+        (p, body) -> WriteRequests.addTags(p.envId(), FeedParams.id(ctx.pathParam("runId"), "runId"), body), json(TagsAdded::toJson)));
     router.post("/api/v2/runs/:runId/cancel").handler(ctx -> write(ctx, 200,
-        (p, body) -> new WriteCommand.Cancel(p.envId(), FeedRequests.id(ctx.pathParam("runId"), "runId")), json(Cancelled::toJson)));
+        (p, body) -> new WriteCommand.Cancel(p.envId(), FeedParams.id(ctx.pathParam("runId"), "runId")), json(Cancelled::toJson)));
     router.get("/api/v3/runs/:runId").handler(ctx -> write(ctx, 200,
-        (p, body) -> new WriteCommand.Retrieve(p.envId(), FeedRequests.id(ctx.pathParam("runId"), "runId")),
+        (p, body) -> new WriteCommand.Retrieve(p.envId(), FeedParams.id(ctx.pathParam("runId"), "runId")),
         (p, run) -> packets.presignStored(ctx, p.envId(), run)));
     router.post("/engine/v1/runs/:runId/transitions").handler(ctx -> write(ctx, 200,
-        (p, body) -> WriteRequests.transition(p.envId(), FeedRequests.id(ctx.pathParam("runId"), "runId"), body),
+        (p, body) -> WriteRequests.transition(p.envId(), FeedParams.id(ctx.pathParam("runId"), "runId"), body),
         json(Transitioned::toJson)));
     router.post("/api/v1/auth/jwt/claims").handler(ctx -> auth.authenticate(ctx.request().getHeader("Authorization"))
         .onSuccess(p -> {

@@ -104,7 +104,7 @@ public final class Main {
 
   /**
    * Every config key with the value this node would run with; {@code --markdown} prints the
-   * README's config table instead (defaults, not the resolved values).
+   * docs/configuration.md's table instead (defaults, not the resolved values).
    */
   private static void printConfig(FreshetConfig config, boolean markdown) {
     if (markdown) {

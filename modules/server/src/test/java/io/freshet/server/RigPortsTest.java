@@ -27,7 +27,8 @@ class RigPortsTest {
 
   private static final List<String> FILES = List.of("scripts/db.sh", "scripts/bench.sh", "scripts/start.sh", "scripts/faults.sh",
       "clients/run.sh", "clients/set-delay.sh", "clients/README.md", "conf/freshet.json", "docker-compose.yml", "README.md",
-      "modules/bench/README.md", "modules/store/src/test/java/io/freshet/store/testing/PgRig.java",
+      "modules/bench/README.md", "docs/api.md", "docs/architecture.md", "docs/benchmarks.md", "docs/configuration.md",
+      "docs/operations.md", "modules/store/src/test/java/io/freshet/store/testing/PgRig.java",
       "modules/bench/src/main/java/io/freshet/bench/BenchMain.java");
 
   @Test

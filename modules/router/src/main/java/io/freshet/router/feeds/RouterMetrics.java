@@ -20,7 +20,7 @@ public final class RouterMetrics {
         .description("From the commit of the oldest change a delivered row carries to its entry in the feed logs, per run and delivery.")
         .publishPercentiles(0.5, 0.95, 0.99).serviceLevelObjectives(EngineMetrics.DELIVERY_LAG_BUCKETS_MS).register(registry);
     this.gateDelay = DistributionSummary.builder("freshet.gate.delay").baseUnit("milliseconds")
-        .description("How long wake hydrates waited after their record arrived.")
+        .description("How long first reads of a change started after its commit (from the record's watermark): the gate's wait plus the router's own delay.")
         .publishPercentiles(0.5, 0.99).register(registry);
     // Registered up front so dashboards and alerts see zeros rather than missing series.
     for (String outcome : new String[] {"recovered", "primary", "gave_up", "stall_recovered"}) {
@@ -93,7 +93,7 @@ public final class RouterMetrics {
 
   /** Runs read from the primary by the fallback (change reads and feed reads). */
   void fallbackReads(int runs) {
-    counter("freshet.primary.fallback.reads", "Runs read from the primary because the replica could not serve them in time.", "kind", "runs")
+    counter("freshet.primary.fallback.reads", "Runs (or streams) read from the primary because the replica could not serve them in time.", "kind", "runs")
         .increment(runs);
   }
 

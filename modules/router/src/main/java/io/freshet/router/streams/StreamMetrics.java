@@ -28,7 +28,10 @@ public final class StreamMetrics {
       counter("freshet.stream.stale.reads", STALE, "outcome", outcome);
     }
     fallbackRefused(0);
+    counter("freshet.primary.fallback.reads", FALLBACK_READS, "kind", "streams");
   }
+
+  private static final String FALLBACK_READS = "Runs (or streams) read from the primary because the replica could not serve them in time.";
 
   private static final String STALE = "Stream reads that stopped short of an announced commit (the tripwire), by how they were settled.";
 
@@ -42,6 +45,9 @@ public final class StreamMetrics {
       @Override
       public void read(ReadSource.Where where, Reason reason, int keys) {
         StreamMetrics.this.read(where == ReadSource.Where.PRIMARY ? "primary" : "replica", keys);
+        if (where == ReadSource.Where.PRIMARY) {
+          counter("freshet.primary.fallback.reads", FALLBACK_READS, "kind", "streams").increment(keys);
+        }
       }
 
       @Override

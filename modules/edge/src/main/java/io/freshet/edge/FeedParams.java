@@ -11,7 +11,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Validates what a realtime request names, at the edge: ids, tags, the createdAt window, skipColumns. */
-final class FeedRequests {
+final class FeedParams {
 
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
   private static final Pattern DURATION = Pattern.compile("^(\\d+(w|d|hr|h|m|s))+$");
@@ -20,7 +20,7 @@ final class FeedRequests {
   /** A tag feed's window when the client names none: trigger.dev's 24 h. */
   static final long DEFAULT_WINDOW_MS = 86_400_000L;
 
-  private FeedRequests() {}
+  private FeedParams() {}
 
   static String id(String value, String what) {
     if (value == null || !ID.matcher(value).matches()) {
