@@ -24,7 +24,7 @@ import java.util.Locale;
  *
  * <p>Usage: {@code java -jar freshet-bench.jar [--quick|--full] [--out DIR] [--modes a,b]
  * [--delays 0,150] [--intervals 20,100] [--runs N] [--scale false] [--sweep false] [--stall false]
- * [--fanOut false] [--streams false] [--<any BenchSettings component> value]}.
+ * [--fanOut false] [--streams false] [--halfOpen true] [--<any BenchSettings component> value]}.
  * The rig's ports come from {@code FRESHET_PG_PRIMARY_PORT} / {@code FRESHET_PG_REPLICA_PORT}.
  */
 public final class BenchMain {
@@ -136,6 +136,12 @@ public final class BenchMain {
       say("realtime streams phases (gated; node and load generator in their own processes)");
       streams = new StreamsBench(vertx, repo, rig, settings, out, BenchMain::say).run();
     }
+    List<HalfOpenBench.Phase> halfOpen = List.of();
+    if (settings.halfOpen()) {
+      say(String.format(Locale.ROOT, "half-open sockets under SSE load (%,d sockets, %,d subscribers, http.requestHeaderTimeoutMs %d ms)",
+          settings.halfOpenSockets(), settings.halfOpenSubscribers(), settings.halfOpenHeaderTimeoutMs()));
+      halfOpen = new HalfOpenBench(vertx, repo, rig, settings, out, BenchMain::say).run();
+    }
     long elapsed = System.currentTimeMillis() - startedAt;
     String header = String.format(Locale.ROOT, "# Freshet benchmark (%s), %s\n\n"
             + "Machine: %d cores, Java %s, max heap %d MB. The load generator, the node and PostgreSQL share these cores. "
@@ -143,7 +149,7 @@ public final class BenchMain {
         settings.name(), LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME), Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.version"), Runtime.getRuntime().maxMemory() >> 20, elapsed / 60000.0, rig.primaryPort, rig.replicaPort);
     String report = ReportWriter.report(header, points, stall, settings, scale, fanOut, Notes.TEXT)
-        + StreamsBench.report(streams, settings.scaleDelayMs());
+        + StreamsBench.report(streams, settings.scaleDelayMs()) + HalfOpenBench.report(halfOpen, settings.scaleDelayMs());
     Files.writeString(out.resolve("report.md"), report, StandardCharsets.UTF_8);
     List<SvgPlot.Panel> panels = new ArrayList<>(SvgPlot.sweepPanels(points));
     if (!stall.isEmpty()) {

@@ -16,7 +16,8 @@ record BenchSettings(String name, List<String> modes, List<Long> delaysMs, List<
     boolean stall, List<String> stallModes, long stallDelayMs, long stallPauseMs, int stallRuns, long stallIntervalMs,
     boolean fanOut, int hotSubscribers, int hotChangesPerSecond, long hotLoadMs, int manySubscribers, int manyChangesPerSecond,
     long manyLoadMs, int heldTarget, int clusterHeldTarget, boolean streams, int streamCount, int streamChunksPerSecond, long streamLoadMs,
-    int hotStreamReaders) {
+    int hotStreamReaders, boolean halfOpen, int halfOpenSockets, int halfOpenSubscribers, int halfOpenChangesPerSecond, long halfOpenLoadMs,
+    long halfOpenHeaderTimeoutMs) {
 
   static final List<String> MODES = List.of("gated", "ungated", "fixed-delay", "primary-reads");
   /** The stall phase's modes: Freshet with its fallback, Freshet without it (trigger.dev's behaviour), primary reads. */
@@ -28,7 +29,9 @@ record BenchSettings(String name, List<String> modes, List<Long> delaysMs, List<
         true, 1000, 2000, 40_000, 1000, 100, 200, 4000, 150,
         true, STALL_MODES, 150, 3000, 5, 200,
         true, 500, 5, 4000, 500, 200, 4000, 1000, 0,
-        true, 100, 100, 4000, 500);
+        true, 100, 100, 4000, 500,
+        // Half-open sockets under SSE load: about a minute, so not in the smoke run unless asked for (--halfOpen true).
+        false, 5000, 1000, 200, 10_000, 2000);
   }
 
   /** The whole sweep, the 10 s stall, and the fan-out targets. */
@@ -37,7 +40,8 @@ record BenchSettings(String name, List<String> modes, List<Long> delaysMs, List<
         true, 1000, 5000, 40_000, 10_000, 1000, 1000, 10_000, 150,
         true, STALL_MODES, 150, 10_000, 10, 100,
         true, 10_000, 5, 20_000, 10_000, 1000, 20_000, 19_000, 57_000,
-        true, 1000, 100, 10_000, 5000);
+        true, 1000, 100, 10_000, 5000,
+        true, 5000, 1000, 200, 10_000, 2000);
   }
 
   /** Writes per run at an interval: enough to fill the window, at least 5 so the tail is a small part. */

@@ -101,13 +101,13 @@ final class FanOutBench {
     return c;
   }
 
-  private static WriteClient writer(Vertx vertx, int port, String apiKey) {
+  static WriteClient writer(Vertx vertx, int port, String apiKey) {
     HttpClientAgent http = vertx.httpClientBuilder().with(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port)
         .setKeepAlive(true).setTcpNoDelay(true)).with(new PoolOptions().setHttp1MaxSize(256).setMaxWaitQueueSize(-1)).build();
     return new WriteClient(http, apiKey);
   }
 
-  private static List<String> trigger(WriteClient writer, int n) throws Exception {
+  static List<String> trigger(WriteClient writer, int n) throws Exception {
     List<String> ids = new ArrayList<>();
     for (int from = 0; from < n; from += 250) {
       List<Future<String>> batch = new ArrayList<>();

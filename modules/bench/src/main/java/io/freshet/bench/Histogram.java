@@ -47,6 +47,15 @@ final class Histogram {
     return MAX_MS + 1;
   }
 
+  /** How many samples were at most {@code ms}. */
+  synchronized long countAtMost(long ms) {
+    long n = 0;
+    for (int i = 0; i <= Math.min(ms, MAX_MS + 1); i++) {
+      n += counts[i];
+    }
+    return n;
+  }
+
   private synchronized long[] copy() {
     return counts.clone();
   }

@@ -61,6 +61,17 @@ final class PromMetrics {
     return total;
   }
 
+  /** The sum of the series of metric {@code name} whose label {@code label} is {@code value}, whatever their other labels. */
+  double sum(String name, String label, String value) {
+    double total = 0;
+    for (Map.Entry<String, Double> e : series.entrySet()) {
+      if (e.getKey().startsWith(name + "{") && value.equals(label(e.getKey(), label))) {
+        total += e.getValue();
+      }
+    }
+    return total;
+  }
+
   /**
    * A percentile of a histogram's cumulative {@code _bucket} series ({@code le} labels), linearly
    * interpolated inside the bucket; NaN without samples.

@@ -142,4 +142,19 @@ class BenchLogicTest {
     // The plot is 200 px high: half of all writes arrived, so the curve ends at y = 100, not 0.
     assertThat(d).endsWith(" 100.0");
   }
+
+  /** The half-open phase counts closes within the timeout and the node's header-timeout closes whatever their other labels. */
+  @Test
+  void closesAreCountedUpToABoundAndCountersSummedByOneLabel() {
+    Histogram closes = new Histogram();
+    for (long ms : new long[] {2001, 2040, 2249, 2250, 2251, 9000}) {
+      closes.record(ms);
+    }
+    assertThat(closes.countAtMost(2250)).isEqualTo(4);
+    assertThat(closes.countAtMost(0)).isZero();
+    PromMetrics metrics = PromMetrics.parse("freshet_http_connections_closed_total{instance=\"web-0\",reason=\"request-header-timeout\"} 3.0\n"
+        + "freshet_http_connections_closed_total{instance=\"web-1\",reason=\"request-header-timeout\"} 4.0\n"
+        + "freshet_http_connections_closed_total{instance=\"web-1\",reason=\"idle-timeout\"} 9.0\n");
+    assertThat(metrics.sum("freshet_http_connections_closed_total", "reason", "request-header-timeout")).isEqualTo(7.0);
+  }
 }

@@ -43,8 +43,20 @@ final class HttpFraming {
     }
   }
 
-  /** Vert.x's decoder, refusing ambiguous framing instead of silently preferring Transfer-Encoding. */
+  /** Thrown by the decoder for a request line naming an HTTP version other than 1.x; the invalid-request handler answers it. */
+  static final class UnsupportedVersion extends IllegalArgumentException {
+    UnsupportedVersion(String version) {
+      super("HTTP version " + (version.length() > 16 ? version.substring(0, 16) + "…" : version) + " is not supported: send HTTP/1.1");
+    }
+  }
+
+  /**
+   * Vert.x's decoder, refusing ambiguous framing instead of silently preferring Transfer-Encoding,
+   * and taking request lines of any HTTP/1 minor version.
+   */
   static final class StrictDecoder extends VertxHttpRequestDecoder {
+    private static final java.util.regex.Pattern HTTP_1 = java.util.regex.Pattern.compile("HTTP/1\\.\\d+");
+
     StrictDecoder(HttpServerOptions options) {
       super(options);
     }
@@ -52,6 +64,25 @@ final class HttpFraming {
     @Override
     protected void handleTransferEncodingChunkedWithContentLength(HttpMessage message) {
       throw new AmbiguousFraming();
+    }
+
+    /**
+     * Vert.x answers a version it has no name for (anything but HTTP/1.0 and 1.1) with a bare 501,
+     * before any handler runs: a server error for a client's request line. RFC 9112 (2.6) says a
+     * higher minor version is served as the highest one implemented, so {@code HTTP/1.2} is read
+     * as 1.1; any other version ({@code HTTP/2.0} as text, {@code HTTP/9.9}) fails the request,
+     * which the invalid-request handler answers with a JSON 400 and a close.
+     */
+    @Override
+    protected HttpMessage createMessage(String[] initialLine) {
+      String version = initialLine[2];
+      if (!version.equals("HTTP/1.1") && !version.equals("HTTP/1.0")) {
+        if (!HTTP_1.matcher(version).matches()) {
+          throw new UnsupportedVersion(version);
+        }
+        initialLine[2] = "HTTP/1.1";
+      }
+      return super.createMessage(initialLine);
     }
   }
 

@@ -71,6 +71,8 @@ final class RequestGate {
       refuse(request, 431, "request headers too large");
     } else if (cause instanceof HttpFraming.AmbiguousFraming) {
       refuse(request, 400, cause.getMessage() + " (RFC 9112 6.3); the connection is closed");
+    } else if (cause instanceof HttpFraming.UnsupportedVersion) {
+      refuse(request, 400, cause.getMessage());
     } else {
       refuse(request, 400, "malformed HTTP request");
     }

@@ -1,6 +1,9 @@
 package io.freshet.edge;
 
 import io.freshet.core.FreshetException;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -42,6 +45,31 @@ final class RequestText {
           .decode(java.nio.ByteBuffer.wrap(bytes.toByteArray()));
     } catch (java.nio.charset.CharacterCodingException e) {
       throw FreshetException.badRequest("the query string is not valid UTF-8 once decoded");
+    }
+  }
+
+  /**
+   * A request body as a JSON object ({} when empty or blank), refused with a 400 unless it is
+   * strict UTF-8, a JSON object, and storable ({@link #requireStorable}). Strict: Jackson decodes
+   * some byte sequences that are not UTF-8 (an overlong {@code C0 AF} becomes "/"), which would
+   * store text the client never sent; the JDK's decoder refuses them.
+   */
+  static JsonObject jsonObject(Buffer body) {
+    if (body == null || body.length() == 0) {
+      return new JsonObject();
+    }
+    String text = StreamRoutes.utf8(body, "request body");
+    if (text.isBlank()) {
+      return new JsonObject();
+    }
+    try {
+      if (Json.decodeValue(text) instanceof JsonObject object) {
+        requireStorable(object, "body");
+        return object;
+      }
+      throw FreshetException.badRequest("request body must be a JSON object");
+    } catch (DecodeException e) {
+      throw FreshetException.badRequest("request body is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
     }
   }
 

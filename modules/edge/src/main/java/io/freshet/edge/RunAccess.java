@@ -47,9 +47,21 @@ final class RunAccess {
       }
     }
     return membership(principal.envId(), runId).map(found -> {
-      principal.requireRead(resources(runId, found));
+      requireRead(principal, runId, found);
       return null;
     });
+  }
+
+  /**
+   * Refuses (403) unless {@code principal} may read the run as it is. The refusal names only the
+   * id the caller sent: listing every scope that would have granted the run would tell a token the
+   * run's tags, batch and task, and (by their absence) whether it exists at all, which is exactly
+   * what answering 403 rather than 404 keeps from it.
+   */
+  static void requireRead(Principal principal, String runId, Optional<RunMembership> membership) {
+    if (!principal.mayRead(resources(runId, membership))) {
+      principal.requireRead(List.of("runs:" + runId));
+    }
   }
 
   /** The scope resources a run is: its id, then (when it exists) each tag, its batch and its task. */

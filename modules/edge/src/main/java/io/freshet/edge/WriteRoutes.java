@@ -134,20 +134,7 @@ final class WriteRoutes {
     if (ctx.request().path().endsWith("/items")) {
       return new JsonObject();
     }
-    Buffer body = ctx.body().buffer();
-    if (body == null || body.length() == 0 || body.toString().isBlank()) {
-      return new JsonObject();
-    }
-    try {
-      Object parsed = io.vertx.core.json.Json.decodeValue(body);
-      if (parsed instanceof JsonObject obj) {
-        RequestText.requireStorable(obj, "body");
-        return obj;
-      }
-      throw FreshetException.badRequest("request body must be a JSON object");
-    } catch (DecodeException e) {
-      throw FreshetException.badRequest("request body is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
-    }
+    return RequestText.jsonObject(ctx.body().buffer());
   }
 
   /** Batch items arrive as newline-delimited JSON, one item per line. */

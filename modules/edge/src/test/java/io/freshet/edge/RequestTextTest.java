@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.freshet.core.FreshetException;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
@@ -30,5 +31,34 @@ class RequestTextTest {
   void surrogatePairsAndOtherTextAreStored() {
     assertThatCode(() -> RequestText.requireStorable(new JsonObject("{\"tags\":[\"\\ud83d\\ude00\",\"é\",\"中\"],\"n\":1,\"b\":true,\"z\":null}"),
         "body")).doesNotThrowAnyException();
+  }
+
+  private static void refusedBody(Buffer body, String message) {
+    assertThatThrownBy(() -> RequestText.jsonObject(body))
+        .isInstanceOfSatisfying(FreshetException.class, e -> org.assertj.core.api.Assertions.assertThat(e.status()).isEqualTo(400))
+        .hasMessageContaining(message);
+  }
+
+  private static Buffer bytes(String before, int[] middle, String after) {
+    Buffer b = Buffer.buffer(before);
+    for (int x : middle) {
+      b.appendByte((byte) x);
+    }
+    return b.appendString(after);
+  }
+
+  /** Jackson alone would read an overlong C0 AF as "/" and store a slash nobody sent. */
+  @Test
+  void aBodyIsStrictUtf8AJsonObjectAndStorable() {
+    refusedBody(bytes("{\"a\":\"", new int[] {0xC0, 0xAF}, "\"}"), "request body is not valid UTF-8");
+    refusedBody(bytes("{\"a\":\"", new int[] {0xED, 0xA0, 0x80}, "\"}"), "request body is not valid UTF-8");
+    refusedBody(bytes("{\"a\":\"", new int[] {0xF4, 0x90, 0x80, 0x80}, "\"}"), "request body is not valid UTF-8");
+    refusedBody(Buffer.buffer("[1]"), "must be a JSON object");
+    refusedBody(Buffer.buffer("{oops"), "is not valid JSON");
+    refusedBody(Buffer.buffer("{\"a\":\"\\ud800\"}"), "lone surrogate");
+    org.assertj.core.api.Assertions.assertThat(RequestText.jsonObject(Buffer.buffer("{\"a\":\"é中\\ud83d\\ude00\"}")))
+        .isEqualTo(new JsonObject().put("a", "é中\ud83d\ude00"));
+    org.assertj.core.api.Assertions.assertThat(RequestText.jsonObject(Buffer.buffer(" \n"))).isEqualTo(new JsonObject());
+    org.assertj.core.api.Assertions.assertThat(RequestText.jsonObject(null)).isEqualTo(new JsonObject());
   }
 }

@@ -1,7 +1,9 @@
 package io.freshet.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.freshet.core.FreshetException;
 import io.freshet.store.RunReads.RunMembership;
 import java.util.List;
 import java.util.Optional;
@@ -46,5 +48,25 @@ class RunAccessTest {
     assertThat(token("read:batch").readsRunsByMembership()).isTrue();
     assertThat(token("read:tasks").readsRunsByMembership()).as("every run has a task: no lookup").isFalse();
     assertThat(Principal.secretKey("env_1").readsRunsByMembership()).isFalse();
+  }
+
+  @Test
+  void aRefusalNamesOnlyTheIdAskedForNeverWhatTheRunCarriesOrWhetherItExists() {
+    Principal other = token("read:tags:us");
+    Optional<RunMembership> run = Optional.of(new RunMembership(List.of("vip", "eu"), "batch_9", "email"));
+    String refusedExisting = refusal(() -> RunAccess.requireRead(other, "run_1", run));
+    String refusedMissing = refusal(() -> RunAccess.requireRead(other, "run_1", Optional.empty()));
+    assertThat(refusedExisting).isEqualTo("public access token lacks a scope for read:runs:run_1").isEqualTo(refusedMissing)
+        .doesNotContain("vip").doesNotContain("batch_9").doesNotContain("email");
+    RunAccess.requireRead(token("read:tags:eu"), "run_1", run); // granted through a tag: no refusal
+  }
+
+  private static String refusal(Runnable check) {
+    String[] message = new String[1];
+    assertThatThrownBy(check::run).isInstanceOfSatisfying(FreshetException.class, e -> {
+      assertThat(e.status()).isEqualTo(403);
+      message[0] = e.getMessage();
+    });
+    return message[0];
   }
 }
