@@ -31,6 +31,20 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => Date.now();
 const log = (...a) => console.error(`faults: [${new Date().toISOString().slice(11, 19)}]`, ...a);
 
+/** Polls `check` until it is truthy: a wait for a signal, whose timeout only keeps a broken run from hanging. */
+async function until(check, label, timeoutMs = 60_000) {
+  const deadline = now() + timeoutMs;
+  while (now() < deadline) {
+    try {
+      if (await check()) {
+        return;
+      }
+    } catch {}
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${label}`);
+}
+
 // ------------------------------------------------------------------------- processes --
 function sh(args) {
   return execFileSync("bash", args, { cwd: REPO, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -398,7 +412,7 @@ async function slowReaders({ subscribers, slow, changesPerSecond, durationMs }) 
     entry.req = req;
     streams.push(entry);
   }
-  await sleep(1000);
+  await until(() => streams.every((s) => s.res), `${subscribers} SSE streams open`);
   const heap = async () => {
     let total = 0;
     for (const port of NODE_PORTS) {
@@ -484,7 +498,16 @@ async function main() {
     KEY = /secret key (tr_[A-Za-z0-9_]+)/.exec(text)[1];
   }
   configure({ baseURL: BASE, secretKey: KEY });
-  await sleep(2000); // the cluster settles: every member sees the others
+  // The cluster has formed: every node's dashboard gathers a report from all three over the bus.
+  await until(async () => {
+    for (const port of NODE_PORTS) {
+      const r = await realFetch(`http://127.0.0.1:${port}/api/v1/dashboard/stats`, { headers: { authorization: `Bearer ${KEY}` } });
+      if (r.status !== 200 || (await r.json()).nodes?.length !== NODE_PORTS.length) {
+        return false;
+      }
+    }
+    return true;
+  }, "every node to see the other two");
 
   const faultMs = (full, short) => (SHORT ? short : full);
 

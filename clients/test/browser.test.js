@@ -2,7 +2,7 @@
 // on a page served from another origin, following a run through Freshet's SSE endpoint.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { BASE, eventually, http, launchChromium, servePage, sleep, transition, unique } from "./helpers.js";
+import { BASE, eventually, http, launchChromium, servePage, transition, unique } from "./helpers.js";
 
 
 // The page a web app would ship: snapshot with fetch (Authorization header, so a CORS preflight),
@@ -123,17 +123,23 @@ describe("a browser on another origin follows a run over SSE", () => {
       }
       await transition(runId, "completed", { output: JSON.stringify({ shown: true }), outputType: "application/json" });
       await eventually(async () => (await received()).some((m) => m.value.status === "COMPLETED_SUCCESSFULLY"), "completion in the page");
-      await sleep(300);
+      // A later change as a sentinel: the feed is in order, so a wrongly repeated delivery of an
+      // earlier one would arrive before it.
+      const sentinel = await http("PUT", `/api/v1/runs/${runId}/metadata`, { body: { metadata: { v: 4, from: "browser-test" } } });
+      assert.equal(sentinel.status, 200, sentinel.text);
+      committed.push(sentinel.json.metadata);
+      await eventually(async () => (await received()).some((m) => m.via === "sse" && JSON.parse(m.value.metadata ?? "null")?.v === 4),
+        "the sentinel change in the page");
 
       const all = await received();
       const viaSse = all.filter((m) => m.via === "sse");
       // Each SSE event is a full row equal to a committed state, in order, each change once.
-      assert.deepEqual(viaSse.map((m) => JSON.parse(m.value.metadata)), [committed[1], committed[2], committed[3], committed[3]]);
-      const last = viaSse.at(-1).value;
-      assert.equal(last.friendlyId, runId);
-      assert.equal(last.status, "COMPLETED_SUCCESSFULLY");
-      assert.ok(last.completedAt && !last.completedAt.endsWith("Z"));
-      assert.equal(last.output, JSON.stringify({ shown: true }));
+      assert.deepEqual(viaSse.map((m) => JSON.parse(m.value.metadata)), [committed[1], committed[2], committed[3], committed[3], committed[4]]);
+      const completion = viaSse.at(-2).value;
+      assert.equal(completion.friendlyId, runId);
+      assert.equal(completion.status, "COMPLETED_SUCCESSFULLY");
+      assert.ok(completion.completedAt && !completion.completedAt.endsWith("Z"));
+      assert.equal(completion.output, JSON.stringify({ shown: true }));
       assert.ok(Number(await page.evaluate(() => window.lastSeen)) > 0, "up-to-date events carry global_last_seen_lsn");
       assert.match(await page.textContent("#log"), /COMPLETED_SUCCESSFULLY/);
     } finally {

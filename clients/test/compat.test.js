@@ -7,7 +7,7 @@ import { before, describe, test } from "node:test";
 import { ShapeStream, isChangeMessage } from "@electric-sql/client";
 import { auth, configure, runs, tasks } from "@trigger.dev/sdk";
 import { conditionallyExportPacket, stringifyIO } from "@trigger.dev/core/v3";
-import { BASE, SECRET, collect, eventually, http, sleep, track, transition, unique } from "./helpers.js";
+import { BASE, SECRET, collect, eventually, http, track, transition, unique } from "./helpers.js";
 
 describe("@trigger.dev/sdk 4.8.3 edge cases against Freshet", () => {
   before(() => {
@@ -94,8 +94,12 @@ describe("@trigger.dev/sdk 4.8.3 edge cases against Freshet", () => {
     const first = await tasks.trigger("idem-task", { n: 1 }, { idempotencyKey: key, idempotencyKeyTTL: "2s" });
     const again = await tasks.trigger("idem-task", { n: 2 }, { idempotencyKey: key, idempotencyKeyTTL: "2s" });
     assert.equal(again.id, first.id, "within the TTL: the same run");
-    await sleep(2_500);
-    const later = await tasks.trigger("idem-task", { n: 3 }, { idempotencyKey: key, idempotencyKeyTTL: "2s" });
+    // Triggered again until the server's clock passes the TTL: every attempt before it names the
+    // first run, the first one after it creates a new run (nothing here waits on the test's clock).
+    const later = await eventually(async () => {
+      const attempt = await tasks.trigger("idem-task", { n: 3 }, { idempotencyKey: key, idempotencyKeyTTL: "2s" });
+      return attempt.id !== first.id && attempt;
+    }, "a new run once the key's TTL has passed");
     assert.notEqual(later.id, first.id, "after the TTL: a new run");
     assert.deepEqual((await runs.retrieve(later.id)).payload, { n: 3 });
     assert.deepEqual((await runs.retrieve(first.id)).payload, { n: 1 }, "the old run keeps its content");

@@ -91,7 +91,9 @@ describe("the dashboard in a browser", () => {
     console.log(`dashboard: standby apply delay ${DASHBOARD_DELAY_MS} ms, the page shows a lag estimate of ${ms} ms`);
     const paths = await page.$$eval("#chart path.series", (ps) => ps.map((p) => p.getAttribute("d").length));
     assert.ok(paths.length >= 1 && paths[0] > 20, "the chart draws the node's lag line");
-    await page.waitForTimeout(1500); // one more stats poll, so the screenshot's line reaches the new level
+    // One more stats poll, so the screenshot's line reaches the new level (the screenshot asserts nothing).
+    await page.waitForResponse((r) => r.url().includes("/api/v1/dashboard/stats"), { timeout: 30_000 });
+    await page.evaluate(() => new Promise((drawn) => requestAnimationFrame(() => drawn())));
     await page.screenshot({ path: join(CLIENTS, ".run", "dashboard.png"), fullPage: true });
     assert.deepEqual(refusedByPolicy, [], "the page needs nothing its Content-Security-Policy refuses");
   });

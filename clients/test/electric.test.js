@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ShapeStream, isChangeMessage, isControlMessage } from "@electric-sql/client";
-import { BASE, SECRET, eventually, http, sleep, track, transition, unique } from "./helpers.js";
+import { BASE, SECRET, eventually, http, track, transition, unique } from "./helpers.js";
 
 async function triggerRun(metadata) {
   const res = await http("POST", "/api/v1/tasks/electric-task/trigger", {
@@ -32,6 +32,7 @@ function follow(runId, { liveSse = false, offset, handle } = {}) {
   const changes = [];
   const controls = [];
   const errors = [];
+  let answered = 0;
   const stream = new ShapeStream({
     url: `${BASE}/realtime/v1/runs/${runId}`,
     headers: { Authorization: `Bearer ${SECRET}` },
@@ -41,7 +42,7 @@ function follow(runId, { liveSse = false, offset, handle } = {}) {
     signal: controller.signal,
     fetchClient: (input, init) => {
       urls.push(String(input instanceof Request ? input.url : input));
-      return fetch(input, init);
+      return fetch(input, init).finally(() => answered++);
     },
     onError: (error) => {
       errors.push(error);
@@ -66,6 +67,8 @@ function follow(runId, { liveSse = false, offset, handle } = {}) {
     controls,
     errors,
     row: () => row,
+    /** Requests sent whose response has not arrived (a held long-poll). */
+    pending: () => urls.length - answered,
     metadata: () => (row?.metadata == null ? undefined : JSON.parse(row.metadata)),
     stop() {
       controller.abort();
@@ -128,7 +131,9 @@ for (const liveSse of [false, true]) {
       await first.waitForMetadata({ v: 0 }, "snapshot");
       await setMetadata(runId, { v: 1 });
       await first.waitForMetadata({ v: 1 }, "change 1");
-      await sleep(300); // let the next live request (or SSE connection) be in flight when we cut it
+      // Cut it while it follows live: its next live request is in flight (long-poll), or its SSE
+      // connection stays open (the one that delivered change 1).
+      await eventually(() => liveSse || first.pending() > 0, "the next live request after change 1");
       first.stop();
       const offset = first.stream.lastOffset;
       const handle = first.stream.shapeHandle;
@@ -136,16 +141,24 @@ for (const liveSse of [false, true]) {
       assert.ok(handle);
 
       await setMetadata(runId, { v: 2 }); // committed while nobody is connected
-      await sleep(400); // past the replica delay: the change is old news when the client returns
+      // The change is old news when the client returns: the feed's log already holds it (another
+      // client catching up from the same offset and handle gets it).
+      await eventually(async () => {
+        const caughtUp = await http("GET", `/realtime/v1/runs/${runId}?offset=${offset}&handle=${handle}`);
+        return caughtUp.status === 200 && (caughtUp.json ?? []).some((m) => m.key && JSON.parse(m.value.metadata ?? "null")?.v === 2);
+      }, "change 2 in the feed's log");
 
       const second = follow(runId, { liveSse, offset, handle });
       try {
         await second.waitForMetadata({ v: 2 }, "the change made while disconnected");
         await setMetadata(runId, { v: 3 });
         await second.waitForMetadata({ v: 3 }, "a change after the reconnect");
-        await sleep(500); // room for a wrongly repeated delivery to show up
+        // A later change as a sentinel: the feed is in order, so a wrongly repeated delivery of an
+        // earlier one would arrive before it.
+        await setMetadata(runId, { v: 4 });
+        await second.waitForMetadata({ v: 4 }, "the sentinel change");
         assert.deepEqual(delivered(first), [{ v: 0 }, { v: 1 }]);
-        assert.deepEqual(delivered(second), [{ v: 2 }, { v: 3 }], "resumed: nothing lost, nothing repeated");
+        assert.deepEqual(delivered(second), [{ v: 2 }, { v: 3 }, { v: 4 }], "resumed: nothing lost, nothing repeated");
         assert.ok(second.urls[0].includes(`handle=${handle}`) && second.urls[0].includes(`offset=${offset}`), second.urls[0]);
         assert.deepEqual(second.errors, []);
         assert.ok(!second.controls.includes("must-refetch"), "the handle was still known");

@@ -98,7 +98,8 @@ describe("connection limits and liveness (limit 2 per environment)", () => {
     const reader = res.body.getReader();
     const decoder = new TextDecoder();
     let text = "";
-    const deadline = Date.now() + 5000;
+    // The node sends one every second of silence; the deadline only keeps a broken node from hanging the test.
+    const deadline = Date.now() + 30_000;
     while (!text.includes(": keep-alive") && Date.now() < deadline) {
       const chunk = await Promise.race([reader.read(), sleep(deadline - Date.now()).then(() => ({ done: true }))]);
       if (chunk.done) {
@@ -107,7 +108,7 @@ describe("connection limits and liveness (limit 2 per environment)", () => {
       text += decoder.decode(chunk.value, { stream: true });
     }
     controller.abort();
-    assert.match(text, /^: keep-alive$/m, `keep-alive comment within 5 s of silence; got ${JSON.stringify(text)}`);
+    assert.match(text, /^: keep-alive$/m, `a keep-alive comment during the silence; got ${JSON.stringify(text)}`);
     await eventually(async () => (await metric("freshet_held_feeds", base)) === 0, "freshet_held_feeds back to 0");
   });
 
@@ -121,7 +122,15 @@ describe("connection limits and liveness (limit 2 per environment)", () => {
       const controller = new AbortController();
       track(() => controller.abort());
       const seen = [];
-      const stream = new ShapeStream({ url: `${base}/realtime/v1/runs/${runId}`, headers: auth, signal: controller.signal });
+      const statuses = [];
+      const stream = new ShapeStream({
+        url: `${base}/realtime/v1/runs/${runId}`, headers: auth, signal: controller.signal,
+        fetchClient: async (input, init) => {
+          const response = await fetch(input, init);
+          statuses.push(response.status);
+          return response;
+        },
+      });
       stream.subscribe((messages) => {
         for (const m of messages) {
           if (isChangeMessage(m)) {
@@ -129,17 +138,17 @@ describe("connection limits and liveness (limit 2 per environment)", () => {
           }
         }
       });
-      const entry = { controller, seen, stream };
+      const entry = { controller, seen, statuses, stream };
       streams.push(entry);
       return entry;
     };
     const first = follow();
     const second = follow();
     await eventually(() => first.stream.isUpToDate && second.stream.isUpToDate, "two streams live");
-    await sleep(200);
+    await eventually(async () => (await metric("freshet_held_feeds", base)) === 2, "both live requests held, both slots taken");
     const third = follow(); // snapshot is fine; its live requests get 429 while the others hold both slots
     await eventually(() => third.stream.isUpToDate, "third stream's snapshot");
-    await sleep(1000);
+    await eventually(() => third.statuses.includes(429), "the third stream's live request refused with 429");
     first.controller.abort(); // frees a slot; the third stream's retry gets in
 
     const res = await http("PUT", `/api/v1/runs/${runId}/metadata`, { base, body: { metadata: { v: 1 } } });

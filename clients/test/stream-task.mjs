@@ -23,6 +23,7 @@ async function* tokens() {
   for (let i = 0; i < count; i++) {
     yield { i, token: `t${i} ` };
     if (intervalMs > 0) {
+      // Pacing, as a model produces tokens: the writer's rate, not a wait for the server.
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   }

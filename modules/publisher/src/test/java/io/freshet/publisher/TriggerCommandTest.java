@@ -2,6 +2,10 @@ package io.freshet.publisher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.freshet.core.bus.NodeAddresses;
 import io.freshet.core.write.WriteCommand;
 import io.freshet.core.write.WriteReply.RunRetrieved;
@@ -15,6 +19,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 class TriggerCommandTest extends OnThePrimary {
 
@@ -154,11 +159,28 @@ class TriggerCommandTest extends OnThePrimary {
   }
 
   @Test
-  void aMessageThatIsNoCommandIsRefusedAsTheNodesOwnBug() {
-    ReplyException failure = f.sendFailing(NodeAddresses.publisherCommands(), new JsonObject().put("op", "trigger").put("envId", f.envId));
+  void aMessageThatIsNoCommandIsRefusedAsTheNodesOwnBugAndLoggedOnce() {
+    // The node's own bug is logged with its stack trace: caught here, where it is checked, rather
+    // than printed into a green suite's output.
+    Logger logger = (Logger) LoggerFactory.getLogger(PublisherVerticle.class);
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    log.start();
+    logger.addAppender(log);
+    logger.setAdditive(false);
+    ReplyException failure;
+    try {
+      failure = f.sendFailing(NodeAddresses.publisherCommands(), new JsonObject().put("op", "trigger").put("envId", f.envId));
+    } finally {
+      logger.setAdditive(true);
+      logger.detachAppender(log);
+    }
 
     assertThat(failure.failureCode()).isEqualTo(500);
     assertThat(failure.getMessage()).isEqualTo("internal error");
+    assertThat(log.list).singleElement().satisfies(e -> {
+      assertThat(e.getLevel()).isEqualTo(Level.ERROR);
+      assertThat(e.getThrowableProxy().getMessage()).startsWith("not a WriteCommand");
+    });
     f.assertNothingPublished();
   }
 

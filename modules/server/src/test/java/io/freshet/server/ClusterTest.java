@@ -49,7 +49,7 @@ class ClusterTest {
       for (int step = 1; step <= 3; step++) {
         a.http.setMetadata(runId, new JsonObject().put("step", step));
         int expected = step;
-        FeedFollower.Delivery d = feed.await(x -> x.metadata() != null && x.metadata().getInteger("step") == expected, 3000);
+        FeedFollower.Delivery d = feed.await(x -> x.metadata() != null && x.metadata().getInteger("step") == expected);
         assertThat(d).as("step %d reaches node B", step).isNotNull();
       }
       assertThat(feed.of(runId).stream().map(d -> d.metadata().getInteger("step")).toList()).containsExactly(0, 1, 2, 3);

@@ -131,7 +131,21 @@ final class FeedFollower implements AutoCloseable {
     return deliveries.stream().filter(d -> runId.equals(d.runId())).toList();
   }
 
-  /** Waits until a delivery matches; returns it, or null after {@code timeoutMs}. */
+  /**
+   * How long {@link #await(Predicate)} waits for a delivery. It guards against a hang and claims
+   * nothing about speed: generous for a loaded 2-core machine, yet short of the default backstop
+   * ({@code router.livePollTimeoutMs}, 20 s less its 15 % jitter), so a delivery that arrives was
+   * pushed by the change, not found by the backstop. Tests that need that to hold for longer move
+   * the backstop out of the way.
+   */
+  static final long DELIVERY_TIMEOUT_MS = 15_000;
+
+  /** Waits until a delivery matches; returns it, or null after {@link #DELIVERY_TIMEOUT_MS}. */
+  Delivery await(Predicate<Delivery> match) {
+    return await(match, DELIVERY_TIMEOUT_MS);
+  }
+
+  /** Waits until a delivery matches; returns it, or null after {@code timeoutMs} (a hang guard, never a speed claim). */
   Delivery await(Predicate<Delivery> match, long timeoutMs) {
     long deadline = System.currentTimeMillis() + timeoutMs;
     while (System.currentTimeMillis() < deadline) {

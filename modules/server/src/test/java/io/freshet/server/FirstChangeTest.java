@@ -42,7 +42,7 @@ class FirstChangeTest {
       double lagSum = node.metric("freshet_delivery_lag_milliseconds_sum");
       long sent = System.currentTimeMillis();
       node.http.setMetadata(runId, new JsonObject().put("step", 1));
-      FeedFollower.Delivery d = feed.await(x -> x.metadata() != null && x.metadata().getInteger("step") == 1, 5_000);
+      FeedFollower.Delivery d = feed.await(x -> x.metadata() != null && x.metadata().getInteger("step") == 1);
       assertThat(d).isNotNull();
       double serverMs = node.metric("freshet_delivery_lag_milliseconds_sum") - lagSum;
       System.out.println("first change on a fresh node: " + (d.atMs() - sent) + " ms from the write's request to the client;"

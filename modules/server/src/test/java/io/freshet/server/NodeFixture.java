@@ -63,6 +63,15 @@ final class NodeFixture implements AutoCloseable {
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }
 
+  /**
+   * Waits until the node's metric {@code prefix} (summed as {@link #metric} sums it) satisfies
+   * {@code condition}: the server's own signal, polled with {@link Await#until}'s generous timeout.
+   */
+  void awaitMetric(String prefix, java.util.function.DoublePredicate condition, String what) {
+    double[] last = {Double.NaN};
+    Await.until(() -> what + " (" + prefix + " last read " + last[0] + ")", () -> condition.test(last[0] = metric(prefix)));
+  }
+
   String devEnvId() {
     return node.development().id();
   }

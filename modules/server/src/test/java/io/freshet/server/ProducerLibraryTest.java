@@ -36,7 +36,7 @@ class ProducerLibraryTest {
         ChangeRecord record = Await.result(ProducerExample.updateMetadata(primary, ChangePublisher.create(app), runId,
             new JsonObject().put("progress", 42)), 30);
         assertThat(record.hasWatermark()).isTrue();
-        FeedFollower.Delivery d = feed.await(x -> x.metadata() != null && x.metadata().getInteger("progress") == 42, 3000);
+        FeedFollower.Delivery d = feed.await(x -> x.metadata() != null && x.metadata().getInteger("progress") == 42);
         assertThat(d).as("the app's change reaches the node's subscriber").isNotNull();
         assertThat(feed.of(runId).stream().map(x -> x.metadata().getInteger("progress")).toList()).containsExactly(0, 42);
       } finally {

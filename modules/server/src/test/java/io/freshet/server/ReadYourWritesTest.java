@@ -3,10 +3,14 @@ package io.freshet.server;
 import io.freshet.store.testing.RigTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.freshet.store.testing.Await;
+import io.freshet.store.testing.PgRig;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -14,6 +18,8 @@ import org.junit.jupiter.api.Test;
  * The seed's headline, against the real primary and a standby that applies every commit late:
  * without the gate a subscriber is one change behind and the last change strands; with it every
  * delivery carries the change that woke it, and the last one arrives right after the apply delay.
+ * Each write waits for the server's signal (a delivery, the standby's replay position) before the
+ * next; only the burst paces its writer on the clock.
  */
 @RigTest
 class ReadYourWritesTest {
@@ -29,19 +35,29 @@ class ReadYourWritesTest {
     ungated = NodeFixture.join(gated, new JsonObject().put("gate.mode", "ungated"));
   }
 
+  @AfterEach
+  void replayBackToNormal() {
+    PgRig.resumeReplay();
+  }
+
   @AfterAll
   static void stop() {
     ungated.close();
     gated.close();
   }
 
-  /** Writes steps 1..n every {@code gapMs} and returns each write's commit time (ms). */
-  private static List<Long> writeSteps(Http http, String runId, int steps, long gapMs) {
+  /**
+   * Writes steps 1..n, each once the subscriber has received the one before (the gate delivers
+   * every change with its own content), and returns each write's commit time (ms).
+   */
+  private static List<Long> writeStepsEachDelivered(Http http, FeedFollower feed, String runId, int steps) {
     List<Long> committedAt = new ArrayList<>();
     for (int step = 1; step <= steps; step++) {
       http.setMetadata(runId, new JsonObject().put("step", step));
       committedAt.add(System.currentTimeMillis());
-      FeedFollower.sleep(gapMs);
+      int written = step;
+      assertThat(feed.await(d -> runId.equals(d.runId()) && Integer.valueOf(written).equals(d.metadata().getInteger("step"))))
+          .as("step %d delivered with its own content, without a backstop", step).isNotNull();
     }
     return committedAt;
   }
@@ -55,13 +71,26 @@ class ReadYourWritesTest {
     String runId = ungated.http.trigger("headline", new JsonObject().put("metadata", new JsonObject().put("step", 0)));
     gated.db.awaitReplicaCaughtUp();
     try (FeedFollower feed = new FeedFollower(ungated.http, "/realtime/v1/runs/" + runId, false).ready()) {
-      writeSteps(ungated.http, runId, 4, 2 * APPLY_DELAY_MS + 100);
-      // The fourth write's wake read the replica before it applied that write: it delivered step 3.
-      assertThat(feed.await(d -> runId.equals(d.runId()) && Integer.valueOf(3).equals(d.metadata().getInteger("step")), 5_000)).isNotNull();
+      // Step 1 reaches the standby without waking the node (written on the primary without a change
+      // record), so that the next write's read finds a row the subscriber has not seen.
+      Await.result(ungated.db.primary().preparedQuery("UPDATE task_runs SET metadata = $1,"
+          + " updated_at = GREATEST(now() AT TIME ZONE 'utc', updated_at + interval '1 millisecond') WHERE friendly_id = $2")
+          .execute(Tuple.of("{\"step\":1}", runId)), 10);
       ungated.db.awaitReplicaCaughtUp();
+      for (int step = 2; step <= 4; step++) {
+        // The standby holds each write back until the node has read for it and delivered what it
+        // found, so every read is certainly early (on a lagging standby, the race the node usually loses).
+        PgRig.pauseReplay();
+        ungated.http.setMetadata(runId, new JsonObject().put("step", step));
+        int behind = step - 1;
+        assertThat(feed.await(d -> runId.equals(d.runId()) && Integer.valueOf(behind).equals(d.metadata().getInteger("step"))))
+            .as("the write of step %d delivers step %d", step, behind).isNotNull();
+        PgRig.resumeReplay();
+        ungated.db.awaitReplicaCaughtUp();
+      }
       // The replica has step 4 now, but no record is left to wake the feed: only the backstop (20 s) would.
       List<Integer> seen = steps(feed.of(runId));
-      assertThat(seen).containsSubsequence(0, 1, 2, 3);
+      assertThat(seen).as("each write delivered the change before it").containsExactly(0, 1, 2, 3);
       assertThat(seen).as("the last change is stranded until the backstop").doesNotContain(4);
     }
   }
@@ -71,9 +100,7 @@ class ReadYourWritesTest {
     String runId = gated.http.trigger("headline", new JsonObject().put("metadata", new JsonObject().put("step", 0)));
     gated.db.awaitReplicaCaughtUp();
     try (FeedFollower feed = new FeedFollower(gated.http, "/realtime/v1/runs/" + runId, false).ready()) {
-      List<Long> committed = writeSteps(gated.http, runId, 4, 2 * APPLY_DELAY_MS + 100);
-      FeedFollower.Delivery last = feed.await(d -> runId.equals(d.runId()) && d.metadata().getInteger("step") == 4, 10_000);
-      assertThat(last).as("the final change arrives, without a backstop").isNotNull();
+      List<Long> committed = writeStepsEachDelivered(gated.http, feed, runId, 4);
       List<FeedFollower.Delivery> deliveries = feed.of(runId);
       assertThat(steps(deliveries)).as("each write woke exactly one delivery of its own content").containsExactly(0, 1, 2, 3, 4);
       for (int step = 1; step <= 4; step++) {
@@ -91,17 +118,27 @@ class ReadYourWritesTest {
       String runId = gated.http.trigger("burst", new JsonObject().put("metadata", new JsonObject().put("step", 0)));
       gated.db.awaitReplicaCaughtUp();
       try (FeedFollower feed = new FeedFollower(gated.http, "/realtime/v1/runs/" + runId, false).ready()) {
-        int steps = 30;
-        List<Long> committed = writeSteps(gated.http, runId, steps, 50);
-        FeedFollower.Delivery last = feed.await(d -> runId.equals(d.runId()) && d.metadata().getInteger("step") == steps, 10_000);
+        // A writer changes the run every 50 ms (pacing, not a wait) until the subscriber has received one
+        // of its changes, then 20 more times. The gate waits on the oldest change, so changes flow
+        // during the burst; a gate that waited for the writes to stop would let none through, and the
+        // burst would run into its guard (a hang guard of Await's length, not a speed claim).
+        long guard = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(Await.UNTIL_TIMEOUT_MS);
+        int step = 0;
+        int afterFirstDelivery = -1;
+        while (afterFirstDelivery < 20) {
+          assertThat(System.nanoTime()).as("a change delivered while the writes go on (%d written)", step).isLessThan(guard);
+          gated.http.setMetadata(runId, new JsonObject().put("step", ++step));
+          if (afterFirstDelivery >= 0 || steps(feed.of(runId)).stream().anyMatch(s -> s > 0)) {
+            afterFirstDelivery++;
+          }
+          FeedFollower.sleep(50);
+        }
+        int steps = step;
+        FeedFollower.Delivery last = feed.await(d -> runId.equals(d.runId()) && d.metadata().getInteger("step") == steps);
         assertThat(last).as("the final value arrives").isNotNull();
-        List<FeedFollower.Delivery> deliveries = feed.of(runId);
-        List<Integer> seen = steps(deliveries);
+        List<Integer> seen = steps(feed.of(runId));
         assertThat(seen).as("content only moves forward, never repeats").isSorted().doesNotHaveDuplicates();
         assertThat(seen.get(seen.size() - 1)).isEqualTo(steps);
-        assertThat(deliveries.stream().filter(d -> d.atMs() < committed.get(steps - 1)).map(FeedFollower.Delivery::metadata)
-            .filter(m -> m.getInteger("step") > 0).count())
-            .as("changes flow during the burst (gated on the oldest change), not only after its end").isPositive();
       }
     } finally {
       NodeFixture.applyDelay(APPLY_DELAY_MS);
@@ -113,9 +150,7 @@ class ReadYourWritesTest {
     String runId = gated.http.trigger("sse", new JsonObject().put("metadata", new JsonObject().put("step", 0)));
     gated.db.awaitReplicaCaughtUp();
     try (FeedFollower feed = new FeedFollower(gated.http, "/realtime/v1/runs/" + runId, true).ready()) {
-      writeSteps(gated.http, runId, 3, 2 * APPLY_DELAY_MS + 100);
-      FeedFollower.Delivery last = feed.await(d -> runId.equals(d.runId()) && d.metadata().getInteger("step") == 3, 10_000);
-      assertThat(last).isNotNull();
+      writeStepsEachDelivered(gated.http, feed, runId, 3);
       assertThat(steps(feed.of(runId))).as("each change once, with its own content").containsExactly(0, 1, 2, 3);
     }
   }

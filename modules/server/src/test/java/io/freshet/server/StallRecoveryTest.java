@@ -51,20 +51,16 @@ class StallRecoveryTest {
     PgRig.resumeReplay();
   }
 
-  /** Waits until the node's metric reaches {@code atLeast} (the server's own signal), failing after 20 s. */
+  /** Waits until the node's metric reaches {@code atLeast} (the server's own signal). */
   private static void awaitMetric(NodeFixture node, String prefix, double atLeast) {
-    long deadline = System.currentTimeMillis() + 20_000;
-    while (node.metric(prefix) < atLeast) {
-      assertThat(System.currentTimeMillis()).as("%s to reach %s", prefix, atLeast).isLessThan(deadline);
-      FeedFollower.sleep(20);
-    }
+    node.awaitMetric(prefix, n -> n >= atLeast, prefix + " to reach " + atLeast);
   }
 
   private static Integer step(FeedFollower.Delivery d) {
     return d.metadata() == null ? null : d.metadata().getInteger("step");
   }
 
-  /** Writes step 1..n every {@code gapMs}; returns each step's commit time. */
+  /** Writes step 1..n every {@code gapMs} (pacing a writer, not waiting for the server); returns each step's commit time. */
   private static TreeMap<Integer, Long> write(NodeFixture node, String runId, int from, int to, long gapMs) {
     TreeMap<Integer, Long> committed = new TreeMap<>();
     for (int s = from; s <= to; s++) {
@@ -98,23 +94,27 @@ class StallRecoveryTest {
     String runId = fallback.http.trigger("stall", new JsonObject().put("metadata", new JsonObject().put("step", 0)));
     fallback.db.awaitReplicaCaughtUp();
     double gaveUp = fallback.metric("freshet_stale_hydrates_total{outcome=\"gave_up\"");
-    double primary = fallback.metric("freshet_stale_hydrates_total{outcome=\"primary\"");
+    double settledByPrimary = fallback.metric("freshet_stale_hydrates_total{outcome=\"primary\"");
+    double primaryReads = fallback.metric("freshet_primary_fallback_reads_total");
     try (FeedFollower feed = new FeedFollower(fallback.http, "/realtime/v1/runs/" + runId, true).streamingReady()) {
       PgRig.pauseReplay();
       assertThat(fallback.http.get("/health").json().getString("replica")).isEqualTo("paused");
       TreeMap<Integer, Long> committed = write(fallback, runId, 1, 150, 200); // 30 s of changes while paused
-      FeedFollower.Delivery last = feed.await(d -> Integer.valueOf(150).equals(step(d)), 5_000);
+      FeedFollower.Delivery last = feed.await(d -> Integer.valueOf(150).equals(step(d)));
       assertThat(last).as("the final value arrives while the replica is still paused").isNotNull();
       List<FeedFollower.Delivery> deliveries = feed.of(runId);
       List<Long> latencies = coverage(deliveries, committed);
+      double reads = fallback.metric("freshet_primary_fallback_reads_total") - primaryReads;
       System.out.println("stall with the fallback: each change reached the subscriber " + summary(latencies)
-          + " after its write (gate.freshWithinMs 1000); primary reads " + (fallback.metric("freshet_stale_hydrates_total{outcome=\"primary\"") - primary));
+          + " after its write (gate.freshWithinMs 1000); primary reads " + reads + " for 150 changes");
       assertThat(latencies).as("every change is covered during the pause").doesNotContainNull();
       assertNeverBackwards(deliveries);
       assertThat(fallback.metric("freshet_stale_hydrates_total{outcome=\"gave_up\"")).as("nothing delivered stale").isEqualTo(gaveUp);
-      assertThat(fallback.metric("freshet_stale_hydrates_total{outcome=\"primary\"")).isGreaterThan(primary);
-      assertThat(fallback.metric("freshet_primary_fallback_reads_total") - primary)
-          .as("at most one primary read per change the replica could not serve").isLessThanOrEqualTo(150);
+      assertThat(fallback.metric("freshet_stale_hydrates_total{outcome=\"primary\"")).as("settled by the primary")
+          .isGreaterThan(settledByPrimary);
+      // The replica served none of the 150 changes (its replay is paused). A primary read settles every
+      // change the run had pending, so there are usually far fewer reads than changes; never more.
+      assertThat(reads).as("at most one primary read per change the replica could not serve").isPositive().isLessThanOrEqualTo(150);
     }
   }
 
@@ -130,7 +130,7 @@ class StallRecoveryTest {
       assertThat(feed.of(runId).stream().map(StallRecoveryTest::step)).as("nothing newer is readable yet").doesNotContain(10);
       long resumed = System.currentTimeMillis();
       PgRig.resumeReplay();
-      FeedFollower.Delivery last = feed.await(d -> Integer.valueOf(10).equals(step(d)), 10_000);
+      FeedFollower.Delivery last = feed.await(d -> Integer.valueOf(10).equals(step(d)));
       assertThat(last).as("the watch delivers the final value (the backstop is two minutes away)").isNotNull();
       System.out.println("stall without the fallback: the final value arrived " + (last.atMs() - resumed) + " ms after the resume");
       assertNeverBackwards(feed.of(runId));
@@ -148,13 +148,13 @@ class StallRecoveryTest {
       assertThat(health.status()).as("the node stays in rotation: feeds serve through the fallback").isEqualTo(200);
       assertThat(health.json().getString("replica")).isEqualTo("unreachable");
       TreeMap<Integer, Long> committed = write(fallback, runId, 1, 20, 500); // 10 s without a standby
-      assertThat(feed.await(d -> Integer.valueOf(20).equals(step(d)), 5_000)).as("served through the fallback").isNotNull();
+      assertThat(feed.await(d -> Integer.valueOf(20).equals(step(d)))).as("served through the fallback").isNotNull();
       System.out.println("standby down: " + summary(coverage(feed.of(runId), committed)));
       PgRig.startReplica();
       fallback.db.awaitReplicaCaughtUp();
       double primaryBefore = fallback.metric("freshet_primary_fallback_reads_total");
       write(fallback, runId, 21, 25, 300);
-      assertThat(feed.await(d -> Integer.valueOf(25).equals(step(d)), 5_000)).isNotNull();
+      assertThat(feed.await(d -> Integer.valueOf(25).equals(step(d)))).isNotNull();
       assertThat(fallback.metric("freshet_primary_fallback_reads_total")).as("back on the replica").isEqualTo(primaryBefore);
       assertNeverBackwards(feed.of(runId));
     }
@@ -177,7 +177,7 @@ class StallRecoveryTest {
       awaitMetric(smallBudget, "freshet_primary_fallback_refused_total", refused + 1); // 2 reads a second for 10 changes
       PgRig.resumeReplay();
       for (String run : runs) {
-        assertThat(feed.await(d -> run.equals(d.runId()) && Integer.valueOf(1).equals(step(d)), 10_000))
+        assertThat(feed.await(d -> run.equals(d.runId()) && Integer.valueOf(1).equals(step(d))))
             .as("run %s recovers after the resume", run).isNotNull();
       }
     }
