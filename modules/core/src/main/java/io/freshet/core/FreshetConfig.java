@@ -135,8 +135,8 @@ public final class FreshetConfig {
   public static final Key<Integer> REALTIME_FEED_OPENS_PER_SEC_PER_SECRET_KEY = key("realtime.feedOpensPerSecPerSecretKey", 200,
       "Feed opens a secret key may make per second on a node, in bursts of up to five seconds' worth; 429 with retry-after past it.");
 
-  public static final Key<Integer> REALTIME_MAX_FEEDS_PER_ENV = key("realtime.maxFeedsPerEnv", 5000,
-      "Feed logs one environment may hold on a node (each shared by every client of its feed, dropped router.shapeIdleTtlMs after its last use); past it a new feed gets 429 with retry-after and the logs already open keep serving (freshet_feeds_refused_total{bound=env}).");
+  public static final Key<Integer> REALTIME_MAX_FEEDS_PER_ENV = key("realtime.maxFeedsPerEnv", 20000,
+      "Feed logs one environment may hold on a node (each shared by every client of its feed, a few tens of KB for a run's feed, dropped router.shapeIdleTtlMs after its last use); past it a new feed gets 429 with retry-after and the logs already open keep serving (freshet_feeds_refused_total{bound=env}).");
   public static final Key<Integer> REALTIME_MAX_FEEDS_PER_TOKEN = key("realtime.maxFeedsPerToken", 100,
       "Feed logs one public access token may start on a node, so one credential cannot take its environment's realtime.maxFeedsPerEnv; 429 with retry-after past it (freshet_feeds_refused_total{bound=token}). Joining a log that is already open is free.");
 
