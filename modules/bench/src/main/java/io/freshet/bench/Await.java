@@ -28,7 +28,23 @@ final class Await {
         }
       }
       System.err.println(dump);
+      dumpChildren();
       throw e;
     }
+  }
+
+  /** Every child JVM's threads too (the node processes): where a hang on the other side of a socket shows. */
+  private static void dumpChildren() {
+    String jcmd = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    ProcessHandle.current().descendants().filter(p -> p.info().command().map(c -> c.endsWith("java")).orElse(false)).forEach(p -> {
+      try {
+        Process dump = new ProcessBuilder(jcmd, Long.toString(p.pid()), "Thread.print").redirectErrorStream(true).start();
+        String out = new String(dump.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        dump.waitFor(30, TimeUnit.SECONDS);
+        System.err.println("bench: threads of child process " + p.pid() + " " + p.info().commandLine().orElse("") + ":\n" + out);
+      } catch (Exception ex) {
+        System.err.println("bench: could not dump process " + p.pid() + ": " + ex);
+      }
+    });
   }
 }
