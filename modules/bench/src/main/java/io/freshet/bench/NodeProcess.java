@@ -30,6 +30,7 @@ final class NodeProcess implements AutoCloseable {
   private final Process process;
   private final Path log;
   private String apiKey;
+  private int heapLooks;
 
   private NodeProcess(String name, int port, Process process, Path log) {
     this.name = name;
@@ -107,6 +108,11 @@ final class NodeProcess implements AutoCloseable {
       Thread.sleep(300);
     }
     String info = run(List.of(jcmd, Long.toString(process.pid()), "GC.heap_info"));
+    // What the heap holds by class, beside the node's log (<name>-heap-<n>.txt, n counting the
+    // looks): a change in heap per subscriber is explained by comparing two runs' files.
+    String histogram = run(List.of(jcmd, Long.toString(process.pid()), "GC.class_histogram"));
+    Files.writeString(log.resolveSibling(name + "-heap-" + (++heapLooks) + ".txt"),
+        String.join("\n", histogram.lines().limit(60).toList()) + "\n");
     Matcher m = Pattern.compile("total \\d+K, used (\\d+)K").matcher(info);
     long used = -1;
     if (m.find()) {

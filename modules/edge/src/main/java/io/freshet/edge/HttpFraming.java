@@ -2,7 +2,6 @@ package io.freshet.edge;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpMessage;
@@ -15,9 +14,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The two things the edge needs from an HTTP/1 connection below Vert.x's public API, kept in this
- * one class: a request decoder that refuses ambiguous framing, and a hook that sees bytes arrive
- * (for {@link ConnectionDeadlines}). Both are installed when the connection opens, before its
- * first byte is decoded.
+ * one class: a request decoder that refuses ambiguous framing and tells {@link ConnectionDeadlines}
+ * when bytes arrive. It replaces Vert.x's decoder when the connection opens, before its first byte
+ * is decoded. (The read notice lives in the decoder, not in a handler of its own: a pipeline
+ * handler costs about 100 bytes of heap per connection, and a node holds tens of thousands.)
  *
  * <p>Framing: a request with both {@code Content-Length} and {@code Transfer-Encoding} is how a
  * request is smuggled past a proxy that reads the other header. RFC 9112 (6.1, 6.3) lets a server
@@ -31,7 +31,6 @@ final class HttpFraming {
   private static final Logger log = LoggerFactory.getLogger(HttpFraming.class);
   /** The names Vert.x 5 gives its HTTP/1 server decoder and handlers in the channel pipeline. */
   private static final String DECODER = "httpDecoder";
-  private static final String READ_HOOK = "freshet-read-hook";
   private static volatile boolean warned;
 
   private HttpFraming() {}
@@ -52,13 +51,21 @@ final class HttpFraming {
 
   /**
    * Vert.x's decoder, refusing ambiguous framing instead of silently preferring Transfer-Encoding,
-   * and taking request lines of any HTTP/1 minor version.
+   * taking request lines of any HTTP/1 minor version, and noting each read before decoding it.
    */
   static final class StrictDecoder extends VertxHttpRequestDecoder {
     private static final java.util.regex.Pattern HTTP_1 = java.util.regex.Pattern.compile("HTTP/1\\.\\d+");
+    private final Runnable onRead;
 
-    StrictDecoder(HttpServerOptions options) {
+    StrictDecoder(HttpServerOptions options, Runnable onRead) {
       super(options);
+      this.onRead = onRead;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+      onRead.run();
+      super.channelRead(ctx, msg);
     }
 
     @Override
@@ -87,7 +94,7 @@ final class HttpFraming {
   }
 
   /**
-   * Installs the strict decoder and the read hook on a connection that just opened; returns the
+   * Installs the strict decoder on a connection that just opened; returns the
    * deadlines' view of it. Without access to the channel (a Vert.x that changed its internals),
    * the connection keeps Vert.x's decoder and is seen without its reads: logged once.
    */
@@ -99,17 +106,10 @@ final class HttpFraming {
     Channel channel = base.channel();
     ChannelPipeline pipeline = channel.pipeline();
     if (pipeline.get(DECODER) instanceof VertxHttpRequestDecoder) {
-      pipeline.replace(DECODER, DECODER, new StrictDecoder(options));
+      pipeline.replace(DECODER, DECODER, new StrictDecoder(options, onRead));
     } else {
       warnOnce("has no Vert.x request decoder named " + DECODER);
     }
-    pipeline.addFirst(READ_HOOK, new ChannelInboundHandlerAdapter() {
-      @Override
-      public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        onRead.run();
-        ctx.fireChannelRead(msg);
-      }
-    });
     return deadlinesView(connection, channel);
   }
 

@@ -69,7 +69,11 @@ public final class WebVerticle extends VerticleBase {
       HttpConnection connection = ctx.request().connection();
       boolean exempt = RequestGate.exemptFromDeadlines(ctx.request());
       deadlines.requestStarted(connection, exempt);
-      ctx.addEndHandler(v -> deadlines.requestEnded(connection, exempt));
+      // The response's own end handler, not ctx.addEndHandler: that one hangs the whole
+      // RoutingContext (its parsed query, its data map, Vert.x Web's request wrapper) on the
+      // response for as long as a held SSE response lives, about 2 KB per subscriber (measured
+      // with GC.class_histogram at 10,000 subscribers, before and after). Nothing else here sets it.
+      ctx.response().endHandler(v -> deadlines.requestEnded(connection, exempt));
       SecurityHeaders.apply(ctx.response());
       ctx.next();
     });

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class HttpFramingTest {
 
   private static HttpRequest decode(String text) {
-    EmbeddedChannel channel = new EmbeddedChannel(new HttpFraming.StrictDecoder(new HttpServerOptions()));
+    EmbeddedChannel channel = new EmbeddedChannel(new HttpFraming.StrictDecoder(new HttpServerOptions(), () -> {}));
     try {
       channel.writeInbound(Unpooled.copiedBuffer(text, StandardCharsets.ISO_8859_1));
       return channel.readInbound();
@@ -39,6 +39,23 @@ class HttpFramingTest {
       HttpRequest request = decode("GET /health " + version + "\r\nHost: x\r\n\r\n");
       assertThat(request.decoderResult().cause()).as(version).isInstanceOf(HttpFraming.UnsupportedVersion.class)
           .hasMessageContaining("send HTTP/1.1");
+    }
+  }
+
+  /** The connection deadlines hear of every read, before it is decoded (a trickled request line is progress it has to see). */
+  @Test
+  void everyReadIsNotedBeforeItIsDecoded() {
+    int[] reads = {0};
+    EmbeddedChannel channel = new EmbeddedChannel(new HttpFraming.StrictDecoder(new HttpServerOptions(), () -> reads[0]++));
+    try {
+      channel.writeInbound(Unpooled.copiedBuffer("GET /hea", StandardCharsets.ISO_8859_1));
+      assertThat(reads[0]).isEqualTo(1);
+      assertThat((Object) channel.readInbound()).isNull();
+      channel.writeInbound(Unpooled.copiedBuffer("lth HTTP/1.1\r\nHost: x\r\n\r\n", StandardCharsets.ISO_8859_1));
+      assertThat(reads[0]).isEqualTo(2);
+      assertThat((Object) channel.readInbound()).isInstanceOf(HttpRequest.class);
+    } finally {
+      channel.finishAndReleaseAll();
     }
   }
 
