@@ -30,6 +30,7 @@ final class NodeProcess implements AutoCloseable {
   private final Process process;
   private final Path log;
   private String apiKey;
+  private int metricReadings;
   private int heapLooks;
 
   private NodeProcess(String name, int port, Process process, Path log) {
@@ -97,7 +98,11 @@ final class NodeProcess implements AutoCloseable {
   }
 
   PromMetrics metrics() throws Exception {
-    return PromMetrics.parse(get("/metrics").body());
+    // Each reading is also kept beside the node's log (<name>-metrics-<n>.txt, n counting the
+    // readings): a phase's figure is explained from the node's full meters around it.
+    String text = get("/metrics").body();
+    Files.writeString(log.resolveSibling(name + "-metrics-" + (++metricReadings) + ".txt"), text);
+    return PromMetrics.parse(text);
   }
 
   /** The node's heap in use after a full GC, in bytes (jcmd GC.run, then GC.heap_info). */

@@ -59,6 +59,7 @@ public final class SseLoadClient {
     AtomicIntegerArray maxSeq = new AtomicIntegerArray(target);
     List<FeedSubscriber> subscribers = new ArrayList<>();
     int failed = 0;
+    java.util.Set<String> failureKinds = new java.util.HashSet<>();
     for (int opened = 0; opened < target; ) {
       List<Future<Void>> batch = new ArrayList<>();
       int n = Math.min(RAMP_BATCH, target - opened);
@@ -83,6 +84,10 @@ public final class SseLoadClient {
           Await.of(f, 120);
         } catch (Exception e) {
           batchFailed++;
+          // Why, once per kind: a refusal by the node reads differently from a client out of ports.
+          if (failureKinds.add(String.valueOf(e.getMessage()).replaceAll("[0-9]+", "N"))) {
+            System.err.println("subscriber failed: " + e.getMessage());
+          }
         }
       }
       failed += batchFailed;
