@@ -39,6 +39,21 @@ import org.slf4j.LoggerFactory;
  * One Freshet node: a Vert.x instance (clustered when configured), its pools, the schema, and the
  * verticles of the flow: publisher → (event bus) → routers ← lag sampler, web edge in front.
  * It only wires; the verticles and their plain classes decide.
+ *
+ * <p><b>Which verticles share an event loop.</b> Vert.x gives each deployed instance the next of
+ * its event loops, round-robin (two loops per core by default), so the deployment order decides
+ * who shares: on two cores, instance <i>i</i> shares with <i>i</i> + 4. A web instance writing one
+ * push to 5,000 SSE sessions holds its loop for 50 ms of CPU and more, and whatever shares it
+ * waits. Measured in the bench (2026-12-06): a router there fired its gate timers up to 300 ms
+ * late (hot run server-side p99 483–902 ms against 186–302 ms); the lag sampler there inflated the
+ * estimate every router waits out (p99 1,040 ms); the stream router there stalled streams (many
+ * streams p99 9.6 s). One loop per verticle fixes the first two but costs streams a thread hop per
+ * stage on a saturated box (many streams server p99 1.9–3.3 s against 0.6–1.1 s). So the order
+ * puts the web instances last, beside the dashboard's stats and the publisher (a commit's reply
+ * waits a little; its watermark does not move), and the routers, the lag sampler and the stream
+ * router on loops of their own pair. The log line "verticles on event loops" shows the placement
+ * at every start, and a WARN says when a latency-critical verticle shares a web instance's loop
+ * (other core counts or instance settings).
  */
 public final class FreshetNode {
 
@@ -83,7 +98,7 @@ public final class FreshetNode {
         "vertx.sql.processing.pending"}) {
       registry.config().meterFilter(io.micrometer.core.instrument.config.MeterFilter.denyNameStartsWith(lying));
     }
-    VertxOptions options = new VertxOptions().setEventLoopPoolSize(eventLoops(config)).setMetricsOptions(new MicrometerMetricsOptions()
+    VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
         .setEnabled(true).setRegistryName("freshet-" + nodeId).setJvmMetricsEnabled(true)
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
     options.getEventBusOptions().setHost(config.get(FreshetConfig.CLUSTER_HOST)).setPort(0);
@@ -103,20 +118,6 @@ public final class FreshetNode {
     });
   }
 
-  /**
-   * One event loop per verticle instance, at least Vert.x's default of two per core. Vert.x gives
-   * each deployed instance the next loop round-robin, so with the default four loops on two cores a
-   * router shared its loop with a web instance: while that instance wrote a push to 5,000 SSE
-   * sessions (50 ms of CPU and more on a busy box), the router's gate timers waited behind it,
-   * and the hot run's server-side p99 doubled (gate timers fired up to 300 ms late). On loops of
-   * their own the kernel time-slices them instead, and a router's timer runs when it comes due.
-   * The spare loops are for the contexts the pools and the cluster manager create.
-   */
-  static int eventLoops(FreshetConfig config) {
-    int verticles = 4 + config.getInt(FreshetConfig.ROUTER_INSTANCES) + Math.max(1, config.getInt(FreshetConfig.HTTP_INSTANCES));
-    return Math.max(2 * Runtime.getRuntime().availableProcessors(), verticles + 2);
-  }
-
   private Future<Void> deploy() {
     GateMode configured = GateMode.parse(config.get(FreshetConfig.GATE_MODE));
     // No replica: feeds read the primary, so there is no lag to wait out.
@@ -131,10 +132,8 @@ public final class FreshetNode {
     DeploymentOptions opts = new DeploymentOptions().setConfig(verticleConfig);
     return Migrations.apply(primary)
         .compose(n -> Environments.ensureDevelopment(primary)).onSuccess(env -> development = env)
-        .compose(env -> track(vertx.deployVerticle(new LagSamplerVerticle(mode == GateMode.GATED ? replica : null, primary, heartbeatWriter, registry), opts)))
-        .compose(v -> track(vertx.deployVerticle(new PublisherVerticle(primary), opts)))
-        .compose(v -> track(vertx.deployVerticle(new io.freshet.edge.dashboard.StatsVerticle(nodeId, primary, replica, registry), opts)))
-        .compose(v -> {
+        // The order places the verticles on event loops; see the class comment.
+        .compose(env -> {
           Future<Void> chain = Future.succeededFuture();
           for (int i = 0; i < routers; i++) {
             int index = i;
@@ -142,6 +141,9 @@ public final class FreshetNode {
           }
           return chain;
         })
+        .compose(v -> track(vertx.deployVerticle(new io.freshet.edge.dashboard.StatsVerticle(nodeId, primary, replica, registry), opts)))
+        .compose(v -> track(vertx.deployVerticle(new PublisherVerticle(primary), opts)))
+        .compose(v -> track(vertx.deployVerticle(new LagSamplerVerticle(mode == GateMode.GATED ? replica : null, primary, heartbeatWriter, registry), opts)))
         .compose(v -> track(vertx.deployVerticle(new StreamRouterVerticle(reads, primary, new StreamMetrics(registry), budget), opts)))
         .compose(v -> {
           List<WebVerticle> webs = new ArrayList<>();
@@ -156,8 +158,40 @@ public final class FreshetNode {
           }
           return chain.onSuccess(x -> httpPort = webs.get(0).actualPort());
         })
+        .onSuccess(v -> log.info("verticles on event loops: {}", placement()))
         .onSuccess(v -> log.info("node {} serving on port {} (gate {}, replica {})", nodeId, httpPort, mode.label(),
             replica == null ? "none" : "configured"));
+  }
+
+  /** Verticles whose timers must fire on time: they should not share a web instance's loop. */
+  private static final java.util.Set<String> ON_TIME = java.util.Set.of("RouterVerticle", "StreamRouterVerticle", "LagSamplerVerticle");
+
+  /**
+   * Which event loop each verticle instance runs on, in deployment order ({@code RouterVerticle=0
+   * RouterVerticle=1 StatsVerticle=2 ...}). Vert.x's deployment manager (an internal API) is the
+   * only place that knows; it is read once, at start.
+   */
+  private String placement() {
+    java.util.Map<Object, Integer> loops = new java.util.IdentityHashMap<>();
+    List<String> placed = new ArrayList<>();
+    var manager = ((io.vertx.core.internal.VertxInternal) vertx).deploymentManager();
+    for (String id : deployments) {
+      var deployment = manager.deployment(id);
+      if (deployment == null) {
+        continue;
+      }
+      for (io.vertx.core.Context context : deployment.deployment().contexts()) {
+        Object loop = ((io.vertx.core.internal.ContextInternal) context).nettyEventLoop();
+        int index = loops.computeIfAbsent(loop, l -> loops.size());
+        String name = deployment.deployment().identifier();
+        placed.add(name.substring(name.lastIndexOf('.') + 1) + "=" + index);
+      }
+    }
+    java.util.Set<String> webLoops = new java.util.HashSet<>();
+    placed.stream().filter(p -> p.startsWith("WebVerticle=")).forEach(p -> webLoops.add(p.substring(p.indexOf('=') + 1)));
+    placed.stream().filter(p -> ON_TIME.contains(p.substring(0, p.indexOf('='))) && webLoops.contains(p.substring(p.indexOf('=') + 1)))
+        .forEach(p -> log.warn("{} shares an event loop with a web instance: its timers wait behind pushes to SSE sessions", p));
+    return String.join(" ", placed);
   }
 
   private Future<Void> track(Future<String> deployment) {
