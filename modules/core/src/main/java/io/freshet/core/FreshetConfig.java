@@ -44,6 +44,8 @@ public final class FreshetConfig {
       "A connection must send its whole request line and headers within this long of opening (or of its first byte after a response), however slowly its bytes come; otherwise it is closed, and never reaches a handler.");
   public static final Key<Integer> HTTP_IDLE_TIMEOUT_MS = key("http.idleTimeoutMs", 60000,
       "A connection between requests, or whose ordinary request moves no byte either way, is closed after this long. Held long-polls, SSE responses and stream readers are exempt (their own deadlines and keep-alives); stream writers have streams.writerIdleTimeoutMs.");
+  public static final Key<Integer> HTTP_WRITE_DEADLINE_MS = key("http.writeDeadlineMs", 2000,
+      "A write whose X-Request-Start stamp (set by the load balancer when it received the request) is older than this when the node gets to it is refused with 503 and nothing is written: a frozen node never applies, on resuming, writes the balancer already answered 503 for. Keep it at most the balancer's write timeout. No stamp: no check. 0: never check.");
   public static final Key<String> HTTP_CORS_ORIGINS = key("http.corsOrigins", "*", "Origins browsers may call from: * (any), or a comma-separated list such as https://app.example,https://admin.example; a request from another origin gets 403.");
 
   // --- Database --------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ final class WriteRoutes {
   private final PacketRoutes packets;
   private final WriteRequests requests;
   private final Clock clock;
+  private final WriteDeadline deadline;
 
   WriteRoutes(Vertx vertx, FreshetConfig config, Authenticator auth, PacketRoutes packets, Clock clock) {
     this.vertx = vertx;
@@ -49,6 +50,7 @@ final class WriteRoutes {
     this.packets = packets;
     this.requests = new WriteRequests(TriggerRequest.Limits.of(config), clock);
     this.clock = clock;
+    this.deadline = new WriteDeadline(config.getInt(FreshetConfig.HTTP_WRITE_DEADLINE_MS));
   }
 
   void mount(Router router) {
@@ -97,6 +99,15 @@ final class WriteRoutes {
         Principal principal = ar.result();
         principal.requireSecret();
         WriteCommand<R> command = parse.apply(principal, jsonBody(ctx));
+        if (!(command instanceof WriteCommand.Retrieve)) {
+          String stamp = ctx.request().getHeader(WriteDeadline.HEADER);
+          deadline.check(stamp, clock.nowMs());
+          if (command instanceof WriteCommand.UpdateMetadata update && deadline.deadlineAt(stamp) > 0) {
+            @SuppressWarnings("unchecked")
+            WriteCommand<R> withDeadline = (WriteCommand<R>) update.withDeadline(deadline.deadlineAt(stamp));
+            command = withDeadline;
+          }
+        }
         Bus.write(vertx, command, WRITE_TIMEOUT_MS).compose(reply -> render.apply(principal, reply)).onComplete(result -> {
           if (result.failed()) {
             ctx.fail(result.cause());

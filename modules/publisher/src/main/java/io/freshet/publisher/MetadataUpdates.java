@@ -1,6 +1,7 @@
 package io.freshet.publisher;
 
 import io.freshet.core.FreshetException;
+import io.freshet.core.time.Clock;
 import io.freshet.core.write.TriggerRequest;
 import io.freshet.core.write.WriteCommand.UpdateMetadata;
 import io.freshet.core.write.WriteReply.MetadataUpdated;
@@ -59,10 +60,12 @@ final class MetadataUpdates {
   private final Consumer<ChangeRecord> publish;
   private final MetadataFlusher flusher;
   private final int maxMetadataBytes;
+  private final Clock clock;
   /** The last queued write per run ("envId/runId"); removed once it is the last and has finished. */
   private final Map<String, Future<?>> tails = new HashMap<>();
 
-  MetadataUpdates(Pool primary, Consumer<ChangeRecord> publish, MetadataFlusher flusher, int maxMetadataBytes) {
+  MetadataUpdates(Pool primary, Consumer<ChangeRecord> publish, MetadataFlusher flusher, int maxMetadataBytes, Clock clock) {
+    this.clock = clock;
     this.primary = primary;
     this.publish = publish;
     this.flusher = flusher;
@@ -90,7 +93,8 @@ final class MetadataUpdates {
     } else {
       compute = null;
     }
-    return serialized(envId, runId, () -> write(envId, runId, compute, 1)).map(result -> {
+    long deadlineMs = command.deadlineMs();
+    return serialized(envId, runId, () -> write(envId, runId, compute, 1, deadlineMs)).map(result -> {
       if (!parentOps.isEmpty()) {
         flusher.enqueue(envId, result.parentRunId != null ? result.parentRunId : runId, parentOps);
       }
@@ -103,7 +107,7 @@ final class MetadataUpdates {
 
   /** Applies buffered operations to one run (the flusher's write); publishes when the document changed. */
   Future<Outcome> applyOperations(String envId, String runId, List<MetadataOperation> ops) {
-    return serialized(envId, runId, () -> write(envId, runId, current -> MetadataOperations.apply(current, ops).metadata(), 1))
+    return serialized(envId, runId, () -> write(envId, runId, current -> MetadataOperations.apply(current, ops).metadata(), 1, 0))
         .map(r -> r.outcome);
   }
 
@@ -127,7 +131,7 @@ final class MetadataUpdates {
   private record Attempt(Outcome outcome, String parentRunId, String rootRunId) {}
 
   /** One read-compute-write round; {@code compute} null means read only (for the run's relations). */
-  private Future<Attempt> write(String envId, String runId, UnaryOperator<JsonObject> compute, int attempt) {
+  private Future<Attempt> write(String envId, String runId, UnaryOperator<JsonObject> compute, int attempt, long deadlineMs) {
     return primary.preparedQuery(READ).execute(Tuple.of(envId, runId)).compose(rows -> {
       if (rows.size() == 0) {
         throw FreshetException.notFound("Run not found");
@@ -149,6 +153,12 @@ final class MetadataUpdates {
       }
       String nextText = next.encode();
       TriggerRequest.checkMetadataSize(nextText, maxMetadataBytes);
+      // Past the load balancer's deadline (the node froze after the edge let the write through,
+      // perhaps while the read above was out): the balancer has answered 503, so nothing is written.
+      if (deadlineMs > 0 && clock.nowMs() > deadlineMs) {
+        throw new FreshetException(503, "this write is past its deadline (" + (clock.nowMs() - deadlineMs)
+            + " ms; http.writeDeadlineMs): nothing was written; retry");
+      }
       return primary.preparedQuery(WRITE).execute(Tuple.of(envId, runId, nextText, storedText)).compose(updated -> {
         if (updated.size() == 0) {
           // Another writer changed the document after our read: start over from its version.
@@ -156,7 +166,7 @@ final class MetadataUpdates {
           if (attempt >= MAX_ATTEMPTS) {
             return Future.failedFuture(new FreshetException(503, "Metadata is being updated concurrently; retry"));
           }
-          return write(envId, runId, compute, attempt + 1);
+          return write(envId, runId, compute, attempt + 1, deadlineMs);
         }
         WrittenRun written = WrittenRun.from(updated.iterator().next());
         publish.accept(written.toChangeRecord(envId));

@@ -56,7 +56,7 @@ final class PublisherCommands implements WriteCommand.Handler {
     this.triggers = new RunTriggers(primary, publish);
     this.batches = new BatchWrites(primary, triggers);
     this.flusher = new MetadataFlusher(this::flushRun);
-    this.metadata = new MetadataUpdates(primary, publish, flusher, limits.maxMetadataBytes());
+    this.metadata = new MetadataUpdates(primary, publish, flusher, limits.maxMetadataBytes(), io.freshet.core.time.Clock.SYSTEM);
     this.tags = new TagWrites(primary, publish, limits.maxTags());
     this.transitions = new StatusTransitions(primary, publish);
     this.retrieval = new RunRetrieval(primary);

@@ -105,6 +105,25 @@ class MetadataCommandTest {
     assertThat(record.updatedAtMs()).isEqualTo(PublisherFixture.updatedAtMs(f.run(runId)));
   }
 
+  /**
+   * A node that froze after its edge let a write through sends no update once the load balancer's
+   * deadline has passed: the balancer has answered 503, so the write must not land later.
+   */
+  @Test
+  void anUpdatePastItsDeadlineIsRefusedWith503AndWritesNothing() {
+    String runId = runWithMetadata(new JsonObject().put("step", 1));
+    JsonObject body = new JsonObject().put("metadata", new JsonObject().put("step", 2));
+
+    ReplyException refused = f.sendFailing(f.updateMetadata(runId, body).withDeadline(System.currentTimeMillis() - 1));
+
+    assertThat(refused.failureCode()).isEqualTo(503);
+    assertThat(refused.getMessage()).contains("past its deadline", "nothing was written");
+    assertThat(stored(runId)).isEqualTo(new JsonObject().put("step", 1));
+    assertThat(update(runId, body)).isEqualTo(new JsonObject().put("step", 2));
+    assertThat(f.send(f.updateMetadata(runId, new JsonObject().put("metadata", new JsonObject().put("step", 3)))
+        .withDeadline(System.currentTimeMillis() + 60_000)).metadata()).isEqualTo(new JsonObject().put("step", 3));
+  }
+
   @Test
   void updateOperationReplacesTheDocumentAndLaterOperationsApplyToIt() {
     String runId = runWithMetadata(new JsonObject().put("old", 1));

@@ -52,6 +52,37 @@ class WriteApiTest {
     assertThat(r.json().getString("updatedAt")).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
   }
 
+  /**
+   * A write a load balancer received longer ago than http.writeDeadlineMs (a node frozen with the
+   * request in its socket) is refused with 503 and writes nothing; a fresh stamp writes.
+   */
+  @Test
+  void aWriteStampedLongerAgoThanTheDeadlineIs503AndChangesNothing() {
+    String runId = f.http.trigger("write-api", new JsonObject());
+    f.http.setMetadata(runId, new JsonObject().put("step", 1));
+    String body = new JsonObject().put("metadata", new JsonObject().put("step", 2)).encode();
+    String path = "/api/v1/runs/" + runId + "/metadata";
+
+    Http.Response late = f.http.send(HttpRequest.newBuilder(URI.create(f.http.base + path)).header("content-type", "application/json")
+        .header("X-Request-Start", stamp(System.currentTimeMillis() - 20_000)).PUT(HttpRequest.BodyPublishers.ofString(body)));
+
+    assertThat(late.status()).isEqualTo(503);
+    assertThat(late.header("retry-after")).isEqualTo("1");
+    assertThat(late.json().getString("error")).contains("nothing was written");
+    assertThat(f.http.get("/api/v3/runs/" + runId).json().getJsonObject("metadata")).isEqualTo(new JsonObject().put("step", 1));
+
+    Http.Response fresh = f.http.send(HttpRequest.newBuilder(URI.create(f.http.base + path)).header("content-type", "application/json")
+        .header("X-Request-Start", stamp(System.currentTimeMillis())).PUT(HttpRequest.BodyPublishers.ofString(body)));
+
+    assertThat(fresh.status()).isEqualTo(200);
+    assertThat(f.http.get("/api/v3/runs/" + runId).json().getJsonObject("metadata")).isEqualTo(new JsonObject().put("step", 2));
+  }
+
+  /** As nginx writes $msec: seconds, a dot, three digits. */
+  private static String stamp(long epochMs) {
+    return String.format("t=%d.%03d", epochMs / 1000, epochMs % 1000);
+  }
+
   /** runs.retrieve of offloaded packets: presigned download URLs after the run's other fields, never the storage paths. */
   @Test
   void aRetrievedRunOffersItsOffloadedPayloadAndOutputAsPresignedUrlsLast() {

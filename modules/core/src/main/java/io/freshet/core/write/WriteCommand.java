@@ -111,13 +111,19 @@ public sealed interface WriteCommand<R extends WriteReply> {
   /**
    * {@code PUT /api/v1/runs/{runId}/metadata}. {@code operations} is null when the request sent
    * none, and then {@code replacement} (or null) is the new document; parent and root operations
-   * are empty when absent.
+   * are empty when absent. {@code deadlineMs} (epoch ms, 0 for none) is when the load balancer
+   * stops waiting for it: the update statement is not sent after it (the edge's WriteDeadline).
    */
   record UpdateMetadata(String envId, String runId, List<MetadataOperation> operations, JsonObject replacement,
-      List<MetadataOperation> parentOperations, List<MetadataOperation> rootOperations) implements WriteCommand<MetadataUpdated> {
+      List<MetadataOperation> parentOperations, List<MetadataOperation> rootOperations, long deadlineMs)
+      implements WriteCommand<MetadataUpdated> {
     @Override
     public Future<MetadataUpdated> handledBy(Handler handler) {
       return handler.updateMetadata(this);
+    }
+
+    public UpdateMetadata withDeadline(long epochMs) {
+      return new UpdateMetadata(envId, runId, operations, replacement, parentOperations, rootOperations, epochMs);
     }
   }
 

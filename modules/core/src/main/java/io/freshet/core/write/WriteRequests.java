@@ -106,7 +106,7 @@ public final class WriteRequests {
     List<MetadataOperation> rootOps = optionalOperations(body, "rootOperations");
     Object rawMetadata = body.getValue("metadata");
     JsonObject replacement = rawMetadata == null || ops != null ? null : JsonFields.object(rawMetadata, "metadata");
-    return new UpdateMetadata(envId, runId, ops, replacement, parentOps, rootOps);
+    return new UpdateMetadata(envId, runId, ops, replacement, parentOps, rootOps, 0);
   }
 
   public static AddTags addTags(String envId, String runId, JsonObject body) {
