@@ -48,12 +48,9 @@ final class WriteDeadline {
 
   /** Throws a 503 when the request was received by the balancer longer than the deadline ago. */
   void check(String stamp, long nowMs) {
-    if (deadlineMs <= 0 || stamp == null) {
-      return;
-    }
-    long receivedMs = receivedAtMs(stamp);
-    if (receivedMs > 0 && nowMs - receivedMs > deadlineMs) {
-      throw new FreshetException(503, "this write reached the node " + (nowMs - receivedMs) + " ms after the load balancer received it"
+    long at = deadlineAt(stamp);
+    if (at > 0 && nowMs > at) {
+      throw new FreshetException(503, "this write reached the node " + (nowMs - at + deadlineMs) + " ms after the load balancer received it"
           + " (past http.writeDeadlineMs, " + deadlineMs + " ms): nothing was written; retry");
     }
   }

@@ -102,9 +102,10 @@ final class WriteRoutes {
         if (!(command instanceof WriteCommand.Retrieve)) {
           String stamp = ctx.request().getHeader(WriteDeadline.HEADER);
           deadline.check(stamp, clock.nowMs());
-          if (command instanceof WriteCommand.UpdateMetadata update && deadline.deadlineAt(stamp) > 0) {
+          long deadlineAt = deadline.deadlineAt(stamp);
+          if (command instanceof WriteCommand.UpdateMetadata update && deadlineAt > 0) {
             @SuppressWarnings("unchecked")
-            WriteCommand<R> withDeadline = (WriteCommand<R>) update.withDeadline(deadline.deadlineAt(stamp));
+            WriteCommand<R> withDeadline = (WriteCommand<R>) update.withDeadline(deadlineAt);
             command = withDeadline;
           }
         }

@@ -11,6 +11,11 @@ class WriteDeadlineTest {
 
   private static final long NOW = 1_765_000_000_000L;
 
+  /** As nginx writes $msec: seconds, a dot, three digits. */
+  static String stamp(long epochMs) {
+    return String.format("t=%d.%03d", epochMs / 1000, epochMs % 1000);
+  }
+
   @Test
   void nginxsStampAndWholeMillisecondsOrMicrosecondsAreRead() {
     assertThat(WriteDeadline.receivedAtMs("t=1765000000.123")).isEqualTo(1_765_000_000_123L);
@@ -40,11 +45,6 @@ class WriteDeadlineTest {
     assertThatCode(() -> deadline.check(stamp(NOW - 2000), NOW)).doesNotThrowAnyException();
     assertThatCode(() -> deadline.check(stamp(NOW + 60_000), NOW)).doesNotThrowAnyException();
     assertThatCode(() -> deadline.check(null, NOW)).doesNotThrowAnyException();
-  }
-
-  /** As nginx writes $msec: seconds, a dot, three digits. */
-  static String stamp(long epochMs) {
-    return String.format("t=%d.%03d", epochMs / 1000, epochMs % 1000);
   }
 
   @Test

@@ -158,7 +158,7 @@ public final class FreshetNode {
           }
           return chain.onSuccess(x -> httpPort = webs.get(0).actualPort());
         })
-        .onSuccess(v -> log.info("verticles on event loops: {}", placement()))
+        .onSuccess(v -> logPlacement())
         .onSuccess(v -> log.info("node {} serving on port {} (gate {}, replica {})", nodeId, httpPort, mode.label(),
             replica == null ? "none" : "configured"));
   }
@@ -166,32 +166,48 @@ public final class FreshetNode {
   /** Verticles whose timers must fire on time: they should not share a web instance's loop. */
   private static final java.util.Set<String> ON_TIME = java.util.Set.of("RouterVerticle", "StreamRouterVerticle", "LagSamplerVerticle");
 
+  /** One deployed verticle instance and the event loop it runs on (numbered in order of first use). */
+  record Placed(String verticle, int loop) {
+    @Override
+    public String toString() {
+      return verticle + "=" + loop;
+    }
+  }
+
   /**
-   * Which event loop each verticle instance runs on, in deployment order ({@code RouterVerticle=0
-   * RouterVerticle=1 StatsVerticle=2 ...}). Vert.x's deployment manager (an internal API) is the
-   * only place that knows; it is read once, at start.
+   * Which event loop each verticle instance runs on, in deployment order. Vert.x's deployment
+   * manager (an internal API) is the only place that knows.
    */
-  private String placement() {
+  List<Placed> placement() {
     java.util.Map<Object, Integer> loops = new java.util.IdentityHashMap<>();
-    List<String> placed = new ArrayList<>();
+    List<Placed> placed = new ArrayList<>();
     var manager = ((io.vertx.core.internal.VertxInternal) vertx).deploymentManager();
     for (String id : deployments) {
       var deployment = manager.deployment(id);
       if (deployment == null) {
         continue;
       }
+      String name = deployment.deployment().identifier();
       for (io.vertx.core.Context context : deployment.deployment().contexts()) {
         Object loop = ((io.vertx.core.internal.ContextInternal) context).nettyEventLoop();
-        int index = loops.computeIfAbsent(loop, l -> loops.size());
-        String name = deployment.deployment().identifier();
-        placed.add(name.substring(name.lastIndexOf('.') + 1) + "=" + index);
+        placed.add(new Placed(name.substring(name.lastIndexOf('.') + 1), loops.computeIfAbsent(loop, l -> loops.size())));
       }
     }
-    java.util.Set<String> webLoops = new java.util.HashSet<>();
-    placed.stream().filter(p -> p.startsWith("WebVerticle=")).forEach(p -> webLoops.add(p.substring(p.indexOf('=') + 1)));
-    placed.stream().filter(p -> ON_TIME.contains(p.substring(0, p.indexOf('='))) && webLoops.contains(p.substring(p.indexOf('=') + 1)))
-        .forEach(p -> log.warn("{} shares an event loop with a web instance: its timers wait behind pushes to SSE sessions", p));
-    return String.join(" ", placed);
+    return placed;
+  }
+
+  /** The latency-critical verticles that share an event loop with a web instance. */
+  static List<Placed> behindWebInstances(List<Placed> placed) {
+    java.util.Set<Integer> webLoops = new java.util.HashSet<>();
+    placed.stream().filter(p -> p.verticle().equals("WebVerticle")).forEach(p -> webLoops.add(p.loop()));
+    return placed.stream().filter(p -> ON_TIME.contains(p.verticle()) && webLoops.contains(p.loop())).toList();
+  }
+
+  private void logPlacement() {
+    List<Placed> placed = placement();
+    log.info("verticles on event loops: {}", placed.stream().map(Placed::toString).collect(java.util.stream.Collectors.joining(" ")));
+    behindWebInstances(placed).forEach(p ->
+        log.warn("{} shares an event loop with a web instance: its timers wait behind pushes to SSE sessions", p.verticle()));
   }
 
   private Future<Void> track(Future<String> deployment) {
