@@ -93,6 +93,7 @@ public final class FreshetConfig {
   public static final Key<Integer> ROUTER_HYDRATE_CONCURRENCY = key("router.hydrateConcurrency", 4, "Hydrate queries in flight per environment; later wakes batch up behind them.");
   public static final Key<Integer> ROUTER_HYDRATE_BATCH_MAX = key("router.hydrateBatchMax", 500, "Most runs in one hydrate query (and most streams in one read of a node's streams).");
   public static final Key<Integer> ROUTER_COALESCE_MS = key("router.coalesceMs", 2, "Changes (and stream commits) due within this many ms of a read round join it.");
+  public static final Key<Integer> ROUTER_ROW_IMAGE_MAX_BYTES = key("router.rowImageMaxBytes", 16 * 1024, "A change record carries the committed row up to this size, and routers serve it at once (no gate, no replica read); a larger row, or 0 here, goes through the gate. Stream announcements carry their committed chunks up to the same size.");
   public static final Key<Integer> ROUTER_LOG_RETENTION = key("router.logRetention", 64, "Emissions a feed remembers to resume a client from an older offset.");
 
   // --- Packets (offloaded payloads and outputs) ---------------------------------------------------

@@ -1,6 +1,11 @@
 package io.freshet.core;
 
+import io.freshet.producer.ChangeRecord;
+import io.freshet.producer.RowImage;
 import io.vertx.core.json.JsonObject;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -37,6 +42,50 @@ public final class RunRow {
     this.updatedAtMs = updatedAtMs;
     this.tags = List.copyOf(tags);
     this.text = text.clone();
+  }
+
+  /**
+   * The row a change record carries ({@link ChangeRecord#row()}), as the feeds serve it; null when
+   * the record cannot stand for a read: no row, no watermark, a partial record (its tags unknown),
+   * or an image that lacks a column the feeds serve or whose {@code updatedAt} is not the record's
+   * watermark. Such records are read through the gate.
+   */
+  public static RunRow fromRecord(ChangeRecord record) {
+    RowImage image = record.row();
+    if (image == null || !record.hasWatermark() || !record.isFull()) {
+      return null;
+    }
+    RunColumn[] columns = RunColumn.values();
+    String[] text = new String[columns.length];
+    for (RunColumn column : columns) {
+      if (!image.columns().containsKey(column.wireName())) {
+        return null;
+      }
+      text[column.ordinal()] = image.columns().get(column.wireName());
+    }
+    String createdAt = text[RunColumn.CREATED_AT.ordinal()];
+    String updatedAt = text[RunColumn.UPDATED_AT.ordinal()];
+    if (createdAt == null || updatedAt == null || !record.runId().equals(text[RunColumn.FRIENDLY_ID.ordinal()])) {
+      return null;
+    }
+    try {
+      if (PgText.epochMillis(LocalDateTime.parse(updatedAt)) != record.updatedAtMs()) {
+        return null;
+      }
+      return new RunRow(record.runId(), record.envId(), record.batchId(), PgText.epochMillis(LocalDateTime.parse(createdAt)),
+          record.updatedAtMs(), record.tags(), text);
+    } catch (DateTimeParseException e) {
+      return null;
+    }
+  }
+
+  /** This row as a change record carries it: every column by its wire name, in its text form. */
+  public RowImage image() {
+    LinkedHashMap<String, String> columns = new LinkedHashMap<>();
+    for (RunColumn column : RunColumn.values()) {
+      columns.put(column.wireName(), text[column.ordinal()]);
+    }
+    return new RowImage(columns);
   }
 
   public String runId() {

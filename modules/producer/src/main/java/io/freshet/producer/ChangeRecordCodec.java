@@ -12,15 +12,21 @@ import java.util.List;
  * itself.
  *
  * <p>Layout: version byte, envId, runId, watermark flag + long, tag count (-1 for a partial record)
- * + tags, batch flag + batchId. Strings are an int length followed by UTF-8 bytes.
+ * + tags, batch flag + batchId; version 2 then the row image: a column count and, per column, its
+ * name and a flagged value. Strings are an int length followed by UTF-8 bytes. A record without a
+ * row is written as version 1, which every node reads; version 2 only when it carries one.
  */
 public final class ChangeRecordCodec implements MessageCodec<ChangeRecord, ChangeRecord> {
 
   public static final String NAME = "freshet.change-record.v1";
+  /** Without a row image: the form every node understands. */
+  static final int PLAIN = 1;
+  /** With a row image. */
+  static final int WITH_ROW = 2;
 
   @Override
   public void encodeToWire(Buffer buffer, ChangeRecord r) {
-    buffer.appendByte((byte) ChangeRecord.VERSION);
+    buffer.appendByte((byte) (r.row() == null ? PLAIN : WITH_ROW));
     writeString(buffer, r.envId());
     writeString(buffer, r.runId());
     buffer.appendByte((byte) (r.updatedAtMs() == null ? 0 : 1));
@@ -39,13 +45,23 @@ public final class ChangeRecordCodec implements MessageCodec<ChangeRecord, Chang
     if (r.batchId() != null) {
       writeString(buffer, r.batchId());
     }
+    if (r.row() != null) {
+      buffer.appendInt(r.row().columns().size());
+      r.row().columns().forEach((name, value) -> {
+        writeString(buffer, name);
+        buffer.appendByte((byte) (value == null ? 0 : 1));
+        if (value != null) {
+          writeString(buffer, value);
+        }
+      });
+    }
   }
 
   @Override
   public ChangeRecord decodeFromWire(int pos, Buffer buffer) {
     int[] at = {pos};
     int version = buffer.getByte(at[0]++);
-    if (version != ChangeRecord.VERSION) {
+    if (version != PLAIN && version != WITH_ROW) {
       throw new IllegalArgumentException("unsupported change record version " + version);
     }
     String envId = readString(buffer, at);
@@ -68,7 +84,18 @@ public final class ChangeRecordCodec implements MessageCodec<ChangeRecord, Chang
     if (buffer.getByte(at[0]++) == 1) {
       batchId = readString(buffer, at);
     }
-    return new ChangeRecord(envId, runId, updatedAtMs, tags, batchId);
+    RowImage row = null;
+    if (version == WITH_ROW) {
+      int columns = buffer.getInt(at[0]);
+      at[0] += 4;
+      java.util.Map<String, String> values = new java.util.LinkedHashMap<>();
+      for (int i = 0; i < columns; i++) {
+        String name = readString(buffer, at);
+        values.put(name, buffer.getByte(at[0]++) == 1 ? readString(buffer, at) : null);
+      }
+      row = new RowImage(values);
+    }
+    return new ChangeRecord(envId, runId, updatedAtMs, tags, batchId, row);
   }
 
   @Override

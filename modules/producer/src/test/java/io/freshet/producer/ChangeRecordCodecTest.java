@@ -37,4 +37,26 @@ class ChangeRecordCodecTest {
     assertThat(decoded.isFull()).isTrue();
     assertThat(decoded.tags()).isEmpty();
   }
+
+  @Test
+  void aRecordCarryingItsRowKeepsEveryColumnNullsIncluded() {
+    java.util.Map<String, String> columns = new java.util.LinkedHashMap<>();
+    columns.put("status", "EXECUTING");
+    columns.put("metadata", "{\"progress\":\"ü 50%\"}");
+    columns.put("completedAt", null);
+    ChangeRecord record = ChangeRecord.of("env_1", "run_ab", 7L, List.of("t"), null).withRow(new RowImage(columns));
+    ChangeRecord decoded = roundTrip(record);
+    assertThat(decoded).isEqualTo(record);
+    assertThat(decoded.row().columns()).containsEntry("completedAt", null).containsKeys("status", "metadata");
+  }
+
+  @Test
+  void aRecordWithoutARowIsWrittenInTheFormOlderNodesRead() {
+    Buffer buffer = Buffer.buffer();
+    codec.encodeToWire(buffer, ChangeRecord.of("e", "r", 5L, List.of(), null));
+    assertThat(buffer.getByte(0)).isEqualTo((byte) 1);
+    Buffer withRow = Buffer.buffer();
+    codec.encodeToWire(withRow, ChangeRecord.of("e", "r", 5L, List.of(), null).withRow(new RowImage(java.util.Map.of("status", "QUEUED"))));
+    assertThat(withRow.getByte(0)).isEqualTo((byte) 2);
+  }
 }

@@ -11,6 +11,7 @@ import io.freshet.core.write.WriteCommand;
 import io.freshet.core.write.WriteReply.Transitioned;
 import io.freshet.core.write.WriteRequests;
 import io.freshet.producer.ChangePublisher;
+import io.freshet.producer.ChangeRecord;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -50,13 +51,17 @@ public final class PublisherVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     FreshetConfig config = FreshetConfig.fromJson(config());
-    ChangePublisher publisher = ChangePublisher.create(vertx);
+    ChangePublisher bus = ChangePublisher.create(vertx);
+    int rowImageMaxBytes = config.getInt(FreshetConfig.ROUTER_ROW_IMAGE_MAX_BYTES);
+    // Every write returns its row; a record carries it up to the size routers serve (the bus only
+    // takes it to nodes holding feeds of the environment: the address is per environment).
+    java.util.function.Consumer<ChangeRecord> publish = record -> bus.publish(record.withRowUpTo(rowImageMaxBytes));
     java.util.function.Consumer<StreamAnnouncement> announce =
         a -> vertx.eventBus().publish(NodeAddresses.envStreams(a.envId()), a);
-    StreamWrites streams = new StreamWrites(primary, publisher::publish, announce, config.getInt(FreshetConfig.STREAMS_MAX_PER_RUN));
-    commands = new PublisherCommands(primary, publisher::publish, streams, config);
+    StreamWrites streams = new StreamWrites(primary, publish, announce, config.getInt(FreshetConfig.STREAMS_MAX_PER_RUN));
+    commands = new PublisherCommands(primary, publish, streams, config);
     StreamAppender appender = new StreamAppender(primary, announce, config.getInt(FreshetConfig.STREAMS_MAX_CHUNKS),
-        config.get(FreshetConfig.STREAMS_MAX_BYTES));
+        config.get(FreshetConfig.STREAMS_MAX_BYTES), rowImageMaxBytes);
 
     MessageConsumer<Object> api = vertx.eventBus().localConsumer(NodeAddresses.publisherCommands(), this::command);
     MessageConsumer<Object> engine = vertx.eventBus().consumer(NodeAddresses.engineTransitions(), this::engineTransition);

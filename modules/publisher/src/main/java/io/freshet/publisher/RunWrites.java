@@ -1,10 +1,11 @@
 package io.freshet.publisher;
 
+import io.freshet.core.RunRow;
 import io.freshet.producer.ChangeRecord;
+import io.freshet.store.RunReads;
 import io.vertx.sqlclient.Row;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -36,8 +37,11 @@ final class RunWrites {
    */
   static final String NEXT_UPDATED_AT = "GREATEST(t.now, task_runs.updated_at + interval '1 millisecond')";
 
-  /** What every run write returns: enough for the change record. */
-  static final String RETURNING = "friendly_id, updated_at, run_tags, batch_id";
+  /**
+   * What every run write returns: the whole row as a feed serves it, so the change record can carry
+   * what was committed (a router serves it without waiting for a replica to apply it).
+   */
+  static final String RETURNING = RunReads.returning("task_runs");
 
   /** Statuses a run never leaves; each of them has {@code completed_at} set. */
   static final List<String> FINAL_STATUSES = List.of(
@@ -50,21 +54,25 @@ final class RunWrites {
     return FINAL_STATUSES.contains(status);
   }
 
-  /** The facts of a committed run write, read from its RETURNING clause (columns 0..3). */
-  record WrittenRun(String friendlyId, LocalDateTime updatedAt, List<String> tags, String batchId) {
+  /** A committed run write, as its RETURNING clause shows the row. */
+  record WrittenRun(RunRow row) {
 
     static WrittenRun from(Row row) {
-      String[] tags = row.getArrayOfStrings("run_tags");
-      return new WrittenRun(row.getString("friendly_id"), row.getLocalDateTime("updated_at"),
-          tags == null ? List.of() : Arrays.asList(tags), row.getString("batch_id"));
+      return new WrittenRun(RunReads.toRunRow(row));
     }
 
-    long updatedAtMs() {
-      return updatedAt.toInstant(ZoneOffset.UTC).toEpochMilli();
+    String friendlyId() {
+      return row.runId();
     }
 
+    LocalDateTime updatedAt() {
+      return LocalDateTime.ofEpochSecond(Math.floorDiv(row.updatedAtMs(), 1000), (int) Math.floorMod(row.updatedAtMs(), 1000) * 1_000_000,
+          ZoneOffset.UTC);
+    }
+
+    /** The record of this write, carrying the committed row (the publisher drops it when over the size limit). */
     ChangeRecord toChangeRecord(String envId) {
-      return ChangeRecord.of(envId, friendlyId, updatedAtMs(), tags, batchId);
+      return ChangeRecord.of(envId, row.runId(), row.updatedAtMs(), row.tags(), row.batchId()).withRow(row.image());
     }
   }
 }

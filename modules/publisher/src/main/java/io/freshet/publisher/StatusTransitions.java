@@ -24,7 +24,7 @@ final class StatusTransitions {
   private static final String SET_VERSION = "updated_at = " + RunWrites.NEXT_UPDATED_AT;
   private static final String WHERE_OPEN = " FROM " + RunWrites.CLOCK
       + " WHERE env_id = $1 AND friendly_id = $2 AND NOT (status = ANY($3::text[]))"
-      + " RETURNING " + RunWrites.RETURNING + ", status";
+      + " RETURNING " + RunWrites.RETURNING;
 
   static final String CANCEL = "UPDATE task_runs SET status = 'CANCELED', completed_at = t.now, " + SET_VERSION + WHERE_OPEN;
   static final String QUEUED = "UPDATE task_runs SET status = 'PENDING', queued_at = t.now, " + SET_VERSION + WHERE_OPEN;

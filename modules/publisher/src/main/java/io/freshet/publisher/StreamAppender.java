@@ -2,6 +2,7 @@ package io.freshet.publisher;
 
 import io.freshet.core.FreshetException;
 import io.freshet.core.stream.StreamAnnouncement;
+import io.freshet.core.stream.StreamChunk;
 import io.freshet.core.stream.StreamProtocol.Append;
 import io.freshet.core.stream.StreamProtocol.Appended;
 import io.freshet.core.stream.StreamProtocol.Line;
@@ -58,7 +59,7 @@ final class StreamAppender {
       + "   FROM l JOIN u ON u.stream = l.stream JOIN s ON s.stream = l.stream RETURNING 1)"
       // The watermark: the clock once every line is in (the aggregate reads all of ins first), so
       // the gate's wait starts no earlier than the commit, whatever the batch's size.
-      + " SELECT u.stream, u.first_seq, u.last_seq, u.close, k.done FROM u,"
+      + " SELECT u.stream, u.first_seq, u.last_seq, u.close, u.at, k.done FROM u,"
       + "   (SELECT (COALESCE(max(clock_timestamp()), clock_timestamp()) AT TIME ZONE 'utc')::timestamp(3) AS done FROM ins) k";
   static final String WHY = "SELECT closed_at IS NOT NULL AS closed, next_seq, bytes FROM realtime_streams"
       + " WHERE env_id = $1 AND run_id = $2 AND stream_key = $3";
@@ -75,14 +76,20 @@ final class StreamAppender {
   private final Consumer<StreamAnnouncement> announce;
   private final long maxChunks;
   private final long maxBytes;
+  private final int carryMaxBytes;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private int inFlight;
 
-  StreamAppender(Pool primary, Consumer<StreamAnnouncement> announce, long maxChunks, long maxBytes) {
+  /**
+   * @param carryMaxBytes an announcement carries a stream's new chunks when they total at most this
+   *     (0: never)
+   */
+  StreamAppender(Pool primary, Consumer<StreamAnnouncement> announce, long maxChunks, long maxBytes, int carryMaxBytes) {
     this.primary = primary;
     this.announce = announce;
     this.maxChunks = maxChunks;
     this.maxBytes = maxBytes;
+    this.carryMaxBytes = carryMaxBytes;
   }
 
   Future<Appended> append(Append append) {
@@ -113,6 +120,7 @@ final class StreamAppender {
   private Future<Void> write(List<Pending> batch, int attempt) {
     Map<StreamRef, Integer> streams = new LinkedHashMap<>();
     Map<StreamRef, Boolean> closing = new HashMap<>();
+    Map<StreamRef, List<String>> sent = new HashMap<>();
     List<Long> lineStream = new ArrayList<>();
     List<String> clients = new ArrayList<>();
     List<Integer> indexes = new ArrayList<>();
@@ -121,7 +129,9 @@ final class StreamAppender {
       Append a = p.append();
       int stream = streams.computeIfAbsent(a.stream(), s -> streams.size() + 1);
       closing.merge(a.stream(), a.close(), Boolean::logicalOr);
+      List<String> streamLines = sent.computeIfAbsent(a.stream(), s -> new ArrayList<>());
       for (Line line : a.lines()) {
+        streamLines.add(line.data());
         lineStream.add((long) stream);
         clients.add(a.clientId());
         indexes.add(a.clientId() == null ? null : line.index());
@@ -151,7 +161,8 @@ final class StreamAppender {
         lastSeq.put(ref, last);
         if (last >= first || closed) {
           byEnv.computeIfAbsent(ref.envId(), e -> new ArrayList<>()).add(new StreamAnnouncement.Item(ref.runId(), ref.key(), last,
-              StreamWrites.epochMs(row.getLocalDateTime("done")), closed));
+              StreamWrites.epochMs(row.getLocalDateTime("done")), closed,
+              carried(sent.get(ref), first, last, StreamWrites.epochMs(row.getLocalDateTime("at")))));
         }
       }
       byEnv.forEach((env, items) -> announce.accept(new StreamAnnouncement(env, items, List.of())));
@@ -172,6 +183,29 @@ final class StreamAppender {
       batch.forEach(p -> p.reply().tryFail(e));
       return Future.succeededFuture();
     });
+  }
+
+  /**
+   * The chunks one stream's commit stored, when the writer knows them: every line it sent was stored
+   * (none was a resumed writer's duplicate), so they are numbered {@code first..last} in the order
+   * sent; and they fit an announcement. Otherwise none: readers read them from the replica.
+   */
+  private List<StreamChunk> carried(List<String> lines, long first, long last, long atMs) {
+    if (lines == null || lines.size() != last - first + 1 || carryMaxBytes <= 0) {
+      return List.of();
+    }
+    int bytes = 0;
+    for (String line : lines) {
+      bytes += line.length();
+      if (bytes > carryMaxBytes) {
+        return List.of();
+      }
+    }
+    List<StreamChunk> chunks = new ArrayList<>(lines.size());
+    for (int i = 0; i < lines.size(); i++) {
+      chunks.add(new StreamChunk(first + i, atMs, lines.get(i)));
+    }
+    return chunks;
   }
 
   /** Why the statement left a stream out: it is closed, full, or gone. Always a failed future. */

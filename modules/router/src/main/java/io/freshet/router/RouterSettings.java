@@ -28,7 +28,8 @@ public record RouterSettings(
     long coalesceMs,
     int logRetention,
     int maxFeedsPerEnv,
-    int maxFeedsPerToken) {
+    int maxFeedsPerToken,
+    int rowImageMaxBytes) {
 
   public static RouterSettings from(FreshetConfig config) {
     return new RouterSettings(
@@ -52,7 +53,8 @@ public record RouterSettings(
         config.getInt(FreshetConfig.ROUTER_COALESCE_MS),
         config.getInt(FreshetConfig.ROUTER_LOG_RETENTION),
         config.getInt(FreshetConfig.REALTIME_MAX_FEEDS_PER_ENV),
-        config.getInt(FreshetConfig.REALTIME_MAX_FEEDS_PER_TOKEN));
+        config.getInt(FreshetConfig.REALTIME_MAX_FEEDS_PER_TOKEN),
+        config.getInt(FreshetConfig.ROUTER_ROW_IMAGE_MAX_BYTES));
   }
 
   /** Reads of a stream, per round and node: one filling while one runs. */
@@ -63,6 +65,14 @@ public record RouterSettings(
   public SettlePolicy policy() {
     return new SettlePolicy(new ReplicaLagGate(mode, marginMs, maxDelayMs), marginMs, maxDelayMs, minRetryDelayMs, freshWithinMs,
         mode == GateMode.GATED && primaryFallbackPerSec > 0, staleRetries);
+  }
+
+  /**
+   * Whether a commit that carried its value (a run's row, a stream's chunks) of {@code sizeBytes}
+   * is served from it at once. Only Freshet's own mode does: the baseline modes measure reads.
+   */
+  public boolean servesCarried(int sizeBytes) {
+    return mode == GateMode.GATED && rowImageMaxBytes > 0 && sizeBytes <= rowImageMaxBytes;
   }
 
   /** Whether run rows are checked against their watermark (only the baseline modes skip it). */

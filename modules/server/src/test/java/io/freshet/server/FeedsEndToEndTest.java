@@ -31,8 +31,8 @@ class FeedsEndToEndTest {
     NodeFixture.applyDelay(APPLY_DELAY_MS);
     JsonObject racing = new JsonObject().put("lag.heartbeat", false).put("lag.defaultMs", 0).put("gate.marginMs", 0).put("lag.observedFloorTtlMs", 1).put("lag.observedFloorDecayMs", 0).put("lag.windowMs", 1)
         .put("router.livePollTimeoutMs", 1500);
-    node = NodeFixture.start(racing);
-    givesUp = NodeFixture.join(node, racing.copy().put("gate.staleRetries", 0).put("gate.maxDelayMs", 40)
+    node = NodeFixture.start(NodeFixture.gateOnly(racing));
+    givesUp = NodeFixture.join(node, NodeFixture.gateOnly(racing).put("gate.staleRetries", 0).put("gate.maxDelayMs", 40)
         .put("gate.primaryFallbackPerSec", 0));
   }
 

@@ -24,7 +24,7 @@ class FirstChangeTest {
   @BeforeAll
   static void start() {
     NodeFixture.applyDelay(APPLY_DELAY_MS);
-    node = NodeFixture.start(new JsonObject());
+    node = NodeFixture.start(NodeFixture.gateOnly(new JsonObject()));
   }
 
   @AfterAll

@@ -53,6 +53,15 @@ final class NodeFixture implements AutoCloseable {
     return Await.result(FreshetNode.start(config), 120);
   }
 
+  /**
+   * {@code overrides}, with change records that carry no row: every change goes through the gate,
+   * as a record from another producer does. For tests of the gate itself (the tripwire, retries,
+   * the fallback, the watch), which writes through the API would otherwise skip.
+   */
+  static JsonObject gateOnly(JsonObject overrides) {
+    return overrides.copy().put("router.rowImageMaxBytes", 0);
+  }
+
   static void applyDelay(long ms) {
     PgRig.setApplyDelayMs(ms);
   }

@@ -31,7 +31,7 @@ class ReadYourWritesTest {
   @BeforeAll
   static void start() {
     NodeFixture.applyDelay(APPLY_DELAY_MS);
-    gated = NodeFixture.start(new JsonObject());
+    gated = NodeFixture.start(NodeFixture.gateOnly(new JsonObject()));
     ungated = NodeFixture.join(gated, new JsonObject().put("gate.mode", "ungated"));
   }
 

@@ -33,9 +33,9 @@ class StallRecoveryTest {
   @BeforeAll
   static void start() {
     NodeFixture.applyDelay(APPLY_DELAY_MS);
-    fallback = NodeFixture.start(NO_BACKSTOP);
-    noFallback = NodeFixture.join(fallback, NO_BACKSTOP.copy().put("gate.primaryFallbackPerSec", 0));
-    smallBudget = NodeFixture.join(fallback, NO_BACKSTOP.copy().put("gate.primaryFallbackPerSec", 2));
+    fallback = NodeFixture.start(NodeFixture.gateOnly(NO_BACKSTOP));
+    noFallback = NodeFixture.join(fallback, NodeFixture.gateOnly(NO_BACKSTOP).put("gate.primaryFallbackPerSec", 0));
+    smallBudget = NodeFixture.join(fallback, NodeFixture.gateOnly(NO_BACKSTOP).put("gate.primaryFallbackPerSec", 2));
   }
 
   @AfterAll

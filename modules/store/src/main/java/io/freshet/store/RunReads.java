@@ -74,6 +74,14 @@ public final class RunReads {
         });
   }
 
+  /**
+   * What a write returns to stand for the read it saves: every column a feed serves, qualified by
+   * {@code table}, in the order {@link #toRunRow} maps.
+   */
+  public static String returning(String table) {
+    return prefixed(table);
+  }
+
   private static String prefixed(String alias) {
     return Arrays.stream(COLUMNS.split(", ")).map(c -> alias + "." + c).collect(Collectors.joining(", "));
   }

@@ -50,6 +50,19 @@ public interface EngineMetrics {
     STILL_STALE
   }
 
+  /** How a key's commits reached their followers. */
+  enum Via {
+    /** The commit carried its value (the writer had it in hand): delivered at once, no gate, no read. */
+    RECORD,
+    /** A read through the gate (the replica, or the primary fallback) found it. */
+    READ,
+    /** No read found it in time: what the replica had was delivered, and the key is watched. */
+    LIVENESS
+  }
+
+  /** {@code keys} keys settled one way. */
+  void settled(Via via, int keys);
+
   /** A read of {@code keys} keys started. */
   void read(ReadSource.Where where, Reason reason, int keys);
 

@@ -3,6 +3,7 @@ package io.freshet.router.engine;
 import io.freshet.core.time.Scheduler;
 import io.freshet.router.engine.EngineMetrics.Outcome;
 import io.freshet.router.engine.EngineMetrics.Reason;
+import io.freshet.router.engine.EngineMetrics.Via;
 import io.freshet.router.engine.Pending.Mark;
 import io.freshet.router.engine.Pending.Stage;
 import io.freshet.router.engine.ReadSource.Reading;
@@ -120,6 +121,38 @@ public final class GatedReads<K, V> {
     pullTimer(key, entry);
   }
 
+  /**
+   * A commit of {@code key} up to {@code position} arrived with its value: the writer had what it
+   * committed in hand (a run's row from its {@code RETURNING}, a stream's chunks from its insert),
+   * so it is delivered now, in this turn, with no gate and no read. The commits it covers are done.
+   * A read already in flight for them still lands, but delivers only what it found beyond
+   * {@code position}.
+   */
+  public void arrived(K key, V value, long position, long watermarkMs) {
+    long oldest = watermarkMs;
+    Pending<V> inRead = reading.get(key);
+    if (inRead != null && !forgotten.contains(key)) {
+      oldest = older(oldest, inRead.arrived(position));
+    }
+    Pending<V> entry = pending.get(key);
+    if (entry != null) {
+      oldest = older(oldest, entry.arrived(position));
+      if (entry.isDone()) {
+        pending.remove(key);
+        unwatch(key);
+      } else if (entry.stage() != Stage.GATED) {
+        unwatch(key); // later commits are still on their way: they start over at the gate
+        entry.restart();
+      }
+    }
+    metrics.settled(Via.RECORD, 1);
+    out.accept(new Round<>(List.of(new Settled<>(key, value, oldest)), List.of(key)));
+  }
+
+  private static long older(long a, Long b) {
+    return b == null ? a : Math.min(a, b);
+  }
+
   /** {@code key} changed, at a version nobody stamped: read it at once, with no tripwire. */
   public void expectUnstamped(K key) {
     Pending<V> entry = entry(key);
@@ -191,7 +224,7 @@ public final class GatedReads<K, V> {
   public boolean hasPending(K key) {
     Pending<V> entry = pending.get(key);
     Pending<V> read = reading.get(key);
-    return read != null && read.stage() != Stage.WATCHING && !forgotten.contains(key)
+    return read != null && read.stage() != Stage.WATCHING && !forgotten.contains(key) && !read.isDone()
         || entry != null && entry.stage() != Stage.WATCHING;
   }
 
@@ -421,12 +454,22 @@ public final class GatedReads<K, V> {
     List<Settled<K, V>> values = new ArrayList<>();
     List<K> settled = new ArrayList<>();
     int[] outcomes = new int[Outcome.values().length];
+    int freshReads = 0;
     long observed = -1;
     for (Map.Entry<K, Pending<V>> e : batch.entrySet()) {
       K key = e.getKey();
       Pending<V> entry = e.getValue();
       reading.remove(key);
       if (forgotten.remove(key)) {
+        continue;
+      }
+      if (entry.arrivedUpTo() != Reading.NOTHING && !foundBeyondArrival(entry, answered ? byKey.get(key) : null)) {
+        // What this read was for arrived meanwhile with its value, and was delivered then.
+        settled.add(key);
+        if (!entry.isDone()) {
+          entry.restart();
+          requeue(key, entry);
+        }
         continue;
       }
       if (!answered && where == Where.PRIMARY) {
@@ -474,6 +517,7 @@ public final class GatedReads<K, V> {
           unwatch(key);
         }
         settled.add(key);
+        freshReads++;
         if (!entry.isDone()) {
           entry.restart();
           requeue(key, entry);
@@ -506,9 +550,20 @@ public final class GatedReads<K, V> {
         metrics.outcome(outcome, outcomes[outcome.ordinal()]);
       }
     }
+    if (freshReads > 0) {
+      metrics.settled(Via.READ, freshReads);
+    }
+    if (outcomes[Outcome.GAVE_UP.ordinal()] > 0) {
+      metrics.settled(Via.LIVENESS, outcomes[Outcome.GAVE_UP.ordinal()]);
+    }
     if (!values.isEmpty() || !settled.isEmpty()) {
       out.accept(new Round<>(values, settled));
     }
+  }
+
+  /** Whether a read found the key beyond what arrived with its commits while the read was out. */
+  private static boolean foundBeyondArrival(Pending<?> entry, Reading<?> reading) {
+    return reading != null && reading.value() != null && reading.reached() > entry.arrivedUpTo();
   }
 
   /**

@@ -49,6 +49,8 @@ final class Pending<V> {
   private Long watchedReadAt;
   /** What the read in flight must reach to be fresh. */
   private Mark target;
+  /** The newest position delivered from a commit that carried its value (no read), or {@link ReadSource.Reading#NOTHING}. */
+  private long arrivedUpTo = ReadSource.Reading.NOTHING;
 
   // --- commits ----------------------------------------------------------------------------------
 
@@ -69,6 +71,7 @@ final class Pending<V> {
   /** Takes over what arrived for the same key while it was being read. */
   void merge(Pending<V> arrived) {
     arrived.marks.forEach(marks::putIfAbsent);
+    arrivedUpTo = Math.max(arrivedUpTo, arrived.arrivedUpTo);
     if (arrived.unstamped) {
       addUnstamped(arrived.unstampedAtMs);
     }
@@ -119,6 +122,24 @@ final class Pending<V> {
     Long oldest = done.isEmpty() ? null : done.firstEntry().getValue().watermarkMs();
     done.clear();
     return oldest;
+  }
+
+  /**
+   * A commit up to {@code position} arrived with its value and was delivered without a read: the
+   * commits up to it are done (a change without a watermark is not: it may be newer). Returns the
+   * watermark of the oldest commit it settled, or null.
+   */
+  Long arrived(long position) {
+    arrivedUpTo = Math.max(arrivedUpTo, position);
+    var done = marks.headMap(position, true);
+    Long oldest = done.isEmpty() ? null : done.firstEntry().getValue().watermarkMs();
+    done.clear();
+    return oldest;
+  }
+
+  /** How far values that arrived with their commits reached. */
+  long arrivedUpTo() {
+    return arrivedUpTo;
   }
 
   boolean isDone() {

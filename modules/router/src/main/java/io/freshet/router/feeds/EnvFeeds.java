@@ -32,15 +32,20 @@ final class EnvFeeds {
   }
 
   /**
-   * A change record of this environment: kept for replay, and read through the gate when a log
-   * here may show its run. Returns whether one may.
+   * A change record of this environment: kept for replay, and, when a log here may show its run,
+   * served from the row it carried ({@code carried}, null when it carried none this node may serve)
+   * or else read through the gate. Returns whether a log may show it.
    */
-  boolean onRecord(ChangeRecord record) {
-    replay.add(record, scheduler.nowMs());
+  boolean onRecord(ChangeRecord record, RunRow carried) {
+    replay.add(record, carried, scheduler.nowMs());
     if (index.candidates(record).isEmpty()) {
       return false; // nobody follows it; kept for replay only
     }
-    expect(record.runId(), record.updatedAtMs());
+    if (carried != null) {
+      reads.arrived(record.runId(), carried, carried.updatedAtMs(), carried.updatedAtMs());
+    } else {
+      expect(record.runId(), record.updatedAtMs());
+    }
     return true;
   }
 

@@ -78,9 +78,14 @@ public final class FeedRouter {
   public void onRecord(ChangeRecord record) {
     metrics.record();
     EnvFeeds env = logs.existingEnv(record.envId());
-    if (env != null && env.onRecord(record)) {
+    if (env != null && env.onRecord(record, carried(record))) {
       lag.touch();
     }
+  }
+
+  /** The committed row the record carried, when this node serves it (its mode, its size); else null. */
+  private RunRow carried(ChangeRecord record) {
+    return record.hasRow() && settings.servesCarried(record.row().sizeBytes()) ? RunRow.fromRecord(record) : null;
   }
 
   public void open(FeedProtocol.Open request, PollReply reply) {

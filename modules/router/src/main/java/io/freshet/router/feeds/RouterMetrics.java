@@ -30,6 +30,9 @@ public final class RouterMetrics {
       counter("freshet.hydrate.queries", HYDRATES, "reason", reason);
     }
     record(0);
+    for (String via : new String[] {"record", "read", "liveness"}) {
+      settled(via, 0);
+    }
     fallbackReads(0);
     fallbackRefused(0);
     counter(STALLED_DROPPED, STALLED_DROPPED_HELP, "bound", "watched");
@@ -62,6 +65,11 @@ public final class RouterMetrics {
       }
 
       @Override
+      public void settled(Via via, int keys) {
+        RouterMetrics.this.settled(via.name().toLowerCase(java.util.Locale.ROOT), keys);
+      }
+
+      @Override
       public void gateDelay(long ms) {
         RouterMetrics.this.gateDelay(ms);
       }
@@ -83,6 +91,12 @@ public final class RouterMetrics {
         stalledRunDropped();
       }
     };
+  }
+
+  void settled(String via, int runs) {
+    counter("freshet.changes.settled", "Run changes settled, by how: record (the change record carried the committed row: served at once,"
+        + " no gate, no replica read), read (a gated read found it), liveness (no read found it in time; delivered as the replica had it).",
+        "via", via).increment(runs);
   }
 
   void staleHydrates(String outcome, int runs) {

@@ -5,15 +5,18 @@ import io.freshet.core.RunRow;
 import io.freshet.core.feed.FeedFilter;
 import io.freshet.core.feed.LogSlice;
 import io.freshet.core.time.Scheduler;
+import io.freshet.producer.ChangeRecord;
 import io.freshet.router.RouterSettings;
 import io.freshet.router.engine.LagView;
 import io.vertx.core.Future;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 
 /**
  * How a new log's snapshot is made current before it is served. It is read from the replica, which
@@ -61,16 +64,28 @@ final class Snapshots {
           for (RunRow row : rows) {
             log.offer(row);
           }
-          log.commit(true);
           // The snapshot came from a replica that may lag: changes that reached this environment just
-          // before the log registered go through the gate again, and the snapshot waits for them.
+          // before the log registered are in it as their records carried them, or go through the gate
+          // again and the snapshot waits for them.
           long since = readStartedAt - settings.replayWindowMs();
-          env.replay.since(since, scheduler.nowMs()).stream().filter(log.filter::mayMatch).forEach(record -> {
+          List<ChangeRecord> toRead = new ArrayList<>();
+          Set<String> read = rows.stream().map(RunRow::runId).collect(Collectors.toSet());
+          for (ReplayBuffer.Seen seen : env.replay.since(since, scheduler.nowMs())) {
+            if (seen.row() != null && (read.contains(seen.record().runId()) || log.filter instanceof FeedFilter.Run)) {
+              log.offer(seen.row()); // kept only if newer than what the replica returned
+            } else if (log.filter.mayMatch(seen.record())) {
+              // Not in what the replica returned: new, or left out by the filter at a version newer
+              // than the record (a write that published nothing). Only a read can tell.
+              toRead.add(seen.record());
+            }
+          }
+          log.commit(true);
+          for (ChangeRecord record : toRead) {
             env.expect(record.runId(), record.updatedAtMs());
             if (record.updatedAtMs() != null) {
               live.await(record.runId(), record.updatedAtMs());
             }
-          });
+          }
           if (env.subscribedWithin(settings.replayWindowMs())) {
             // Records from before the subscription are in no replay buffer: read the log again once the
             // replica has applied everything committed before it.

@@ -49,6 +49,7 @@ public final class StreamFeeds {
 
   private record Waiter(long afterSeq, String sink, Promise<Caught> reply) {}
 
+  private final RouterSettings settings;
   private final Scheduler scheduler;
   private final StreamSource source;
   private final LagView lag;
@@ -66,6 +67,7 @@ public final class StreamFeeds {
 
   public StreamFeeds(RouterSettings settings, Scheduler scheduler, StreamSource source, LagView lag, PrimaryFallbackBudget budget,
       StreamMetrics metrics, EnvSubscriptions subscriptions, Sinks.Sender pushes, int tailChunks) {
+    this.settings = settings;
     this.scheduler = scheduler;
     this.source = source;
     this.lag = lag;
@@ -212,7 +214,11 @@ public final class StreamFeeds {
         continue;
       }
       if (log.committed(item.lastSeq())) {
-        reads.expect(log.ref, item.lastSeq(), item.atMs());
+        if (carriesTheNextChunks(log, item)) {
+          reads.arrived(log.ref, item.chunks(), item.lastSeq(), item.atMs());
+        } else {
+          reads.expect(log.ref, item.lastSeq(), item.atMs());
+        }
       }
       if (item.closed()) {
         log.ends(item.lastSeq());
@@ -229,6 +235,16 @@ public final class StreamFeeds {
     }
     reads.readDue();
     sinks.flush();
+  }
+
+  /**
+   * Whether the announcement carries exactly the chunks that follow what the log delivered, so they
+   * are pushed as they are: a log that is behind (an announcement without chunks before it, a read
+   * in flight) reads through the gate instead, so that nothing is pushed out of order or skipped.
+   */
+  private boolean carriesTheNextChunks(StreamLog log, StreamAnnouncement.Item item) {
+    return log.isOpen() && !item.chunks().isEmpty() && item.chunks().get(0).seq() == log.delivered() + 1
+        && !reads.hasPending(log.ref) && settings.servesCarried(item.carriedBytes());
   }
 
   /**

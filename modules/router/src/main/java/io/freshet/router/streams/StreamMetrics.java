@@ -29,6 +29,9 @@ public final class StreamMetrics {
     }
     fallbackRefused(0);
     counter("freshet.primary.fallback.reads", FALLBACK_READS, "kind", "streams");
+    for (String via : new String[] {"record", "read", "liveness"}) {
+      settled(via, 0);
+    }
   }
 
   private static final String FALLBACK_READS = "Runs (or streams) read from the primary because the replica could not serve them in time.";
@@ -48,6 +51,11 @@ public final class StreamMetrics {
         if (where == ReadSource.Where.PRIMARY) {
           counter("freshet.primary.fallback.reads", FALLBACK_READS, "kind", "streams").increment(keys);
         }
+      }
+
+      @Override
+      public void settled(Via via, int keys) {
+        StreamMetrics.this.settled(via.name().toLowerCase(java.util.Locale.ROOT), keys);
       }
 
       @Override
@@ -74,6 +82,12 @@ public final class StreamMetrics {
       @Override
       public void watchedDropped() {}
     };
+  }
+
+  void settled(String via, int streams) {
+    counter("freshet.stream.commits.settled", "Stream commits settled, by how: record (the announcement carried the committed chunks:"
+        + " pushed at once, no replica read), read (a gated read found them), liveness (a read gave up and the stream is watched).",
+        "via", via).increment(streams);
   }
 
   void delivered(long lagMs) {

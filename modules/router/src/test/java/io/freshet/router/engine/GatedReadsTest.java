@@ -3,6 +3,8 @@ package io.freshet.router.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.freshet.core.time.FakeScheduler;
+import io.freshet.router.engine.EngineMetrics.Outcome;
+import io.freshet.router.engine.EngineMetrics.Via;
 import io.freshet.router.engine.ReadSource.Reading;
 import io.freshet.router.engine.ReadSource.Readings;
 import io.freshet.router.engine.ReadSource.Where;
@@ -102,8 +104,14 @@ class GatedReadsTest {
   static final class Counts implements EngineMetrics {
     final Map<Outcome, Integer> outcomes = new EnumMap<>(Outcome.class);
     final List<Long> gateDelays = new ArrayList<>();
+    final Map<Via, Integer> via = new EnumMap<>(Via.class);
     int refused;
     int dropped;
+
+    @Override
+    public void settled(Via how, int keys) {
+      via.merge(how, keys, Integer::sum);
+    }
 
     @Override
     public void read(Where where, Reason reason, int keys) {}
@@ -163,6 +171,92 @@ class GatedReadsTest {
 
   List<Long> values(String key) {
     return delivered.stream().filter(s -> s.key().equals(key)).map(GatedReads.Settled::value).toList();
+  }
+
+  // --- values that arrive with their commits ----------------------------------------------------
+
+  @Test
+  void aCommitThatCarriesItsValueIsDeliveredAtOnceWithNoRead() {
+    long t0 = clock.nowMs();
+    db.commit("a", t0);
+    engine().arrived("a", t0, t0, t0);
+    assertThat(values("a")).containsExactly(t0);
+    assertThat(delivered.get(0).oldestWatermarkMs()).isEqualTo(t0);
+    assertThat(settledKeys).containsExactly("a");
+    clock.advance(LAG * 10);
+    assertThat(db.reads).as("no gate, no read").isEmpty();
+    assertThat(engine.hasPending("a")).isFalse();
+    assertThat(counts.via).containsExactly(Map.entry(Via.RECORD, 1));
+  }
+
+  @Test
+  void aCarriedValueSettlesTheOlderCommitsWaitingAtTheGateAndCountsFromTheOldest() {
+    long t0 = clock.nowMs();
+    engine().expect("a", t0, t0);
+    clock.advance(20);
+    engine.arrived("a", t0 + 20, t0 + 20, t0 + 20);
+    assertThat(values("a")).containsExactly(t0 + 20);
+    assertThat(delivered.get(0).oldestWatermarkMs()).as("the delivery lag counts from the oldest commit it settles").isEqualTo(t0);
+    clock.advance(LAG * 10);
+    assertThat(db.reads).isEmpty();
+    assertThat(engine.pendingCount()).isZero();
+  }
+
+  @Test
+  void aNewerCommitWithoutItsValueIsStillReadThroughTheGate() {
+    long t0 = clock.nowMs();
+    engine().expect("a", t0 + 30, t0 + 30); // a record without a row, newer than the one that carried its value
+    engine.arrived("a", t0, t0, t0);
+    assertThat(values("a")).containsExactly(t0);
+    assertThat(engine.hasPending("a")).isTrue();
+    db.apply("a", t0 + 30);
+    clock.advance(30 + LAG + MARGIN);
+    assertThat(values("a")).containsExactly(t0, t0 + 30);
+    assertThat(counts.via).containsEntry(Via.RECORD, 1).containsEntry(Via.READ, 1);
+  }
+
+  @Test
+  void aReadInFlightWhenTheValueArrivesDeliversNothingOlderAndIsNotRetried() {
+    db.held = new ArrayList<>();
+    long t0 = clock.nowMs() - 1000;
+    engine().expect("a", t0, t0);
+    clock.advance(1);
+    assertThat(db.reads).hasSize(1);
+    engine.arrived("a", t0, t0, t0);
+    assertThat(engine.hasPending("a")).as("a snapshot waiting for it may be served").isFalse();
+    db.held.remove(0).run(); // the replica had not applied it: nothing, which would be stale
+    assertThat(values("a")).containsExactly(t0);
+    clock.advance(LAG * 10);
+    assertThat(db.reads).as("no retry of a commit already delivered").hasSize(1);
+    assertThat(counts.of(Outcome.GAVE_UP) + counts.of(Outcome.RECOVERED)).isZero();
+  }
+
+  @Test
+  void aReadInFlightThatFindsMoreThanArrivedStillDeliversIt() {
+    db.held = new ArrayList<>();
+    long t0 = clock.nowMs() - 1000;
+    engine().expect("a", t0 + 5, t0 + 5);
+    clock.advance(1);
+    engine.arrived("a", t0, t0, t0);
+    db.apply("a", t0 + 5);
+    db.held.remove(0).run();
+    assertThat(values("a")).containsExactly(t0, t0 + 5);
+    assertThat(engine.hasPending("a")).isFalse();
+  }
+
+  @Test
+  void aWatchedKeyWhoseValueArrivesIsNoLongerWatched() {
+    budgetPerSecond = 0;
+    staleRetries = 0;
+    long t0 = clock.nowMs();
+    db.apply("a", t0 - 1);
+    engine().expect("a", t0, t0);
+    clock.advance(LAG + MARGIN);
+    assertThat(engine.watchedCount()).isEqualTo(1);
+    engine.arrived("a", t0, t0, t0);
+    assertThat(engine.watchedCount()).isZero();
+    assertThat(engine.pendingCount()).isZero();
+    assertThat(values("a")).containsExactly(t0 - 1, t0);
   }
 
   // --- the gate ----------------------------------------------------------------------------------

@@ -113,6 +113,57 @@ class StreamFeedsTest {
     return pushed.getOrDefault(sink, List.of()).stream().flatMap(p -> chunks(p).stream()).map(StreamChunk::seq).toList();
   }
 
+  /** Commits {@code n} chunks and announces them carrying their content. */
+  private long announceCarrying(StreamRef ref, int n, long atMs) {
+    long last = db.commit(ref, n, atMs);
+    List<StreamChunk> all = db.primary.get(ref);
+    feeds.onAnnouncement(new StreamAnnouncement(ENV, List.of(new StreamAnnouncement.Item(ref.runId(), ref.key(), last, atMs, false,
+        all.subList(all.size() - n, all.size()))), List.of()));
+    return last;
+  }
+
+  @Test
+  void chunksAnAnnouncementCarriesArePushedAtOnceInOrderWithNoRead() {
+    lag.lagMs = 1000;
+    watch(TOKENS, -1, "sink-1");
+    long at = scheduler.nowMs();
+    announceCarrying(TOKENS, 2, at);
+    announceCarrying(TOKENS, 3, at);
+    assertThat(seqsPushed("sink-1")).containsExactly(0L, 1L, 2L, 3L, 4L);
+    scheduler.advance(5000);
+    assertThat(db.replicaReads).as("the replica is not read for chunks pushed from their announcement").isEmpty();
+    assertThat(seqsPushed("sink-1")).as("each once").containsExactly(0L, 1L, 2L, 3L, 4L);
+  }
+
+  @Test
+  void aLogBehindTheCarriedChunksReadsThroughTheGateAndSkipsNothing() {
+    lag.lagMs = 100;
+    watch(TOKENS, -1, "sink-1");
+    long at = scheduler.nowMs();
+    announce(TOKENS, db.commit(TOKENS, 2, at), at, false); // chunks 0-1 announced without their content
+    announceCarrying(TOKENS, 2, at); // 2-3 carried, but 0-1 are not delivered yet
+    assertThat(seqsPushed("sink-1")).as("nothing out of order").isEmpty();
+    db.applyAll(TOKENS);
+    scheduler.advance(110);
+    assertThat(seqsPushed("sink-1")).containsExactly(0L, 1L, 2L, 3L);
+    announceCarrying(TOKENS, 1, scheduler.nowMs()); // caught up: the next carried chunk goes at once
+    assertThat(seqsPushed("sink-1")).containsExactly(0L, 1L, 2L, 3L, 4L);
+  }
+
+  @Test
+  void carriedChunksOverTheSizeLimitAreReadFromTheReplica() {
+    feeds = feeds(FreshetConfig.defaults().with(new io.vertx.core.json.JsonObject().put("router.rowImageMaxBytes", 4)), 2000);
+    lag.lagMs = 100;
+    watch(TOKENS, -1, "sink-1");
+    long at = scheduler.nowMs();
+    announceCarrying(TOKENS, 1, at); // "{\"i\":0}" is longer than 4 bytes
+    assertThat(seqsPushed("sink-1")).isEmpty();
+    db.applyAll(TOKENS);
+    scheduler.advance(110);
+    assertThat(db.replicaReads).hasSize(1);
+    assertThat(seqsPushed("sink-1")).containsExactly(0L);
+  }
+
   @Test
   void aChunkIsReadOnceItsCommitIsOlderThanTheLagEstimate() {
     lag.lagMs = 200;
