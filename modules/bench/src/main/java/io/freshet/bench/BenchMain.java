@@ -68,7 +68,15 @@ public final class BenchMain {
     }
     Files.createDirectories(out);
     Rig rig = new Rig(repo, Integer.parseInt(env("FRESHET_PG_PRIMARY_PORT", "17432")), Integer.parseInt(env("FRESHET_PG_REPLICA_PORT", "17433")));
-    System.exit(new BenchMain(settings, rig, out, repo).run());
+    int status;
+    try {
+      status = new BenchMain(settings, rig, out, repo).run();
+    } catch (Exception | Error e) {
+      // The node, Vert.x and the load clients keep non-daemon threads: without an exit a failed run hangs.
+      e.printStackTrace();
+      status = 1;
+    }
+    System.exit(status);
   }
 
   private final BenchSettings settings;
@@ -213,7 +221,7 @@ public final class BenchMain {
     FreshetConfig config = FreshetConfig.defaults().with(new JsonObject()
         .put("http.port", 0).put("http.host", "127.0.0.1")
         .put("db.primary.uri", rig.primaryUri()).put("db.replica.uri", rig.replicaUri())
-        .put("gate.mode", mode)
+        .mergeIn(Modes.config(mode))
         // The bench follows every run with one secret key: per-credential limits would measure themselves.
         .put("realtime.maxConnectionsPerSecretKey", 1_000_000).put("realtime.feedOpensPerSecPerSecretKey", 1_000_000)
         .mergeIn(extra));

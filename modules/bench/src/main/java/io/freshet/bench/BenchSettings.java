@@ -19,9 +19,8 @@ record BenchSettings(String name, List<String> modes, List<Long> delaysMs, List<
     int hotStreamReaders, boolean halfOpen, int halfOpenSockets, int halfOpenSubscribers, int halfOpenChangesPerSecond, long halfOpenLoadMs,
     long halfOpenHeaderTimeoutMs) {
 
-  static final List<String> MODES = List.of("gated", "ungated", "fixed-delay", "primary-reads");
-  /** The stall phase's modes: Freshet with its fallback, Freshet without it (trigger.dev's behaviour), primary reads. */
-  static final List<String> STALL_MODES = List.of("gated", "gated-no-fallback", "primary-reads");
+  static final List<String> MODES = Modes.SWEEP;
+  static final List<String> STALL_MODES = Modes.STALL;
 
   /** CI smoke: one point per mode, a short stall, short scale and fan-out phases; a few minutes. */
   static BenchSettings quick() {

@@ -68,15 +68,23 @@ final class FanOutBench {
   List<Phase> run() throws Exception {
     List<Phase> phases = new ArrayList<>();
     rig.setApplyDelay(settings.scaleDelayMs());
-    try (NodeProcess node = NodeProcess.start(repo, "fanout-node", 3101, nodeConfig(null, 0), work)) {
-      if (settings.hotSubscribers() > 0) {
-        phases.add(hotRun(node));
-      }
-      if (settings.manySubscribers() > 0) {
-        phases.add(manyRuns(node));
-      }
-      if (settings.heldTarget() > 0) {
-        phases.add(held(List.of(node), node.port, "held connections, one node", settings.heldTarget(), List.of("127.0.0.1")));
+    if (settings.hotSubscribers() > 0) {
+      phases.add(nchanHotRun());
+    }
+    for (String mode : Modes.FAN_OUT) {
+      boolean last = mode.equals(Modes.FAN_OUT.get(Modes.FAN_OUT.size() - 1));
+      Map<String, String> config = nodeConfig(null, 0);
+      config.putAll(Modes.flat(mode));
+      try (NodeProcess node = NodeProcess.start(repo, "fanout-node", 3101, config, work)) {
+        if (settings.hotSubscribers() > 0) {
+          phases.add(hotRun(node, mode));
+        }
+        if (settings.manySubscribers() > 0) {
+          phases.add(manyRuns(node, mode));
+        }
+        if (last && settings.heldTarget() > 0) {
+          phases.add(held(List.of(node), node.port, "held connections, one node", settings.heldTarget(), List.of("127.0.0.1")));
+        }
       }
     }
     if (settings.clusterHeldTarget() > 0) {
@@ -122,7 +130,39 @@ final class FanOutBench {
   }
 
   /** 10,000 subscribers (by default) on one run, 5 changes a second for 20 s. */
-  private Phase hotRun(NodeProcess node) throws Exception {
+  /**
+   * The physical reference: the same subscribers, load client, message size and pacing on nginx
+   * with nchan, which only forwards each published message to every subscriber of its channel.
+   */
+  private Phase nchanHotRun() throws Exception {
+    int port = 3190;
+    Nginx.startNchan(repo, "nchan", port, 2);
+    try {
+      int subscribers = settings.hotSubscribers();
+      progress.accept(String.format(Locale.ROOT, "hot run, nchan reference: ramping %,d SSE subscribers on one channel (%d client processes)",
+          subscribers, processes(subscribers)));
+      HttpClientAgent http = vertx.httpClientBuilder().with(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port)
+          .setKeepAlive(true).setTcpNoDelay(true)).with(new PoolOptions().setHttp1MaxSize(16).setMaxWaitQueueSize(-1)).build();
+      NchanPublisher publisher = new NchanPublisher(http);
+      String channel = "hot" + System.currentTimeMillis();
+      try (LoadClients clients = LoadClients.startNchan(port, List.of(channel), subscribers, processes(subscribers), work)) {
+        long[] held = clients.held();
+        RunTrace trace = new RunTrace(channel);
+        long interval = 1000 / settings.hotChangesPerSecond();
+        int count = (int) (settings.hotLoadMs() / interval);
+        List<Long> pids = Nginx.pids(repo, "nchan");
+        return measure("hot run (nchan, reference)", List.of(), () -> pids.stream().mapToDouble(ProcessCpu::seconds).sum(), clients, held,
+            subscribers, List.of(trace), () -> List.of(publisher.pacedWrites(vertx, trace, System.currentTimeMillis() + 50, interval, count,
+                progress)), settings.hotChangesPerSecond());
+      } finally {
+        http.close();
+      }
+    } finally {
+      Nginx.stop(repo, "nchan");
+    }
+  }
+
+  private Phase hotRun(NodeProcess node, String mode) throws Exception {
     WriteClient writer = writer(vertx, node.port, node.apiKey());
     List<String> run = trigger(writer, 1);
     Thread.sleep(settings.scaleDelayMs() + 500);
@@ -135,13 +175,13 @@ final class FanOutBench {
       RunTrace trace = new RunTrace(run.get(0));
       long interval = 1000 / settings.hotChangesPerSecond();
       int count = (int) (settings.hotLoadMs() / interval);
-      return measure("hot run", List.of(node), clients, held, subscribers, List.of(trace), () -> List.of(
+      return measure("hot run (" + mode + ")", List.of(node), clients, held, subscribers, List.of(trace), () -> List.of(
           writer.pacedWrites(vertx, trace, System.currentTimeMillis() + 50, interval, count, progress)), settings.hotChangesPerSecond());
     }
   }
 
   /** One subscriber per run (10,000 by default), 1,000 changes a second offered. */
-  private Phase manyRuns(NodeProcess node) throws Exception {
+  private Phase manyRuns(NodeProcess node, String mode) throws Exception {
     WriteClient writer = writer(vertx, node.port, node.apiKey());
     int n = settings.manySubscribers();
     List<String> runs = trigger(writer, n);
@@ -152,7 +192,7 @@ final class FanOutBench {
       List<RunTrace> traces = runs.stream().map(RunTrace::new).toList();
       long interval = Math.max(1, Math.round(n * 1000.0 / settings.manyChangesPerSecond()));
       int count = (int) Math.max(1, settings.manyLoadMs() / interval);
-      return measure("many runs", List.of(node), clients, held, n, traces, () -> {
+      return measure("many runs (" + mode + ")", List.of(node), clients, held, n, traces, () -> {
         long start = System.currentTimeMillis() + 100;
         List<Future<Long>> done = new ArrayList<>();
         for (int i = 0; i < traces.size(); i++) {
@@ -169,9 +209,16 @@ final class FanOutBench {
 
   private Phase measure(String name, List<NodeProcess> nodes, LoadClients clients, long[] held, int subscribers, List<RunTrace> traces,
       Writes writes, long offeredPerSecond) throws Exception {
+    return measure(name, nodes, () -> nodes.stream().mapToDouble(NodeProcess::cpuSeconds).sum(), clients, held, subscribers, traces, writes,
+        offeredPerSecond);
+  }
+
+  /** {@code serverCpu}: the CPU seconds so far of whatever serves the subscribers (the nodes, or nchan's nginx). */
+  private Phase measure(String name, List<NodeProcess> nodes, java.util.function.DoubleSupplier serverCpu, LoadClients clients, long[] held,
+      int subscribers, List<RunTrace> traces, Writes writes, long offeredPerSecond) throws Exception {
     progress.accept(String.format(Locale.ROOT, "%s: %,d held (%,d failed); writing", name, held[0], held[1]));
     PromMetrics before = metrics(nodes);
-    double nodeCpu = nodes.stream().mapToDouble(NodeProcess::cpuSeconds).sum();
+    double nodeCpu = serverCpu.getAsDouble();
     double clientCpu = clients.cpuSeconds();
     clients.go();
     long start = System.currentTimeMillis();
@@ -182,7 +229,7 @@ final class FanOutBench {
     Thread.sleep(settings.scaleDelayMs() + 2000);
     LoadClients.Result result = clients.stop(traces.size());
     PromMetrics used = metrics(nodes).minus(before);
-    double nodeUsed = nodes.stream().mapToDouble(NodeProcess::cpuSeconds).sum() - nodeCpu;
+    double nodeUsed = serverCpu.getAsDouble() - nodeCpu;
     double clientUsed = result.cpuSeconds() - clientCpu;
     int[] finals = new int[traces.size()];
     long writesDone = 0;

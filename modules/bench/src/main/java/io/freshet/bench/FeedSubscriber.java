@@ -34,6 +34,8 @@ final class FeedSubscriber {
   private final String authorization;
   private final String path;
   private final boolean sse;
+  /** A bare SSE channel (nchan's {@code /sub/<channel>}): no snapshot, no handle, only the stream. */
+  private final boolean channel;
   private final Sink sink;
   private String handle;
   private String offset = "-1";
@@ -44,12 +46,25 @@ final class FeedSubscriber {
   volatile int failures;
 
   FeedSubscriber(Vertx vertx, HttpClientAgent client, String apiKey, String runId, boolean sse, Sink sink) {
+    this(vertx, client, "Bearer " + apiKey, "/realtime/v1/runs/" + runId, sse, false, sink);
+  }
+
+  private FeedSubscriber(Vertx vertx, HttpClientAgent client, String authorization, String path, boolean sse, boolean channel, Sink sink) {
     this.vertx = vertx;
     this.client = client;
-    this.authorization = "Bearer " + apiKey;
-    this.path = "/realtime/v1/runs/" + runId;
+    this.authorization = authorization;
+    this.path = path;
     this.sse = sse;
+    this.channel = channel;
     this.sink = sink;
+  }
+
+  /**
+   * A subscriber of a bare broadcaster's channel (nchan): the same SSE parsing and recording, with
+   * each published message carrying the lines Freshet would send (a change and its up-to-date).
+   */
+  static FeedSubscriber channel(Vertx vertx, HttpClientAgent client, String channel, Sink sink) {
+    return new FeedSubscriber(vertx, client, "", "/sub/" + channel, true, true, sink);
   }
 
   boolean sse() {
@@ -64,7 +79,11 @@ final class FeedSubscriber {
   /** Takes the snapshot, then follows live until {@link #close}. Completes when the snapshot has arrived. */
   Future<Void> start() {
     Promise<Void> opened = Promise.promise();
-    snapshot(opened);
+    if (channel) {
+      live(opened);
+    } else {
+      snapshot(opened);
+    }
     return opened.future();
   }
 
@@ -106,13 +125,27 @@ final class FeedSubscriber {
   }
 
   private void live() {
+    live(null);
+  }
+
+  /** {@code opened}: a channel subscriber's start, completed once its stream's headers arrived. */
+  private void live(Promise<Void> opened) {
     if (closed) {
       return;
     }
-    String uri = path + "?handle=" + handle + "&offset=" + offset + "&live=true&cursor=" + cursor + (sse ? "&live_sse=true" : "");
+    String uri = channel ? path
+        : path + "?handle=" + handle + "&offset=" + offset + "&live=true&cursor=" + cursor + (sse ? "&live_sse=true" : "");
     get(uri).onComplete(ar -> {
       if (closed) {
         return;
+      }
+      if (opened != null) {
+        if (ar.succeeded() && ar.result().statusCode() == 200) {
+          opened.tryComplete();
+        } else {
+          opened.tryFail(ar.failed() ? ar.cause() : new IllegalStateException("channel answered " + ar.result().statusCode()));
+          return;
+        }
       }
       if (ar.failed()) {
         failures++;
@@ -195,9 +228,11 @@ final class FeedSubscriber {
   }
 
   private Future<HttpClientResponse> get(String uri) {
-    RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setURI(uri)
-        .putHeader("Authorization", authorization).setIdleTimeout(90_000);
-    if (sse && uri.contains("live_sse")) {
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setURI(uri).setIdleTimeout(90_000);
+    if (!channel) {
+      options.putHeader("Authorization", authorization);
+    }
+    if (sse && (channel || uri.contains("live_sse"))) {
       options.putHeader("Accept", "text/event-stream");
     }
     return client.request(options).compose(request -> {

@@ -38,6 +38,19 @@ final class LoadClients implements AutoCloseable {
    */
   static LoadClients start(String host, int port, String apiKey, List<String> runs, int subscribers, int processes,
       List<String> localAddresses, Path workDir) throws Exception {
+    return start(host, port, apiKey, runs, subscribers, processes, localAddresses, workDir, false);
+  }
+
+  /**
+   * The same clients subscribed to bare SSE channels of nchan ({@code /sub/<channel>}) instead of
+   * Freshet's feeds: the physical reference of the hot run.
+   */
+  static LoadClients startNchan(int port, List<String> channels, int subscribers, int processes, Path workDir) throws Exception {
+    return start("127.0.0.1", port, "", channels, subscribers, processes, List.of("127.0.0.1"), workDir, true);
+  }
+
+  private static LoadClients start(String host, int port, String apiKey, List<String> runs, int subscribers, int processes,
+      List<String> localAddresses, Path workDir, boolean nchan) throws Exception {
     LoadClients clients = new LoadClients();
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String classpath = System.getProperty("java.class.path");
@@ -56,7 +69,7 @@ final class LoadClients implements AutoCloseable {
       JsonArray locals = new JsonArray();
       localAddresses.stream().skip(p % localAddresses.size()).limit(1).forEach(locals::add);
       JsonObject spec = new JsonObject().put("host", host).put("port", port).put("apiKey", apiKey)
-          .put("runs", new JsonArray(new ArrayList<>(rotated))).put("subscribers", n).put("localAddresses", locals);
+          .put("runs", new JsonArray(new ArrayList<>(rotated))).put("subscribers", n).put("localAddresses", locals).put("nchan", nchan);
       Path file = workDir.resolve("load-client-" + p + ".json");
       Files.writeString(file, spec.encode());
       Process process = new ProcessBuilder(java, "-Xmx1500m", "-cp", classpath, SseLoadClient.class.getName(), file.toString())

@@ -14,6 +14,19 @@ final class Nginx {
     run(repo, List.of("start", name, Integer.toString(port), upstreams, Integer.toString(workers)));
   }
 
+  /** nginx with the nchan module as a bare broadcaster ({@code scripts/nginx.sh nchan}). */
+  static void startNchan(Path repo, String name, int port, int workers) throws Exception {
+    run(repo, List.of("nchan", name, Integer.toString(port), Integer.toString(workers)));
+  }
+
+  /** The instance's master and worker processes, for their CPU seconds. */
+  static List<Long> pids(Path repo, String name) throws Exception {
+    long master = Long.parseLong(java.nio.file.Files.readString(repo.resolve(".data/nginx/" + name + "/nginx.pid")).trim());
+    List<Long> out = new java.util.ArrayList<>(List.of(master));
+    ProcessHandle.of(master).ifPresent(p -> p.children().forEach(c -> out.add(c.pid())));
+    return out;
+  }
+
   static void stop(Path repo, String name) throws Exception {
     run(repo, List.of("stop", name));
   }

@@ -44,6 +44,7 @@ public final class SseLoadClient {
     List<String> runIds = spec.getJsonArray("runs").stream().map(Object::toString).toList();
     int target = spec.getInteger("subscribers");
     List<String> locals = spec.getJsonArray("localAddresses", new JsonArray().add("127.0.0.1")).stream().map(Object::toString).toList();
+    boolean nchan = spec.getBoolean("nchan", false);
 
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     List<HttpClientAgent> clients = new ArrayList<>();
@@ -66,7 +67,7 @@ public final class SseLoadClient {
       for (int i = 0; i < n; i++) {
         int index = opened + i;
         String run = runIds.get(index % runIds.size());
-        FeedSubscriber s = new FeedSubscriber(vertx, clients.get(index % clients.size()), apiKey, run, true, (seq, updatedAt, arrivedAt) -> {
+        FeedSubscriber.Sink sink = (seq, updatedAt, arrivedAt) -> {
           maxSeq.accumulateAndGet(index, seq, Math::max);
           if (recording.get()) {
             rows.incrementAndGet();
@@ -74,7 +75,9 @@ public final class SseLoadClient {
               latency.record(arrivedAt - updatedAt);
             }
           }
-        });
+        };
+        HttpClientAgent client = clients.get(index % clients.size());
+        FeedSubscriber s = nchan ? FeedSubscriber.channel(vertx, client, run, sink) : new FeedSubscriber(vertx, client, apiKey, run, true, sink);
         subscribers.add(s);
         batch.add(s.start());
       }

@@ -59,13 +59,8 @@ final class StallBench {
     List<Result> results = new ArrayList<>();
     for (String mode : settings.stallModes()) {
       JsonObject extra = new JsonObject();
-      String gateMode = mode;
-      if (mode.equals("gated-no-fallback")) {
-        gateMode = "gated";
-        extra.put("gate.primaryFallbackPerSec", 0);
-      }
       extra.put("router.livePollTimeoutMs", 120_000); // no backstop inside the phase: what arrives is the mode's doing
-      FreshetNode node = nodes.start(gateMode, extra);
+      FreshetNode node = nodes.start(mode, extra);
       try (BenchMain.NodeClients clients = new BenchMain.NodeClients(vertx, node)) {
         results.add(one(mode, node, clients));
       } finally {

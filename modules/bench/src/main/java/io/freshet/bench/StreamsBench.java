@@ -79,16 +79,20 @@ final class StreamsBench {
     config.put("realtime.maxConnectionsPerEnv", "1000000");
     config.put("db.primary.poolSize", "16");
     List<Phase> phases = new ArrayList<>();
-    try (NodeProcess node = NodeProcess.start(repo, "streams-node", 3121, config, work)) {
-      HttpClientAgent http = vertx.httpClientBuilder().with(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(node.port)
-          .setKeepAlive(true)).with(new PoolOptions().setHttp1MaxSize(64).setMaxWaitQueueSize(-1)).build();
-      WriteClient writer = new WriteClient(http, node.apiKey());
-      // The hot stream first: its heap per reader is then measured on a node without other streams' logs.
-      if (settings.hotStreamReaders() > 0) {
-        phases.add(phase(node, http, writer, "hot stream", 1, settings.hotStreamReaders()));
-      }
-      if (settings.streamCount() > 0) {
-        phases.add(phase(node, http, writer, "many streams", settings.streamCount(), 1));
+    for (String mode : Modes.FAN_OUT) {
+      Map<String, String> modeConfig = new HashMap<>(config);
+      modeConfig.putAll(Modes.flat(mode));
+      try (NodeProcess node = NodeProcess.start(repo, "streams-node", 3121, modeConfig, work)) {
+        HttpClientAgent http = vertx.httpClientBuilder().with(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(node.port)
+            .setKeepAlive(true)).with(new PoolOptions().setHttp1MaxSize(64).setMaxWaitQueueSize(-1)).build();
+        WriteClient writer = new WriteClient(http, node.apiKey());
+        // The hot stream first: its heap per reader is then measured on a node without other streams' logs.
+        if (settings.hotStreamReaders() > 0) {
+          phases.add(phase(node, http, writer, "hot stream (" + mode + ")", 1, settings.hotStreamReaders()));
+        }
+        if (settings.streamCount() > 0) {
+          phases.add(phase(node, http, writer, "many streams (" + mode + ")", settings.streamCount(), 1));
+        }
       }
     }
     return phases;

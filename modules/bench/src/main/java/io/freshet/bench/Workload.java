@@ -45,7 +45,7 @@ final class Workload {
     List<RunTrace> traces = new ArrayList<>();
     List<Future<String>> triggered = new ArrayList<>();
     for (int i = 0; i < spec.runs(); i++) {
-      triggered.add(writer.trigger("bench-" + spec.mode(), new JsonObject().put("seq", 0).put("writtenAt", System.currentTimeMillis())));
+      triggered.add(writer.trigger("bench-" + spec.mode().replace('+', '-'), new JsonObject().put("seq", 0).put("writtenAt", System.currentTimeMillis())));
     }
     for (Future<String> f : triggered) {
       traces.add(new RunTrace(Await.of(f, 30)));

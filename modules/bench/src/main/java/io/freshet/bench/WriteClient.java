@@ -9,7 +9,7 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 
 /** The write API as the workload uses it: trigger a run, replace its metadata. */
-final class WriteClient {
+class WriteClient {
 
   private final HttpClientAgent client;
   private final String authorization;
@@ -26,6 +26,7 @@ final class WriteClient {
     return send(HttpMethod.POST, "/api/v1/tasks/" + task + "/trigger", body).map(reply -> reply.getString("id"));
   }
 
+  /** Replaces the run's metadata; the paced writes go through here. */
   Future<Void> updateMetadata(String runId, JsonObject metadata) {
     return send(HttpMethod.PUT, "/api/v1/runs/" + runId + "/metadata", new JsonObject().put("metadata", metadata)).mapEmpty();
   }
