@@ -59,7 +59,11 @@ public final class FreshetConfig {
   public static final Key<String> CLUSTER_NAME = key("cluster.name", "freshet", "Hazelcast cluster name; nodes with another name never merge.");
   public static final Key<String> CLUSTER_HOST = key("cluster.host", "127.0.0.1", "Address this node's Hazelcast member and event bus bind to.");
   public static final Key<Integer> CLUSTER_PORT = key("cluster.port", 5701, "Hazelcast member port of this node.");
-  public static final Key<String> CLUSTER_MEMBERS = key("cluster.members", "127.0.0.1:5701,127.0.0.1:5702", "Comma-separated host:port list of members to join over TCP (no multicast).");
+  public static final Key<String> CLUSTER_MEMBERS = key("cluster.members", "127.0.0.1:5701,127.0.0.1:5702", "Comma-separated host:port list of members to join over TCP (no multicast), with cluster.discovery=members.");
+  public static final Key<String> CLUSTER_DISCOVERY = key("cluster.discovery", "members", "How members find each other: members (TCP to cluster.members) or kubernetes (Hazelcast's Kubernetes discovery: a DNS lookup of cluster.kubernetes.serviceDns, else the Kubernetes API). deploy/kubernetes/freshet.yaml is an example.");
+  public static final Key<String> CLUSTER_KUBERNETES_SERVICE_DNS = key("cluster.kubernetes.serviceDns", "", "With cluster.discovery=kubernetes: the DNS name of a headless Service over the nodes' pods (e.g. freshet-cluster.NAMESPACE.svc.cluster.local); empty: ask the Kubernetes API instead (the pod's service account needs get/list on endpoints and pods).");
+  public static final Key<String> CLUSTER_KUBERNETES_NAMESPACE = key("cluster.kubernetes.namespace", "", "With the Kubernetes API lookup: the namespace to look in (empty: the pod's own).");
+  public static final Key<String> CLUSTER_KUBERNETES_SERVICE_NAME = key("cluster.kubernetes.serviceName", "", "With the Kubernetes API lookup: the Service whose endpoints are the members (empty: every pod of the namespace).");
 
   // --- Read-your-writes gate -------------------------------------------------------------------
   public static final Key<String> GATE_MODE = key("gate.mode", "gated", "gated (Freshet), ungated (hydrate at once), fixed-delay (always wait gate.maxDelayMs), primary-reads (hydrate from the primary).");

@@ -3,6 +3,7 @@ package io.freshet.server;
 import io.freshet.core.bus.NodeAddresses;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.KubernetesConfig;
 import com.hazelcast.config.NetworkConfig;
 import io.freshet.core.FreshetConfig;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
@@ -10,18 +11,25 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.Arrays;
 
 /**
- * Hazelcast for the clustered event bus: TCP join to an explicit member list on the configured
- * address, never multicast (slow and unreliable on laptops, CI and containers). The config keeps
- * the maps Vert.x needs from its bundled default and only changes networking and the name.
+ * Hazelcast for the clustered event bus: members join over TCP, found through an explicit member
+ * list or, under an orchestrator that knows no fixed list, Hazelcast's Kubernetes discovery (a DNS
+ * lookup of a headless Service, or the Kubernetes API); never multicast (slow and unreliable on
+ * laptops, CI and containers). The config keeps the maps Vert.x needs from its bundled default and
+ * only changes networking, discovery and the name.
  */
 final class ClusterSetup {
 
   private ClusterSetup() {}
 
   static HazelcastClusterManager clusterManager(FreshetConfig config) {
-    String host = config.get(FreshetConfig.CLUSTER_HOST);
     // Vert.x takes the event-bus host from this property; keep it on the member's own address.
-    System.setProperty("hazelcast.local.localAddress", host);
+    System.setProperty("hazelcast.local.localAddress", config.get(FreshetConfig.CLUSTER_HOST));
+    return new HazelcastClusterManager(hazelcastConfig(config));
+  }
+
+  /** The member's Hazelcast config; throws {@link IllegalArgumentException} for an unknown {@code cluster.discovery}. */
+  static Config hazelcastConfig(FreshetConfig config) {
+    String host = config.get(FreshetConfig.CLUSTER_HOST);
     Config hz = ConfigUtil.loadConfig();
     hz.setClusterName(config.get(FreshetConfig.CLUSTER_NAME));
     hz.setProperty("hazelcast.wait.seconds.before.join", "0");
@@ -49,9 +57,32 @@ final class ClusterSetup {
     JoinConfig join = network.getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
-    join.getTcpIpConfig().setEnabled(true).setMembers(Arrays.stream(config.get(FreshetConfig.CLUSTER_MEMBERS).split(","))
-        .map(String::trim).filter(s -> !s.isEmpty()).toList());
-    return new HazelcastClusterManager(hz);
+    String discovery = config.get(FreshetConfig.CLUSTER_DISCOVERY).trim().toLowerCase(java.util.Locale.ROOT);
+    switch (discovery) {
+      case "members" -> join.getTcpIpConfig().setEnabled(true).setMembers(Arrays.stream(config.get(FreshetConfig.CLUSTER_MEMBERS).split(","))
+          .map(String::trim).filter(s -> !s.isEmpty()).toList());
+      case "kubernetes" -> {
+        join.getTcpIpConfig().setEnabled(false);
+        KubernetesConfig kubernetes = join.getKubernetesConfig().setEnabled(true);
+        String dns = config.get(FreshetConfig.CLUSTER_KUBERNETES_SERVICE_DNS).trim();
+        if (!dns.isEmpty()) {
+          kubernetes.setProperty("service-dns", dns);
+          kubernetes.setProperty("service-port", Integer.toString(config.getInt(FreshetConfig.CLUSTER_PORT)));
+        } else {
+          setIfPresent(kubernetes, "namespace", config.get(FreshetConfig.CLUSTER_KUBERNETES_NAMESPACE));
+          setIfPresent(kubernetes, "service-name", config.get(FreshetConfig.CLUSTER_KUBERNETES_SERVICE_NAME));
+        }
+      }
+      default -> throw new IllegalArgumentException("cluster.discovery must be members or kubernetes, not '"
+          + config.get(FreshetConfig.CLUSTER_DISCOVERY) + "'");
+    }
+    return hz;
+  }
+
+  private static void setIfPresent(KubernetesConfig kubernetes, String property, String value) {
+    if (value != null && !value.trim().isEmpty()) {
+      kubernetes.setProperty(property, value.trim());
+    }
   }
 
   /**
