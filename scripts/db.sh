@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# scripts/db.sh -- local PostgreSQL rig for Freshet: one primary plus one
-# streaming hot standby whose replay is deliberately delayed
-# (recovery_min_apply_delay), so the feed server can be exercised against a
-# *lagging* read replica exactly like in production, without Docker.
+# scripts/db.sh -- local PostgreSQL rig for Freshet: one primary plus one or
+# more streaming hot standbys whose replay is deliberately delayed
+# (recovery_min_apply_delay, one delay per standby), so the feed server can be
+# exercised against *lagging* read replicas exactly like in production,
+# without Docker.
 #
 # Everything lives under $FRESHET_PG_DIR (default <repo>/.data/pg, which is
 # git-ignored); the servers listen on 127.0.0.1 only.  Run with no arguments
@@ -13,6 +14,7 @@ set -euo pipefail
 PRIMARY_PORT="${FRESHET_PG_PRIMARY_PORT:-15432}"
 REPLICA_PORT="${FRESHET_PG_REPLICA_PORT:-15433}"
 APPLY_DELAY_MS="${FRESHET_APPLY_DELAY_MS:-150}"
+APPLY_DELAYS_MS="${FRESHET_APPLY_DELAYS_MS:-}"
 DB_USER=freshet
 DB_PASSWORD=freshet
 DB_NAME=freshet
@@ -41,27 +43,37 @@ usage() {
   cat >&2 <<EOF
 usage: scripts/db.sh <command> [args]
 
-  start           init (if needed) and start primary + delayed standby; idempotent
-  stop            stop both servers (fast shutdown); idempotent
+  start [--replicas N]
+                  init (if needed) and start the primary + N delayed standbys (default:
+                  as many as last time, at first 1); idempotent
+  stop            stop every server (fast shutdown); idempotent
   reset           stop, delete all rig data, start from scratch
   status          running state, ports, standby apply delay, replication state
-  set-delay MS    change recovery_min_apply_delay on the running standby
-                  (kept across stop/start; reset goes back to FRESHET_APPLY_DELAY_MS)
-  replica pause|resume|stop|start
-                  stall the standby: pause or resume its replay (it keeps receiving
-                  WAL and answering queries), or stop and start the standby server alone
+  set-delay MS [N]
+                  change recovery_min_apply_delay on running standby N (default 1)
+                  (kept across stop/start; reset goes back to the initial delays)
+  replica [N] pause|resume|stop|start|set-delay MS
+                  stall standby N (default 1): pause or resume its replay (it keeps
+                  receiving WAL and answering queries), stop and start its server alone,
+                  or change its apply delay
+  promote [N]     promote standby N (default 1) to a primary with pg_promote(), as a
+                  failover does (stop the primary first); the rig is then diverged:
+                  'reset' rebuilds it
   primary stop|start
                   stop or start the primary server alone (the standby keeps running and
                   reconnects when the primary is back)
   measure         measure the real primary->standby visibility delay (5 runs + median)
   env             print export lines for FRESHET_DB_PRIMARY_URI / FRESHET_DB_REPLICA_URI
-  psql primary|replica [psql args...]
+                  (standby 1); with several standbys also FRESHET_RIG_REPLICA_URIS
+  psql primary|replica|replica-N [psql args...]
                   open psql on database '$DB_NAME' of that server
 
 settings (environment):
   FRESHET_PG_PRIMARY_PORT  primary port           (default 15432)
-  FRESHET_PG_REPLICA_PORT  standby port           (default 15433)
-  FRESHET_APPLY_DELAY_MS   initial standby delay  (default 150; used when the standby is created)
+  FRESHET_PG_REPLICA_PORT  standby 1's port       (default 15433; standby N listens on it + N - 1)
+  FRESHET_APPLY_DELAY_MS   initial standby delay  (default 150; used when a standby is created)
+  FRESHET_APPLY_DELAYS_MS  initial delay of each standby, comma-separated (e.g. 50,150,1000;
+                           a standby without an entry gets FRESHET_APPLY_DELAY_MS)
   FRESHET_PG_DIR           data folder            (default <repo>/.data/pg)
 EOF
 }
@@ -182,11 +194,35 @@ resolve_pg_dir() {
   fi
   PRIMARY_DIR="$PG_DIR/primary"
   REPLICA_DIR="$PG_DIR/replica"
+  REPLICAS="$(cat "$PG_DIR/replicas" 2>/dev/null || echo 1)"
+  [[ "$REPLICAS" =~ ^[1-9][0-9]*$ ]] || REPLICAS=1
   # Unix sockets go in the data folder itself (owned by the server user), so
   # the permissions of /var/run/postgresql never matter.  Socket paths are
   # limited to ~107 bytes; for very deep folders we go TCP-only (the script
   # always connects over 127.0.0.1 anyway).
   if (( ${#PG_DIR} + 20 < 100 )); then SOCKET_DIR="$PG_DIR"; else SOCKET_DIR=""; fi
+}
+
+# ------------------------------------------------------------ standby N --
+# Standby 1 keeps the names a single-standby rig always had (data folder
+# replica, slot freshet_replica, port FRESHET_PG_REPLICA_PORT); standby N > 1
+# gets replicaN, freshet_replicaN and the port N - 1 above it.
+replica_dir() { [[ "$1" == 1 ]] && echo "$PG_DIR/replica" || echo "$PG_DIR/replica$1"; }
+replica_port() { echo $(( REPLICA_PORT + $1 - 1 )); }
+replica_slot() { [[ "$1" == 1 ]] && echo "$SLOT_NAME" || echo "$SLOT_NAME$1"; }
+replica_label() { [[ "$1" == 1 ]] && echo "replica" || echo "replica $1"; }
+# initial_delay N: the apply delay standby N is created with.
+initial_delay() {
+  local delays=() d
+  IFS=',' read -ra delays <<<"$APPLY_DELAYS_MS"
+  d="${delays[$(( $1 - 1 ))]:-}"
+  d="${d// /}"
+  [[ -n "$d" ]] && echo "$d" || echo "$APPLY_DELAY_MS"
+}
+# replica_number ARG: ARG when it is a standby this rig has, else die.
+replica_number() {
+  [[ "$1" =~ ^[1-9][0-9]*$ ]] && (( $1 <= REPLICAS )) || die "no standby '$1' (this rig has $REPLICAS: 1..$REPLICAS)"
+  echo "$1"
 }
 
 # ----------------------------------------------------------------- helpers --
@@ -276,8 +312,9 @@ wait_until() {  # wait_until SECONDS DESCRIPTION CMD... : poll CMD every 0.2 s
   done
 }
 
-standby_streaming() {
-  [[ "$(q "$PRIMARY_PORT" postgres "SELECT count(*) FROM pg_stat_replication WHERE application_name = '$SLOT_NAME' AND state = 'streaming'" 2>/dev/null)" -ge 1 ]] 2>/dev/null
+standby_streaming() {  # standby_streaming [N]
+  local slot; slot="$(replica_slot "${1:-1}")"
+  [[ "$(q "$PRIMARY_PORT" postgres "SELECT count(*) FROM pg_stat_replication WHERE application_name = '$slot' AND state = 'streaming'" 2>/dev/null)" -ge 1 ]] 2>/dev/null
 }
 
 # ------------------------------------------------------------ init primary --
@@ -340,21 +377,24 @@ EOF
 }
 
 # ------------------------------------------------------------ init replica --
-create_replica() {
-  say "cloning standby into $REPLICA_DIR (pg_basebackup)"
-  local tmp="$REPLICA_DIR.tmp"
+create_replica() {  # create_replica N
+  local n="$1" dir slot delay
+  dir="$(replica_dir "$n")"; slot="$(replica_slot "$n")"; delay="$(initial_delay "$n")"
+  [[ "$delay" =~ ^[0-9]+$ ]] || die "the initial apply delay of standby $n must be an integer number of ms (got '$delay')"
+  say "cloning standby $n into $dir (pg_basebackup)"
+  local tmp="$dir.tmp"
   as_server rm -rf "$tmp"
   # A slot left over from an earlier standby (its data dir is gone) is stale:
   # drop it so `pg_basebackup -C` can create it afresh.  If we kept it, it
   # would pin all WAL since the old standby disappeared.
-  q "$PRIMARY_PORT" postgres "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '$SLOT_NAME' AND NOT active" >/dev/null
+  q "$PRIMARY_PORT" postgres "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '$slot' AND NOT active" >/dev/null
   # -c fast: checkpoint at once instead of spreading it; --no-sync: same
   # reasoning as for initdb.
   # -C -S: create the physical slot now, so the primary keeps every WAL
   # segment the standby has not received yet -- a delayed standby must never
   # fall off the end of the kept WAL.  -R writes standby.signal.
   if ! as_server "$BIN/pg_basebackup" -h 127.0.0.1 -p "$PRIMARY_PORT" -U "$DB_USER" \
-        -D "$tmp" -R -X stream -C -S "$SLOT_NAME" -c fast --no-sync >"$PG_DIR/basebackup.log" 2>&1; then
+        -D "$tmp" -R -X stream -C -S "$slot" -c fast --no-sync >"$PG_DIR/basebackup.log" 2>&1; then
     cat "$PG_DIR/basebackup.log" >&2
     die "pg_basebackup failed (log: $PG_DIR/basebackup.log)"
   fi
@@ -371,7 +411,7 @@ create_replica() {
 hot_standby = on
 # The whole point of the rig: replay (and so visibility) lags the primary.
 # Change it at runtime with: scripts/db.sh set-delay MS
-recovery_min_apply_delay = '${APPLY_DELAY_MS}ms'
+recovery_min_apply_delay = '${delay}ms'
 # Let the primary know what the standby still reads, so vacuum on the primary
 # does not cancel long standby queries.
 hot_standby_feedback = on
@@ -381,12 +421,45 @@ wal_receiver_status_interval = '1s'
 max_standby_streaming_delay = '30s'
 include_if_exists = 'freshet-rig.conf'
 EOF
-  as_server mv "$tmp" "$REPLICA_DIR"
+  as_server mv "$tmp" "$dir"
+}
+
+# start_replica N: creates standby N when it is missing, starts it and waits until it streams.
+start_replica() {
+  local n="$1" dir port slot label
+  dir="$(replica_dir "$n")"; port="$(replica_port "$n")"; slot="$(replica_slot "$n")"; label="$(replica_label "$n")"
+  [[ -f "$dir/PG_VERSION" ]] || { as_server rm -rf "$dir"; create_replica "$n"; }
+  write_rig_conf "$dir" "$port" "freshet_$slot" \
+    "primary_conninfo = 'host=127.0.0.1 port=$PRIMARY_PORT user=$DB_USER application_name=$slot'" \
+    "primary_slot_name = '$slot'"
+  start_server "$dir" "$port" "$label"
+  wait_until "$START_TIMEOUT_S" "$label" accepting "$port" ||
+    die "$label does not accept connections on port $port; see $dir/server.log"
+  wait_until "$START_TIMEOUT_S" streaming standby_streaming "$n" ||
+    die "$label is up but not streaming from the primary after ${START_TIMEOUT_S}s; see $dir/server.log and $PRIMARY_DIR/server.log"
+}
+
+# drop_replica N: stops standby N, deletes it and its slot (a rig shrunk with start --replicas).
+drop_replica() {
+  local n="$1" dir slot
+  dir="$(replica_dir "$n")"; slot="$(replica_slot "$n")"
+  stop_server "$dir"
+  as_server rm -rf "$dir"
+  q "$PRIMARY_PORT" postgres "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '$slot' AND NOT active" >/dev/null
+  say "dropped standby $n"
 }
 
 # ---------------------------------------------------------------- commands --
 cmd_start() {
   resolve_pg_dir
+  if [[ "${1:-}" == --replicas ]]; then
+    [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "usage: scripts/db.sh start [--replicas N]   (N >= 1)"
+    WANT_REPLICAS="$2"
+  elif [[ $# -gt 0 ]]; then
+    die "usage: scripts/db.sh start [--replicas N]"
+  else
+    WANT_REPLICAS="$REPLICAS"
+  fi
   need_bindir install
   [[ "$APPLY_DELAY_MS" =~ ^[0-9]+$ ]] || die "FRESHET_APPLY_DELAY_MS must be an integer number of ms (got '$APPLY_DELAY_MS')"
   [[ "$PRIMARY_PORT" != "$REPLICA_PORT" ]] || die "primary and replica ports must differ"
@@ -394,15 +467,21 @@ cmd_start() {
   # Fail before creating anything if another rig (e.g. another checkout's)
   # already holds our ports.
   is_running "$PRIMARY_DIR" || ! port_busy "$PRIMARY_PORT" || port_taken "$PRIMARY_PORT" primary
-  is_running "$REPLICA_DIR" || ! port_busy "$REPLICA_PORT" || port_taken "$REPLICA_PORT" replica
+  local n
+  for n in $(seq 1 "$WANT_REPLICAS"); do
+    [[ "$(replica_port "$n")" != "$PRIMARY_PORT" ]] || die "standby $n would listen on the primary's port $PRIMARY_PORT; pick other ports"
+    is_running "$(replica_dir "$n")" || ! port_busy "$(replica_port "$n")" || port_taken "$(replica_port "$n")" "$(replica_label "$n")"
+  done
 
   if [[ ! -f "$PRIMARY_DIR/PG_VERSION" ]]; then
     # A standby cloned from a previous primary cannot follow a new one.
-    if [[ -d "$REPLICA_DIR" ]]; then
-      say "primary is missing; discarding the orphaned standby too"
-      is_running "$REPLICA_DIR" && as_server "$BIN/pg_ctl" stop -D "$REPLICA_DIR" -m fast >/dev/null
-      as_server rm -rf "$REPLICA_DIR"
-    fi
+    local orphan
+    for orphan in "$PG_DIR"/replica "$PG_DIR"/replica[0-9]*; do
+      [[ -d "$orphan" ]] || continue
+      say "primary is missing; discarding the orphaned standby $orphan too"
+      is_running "$orphan" && as_server "$BIN/pg_ctl" stop -D "$orphan" -m fast >/dev/null
+      as_server rm -rf "$orphan"
+    done
     as_server rm -rf "$PRIMARY_DIR"   # leftovers without PG_VERSION are junk
     init_primary
   fi
@@ -415,18 +494,20 @@ cmd_start() {
     q "$PRIMARY_PORT" postgres "CREATE DATABASE $DB_NAME OWNER $DB_USER" >/dev/null
   fi
 
-  [[ -f "$REPLICA_DIR/PG_VERSION" ]] || { as_server rm -rf "$REPLICA_DIR"; create_replica; }
-  write_rig_conf "$REPLICA_DIR" "$REPLICA_PORT" freshet_replica \
-    "primary_conninfo = 'host=127.0.0.1 port=$PRIMARY_PORT user=$DB_USER application_name=$SLOT_NAME'" \
-    "primary_slot_name = '$SLOT_NAME'"
-  start_server "$REPLICA_DIR" "$REPLICA_PORT" replica
-  wait_until "$START_TIMEOUT_S" replica accepting "$REPLICA_PORT" ||
-    die "standby does not accept connections on port $REPLICA_PORT; see $REPLICA_DIR/server.log"
-  wait_until "$START_TIMEOUT_S" streaming standby_streaming ||
-    die "standby is up but not streaming from the primary after ${START_TIMEOUT_S}s; see $REPLICA_DIR/server.log and $PRIMARY_DIR/server.log"
+  for n in $(seq $(( WANT_REPLICAS + 1 )) "$REPLICAS"); do
+    drop_replica "$n"
+  done
+  for n in $(seq 1 "$WANT_REPLICAS"); do
+    start_replica "$n"
+  done
+  REPLICAS="$WANT_REPLICAS"
+  echo "$REPLICAS" | as_server tee "$PG_DIR/replicas" >/dev/null
 
   echo "primary  $(uri "$PRIMARY_PORT")"
-  echo "replica  $(uri "$REPLICA_PORT")  (recovery_min_apply_delay=$(q "$REPLICA_PORT" "SHOW recovery_min_apply_delay"))"
+  for n in $(seq 1 "$REPLICAS"); do
+    printf '%-8s %s  (recovery_min_apply_delay=%s)\n' "$(replica_label "$n" | tr -d ' ')" "$(uri "$(replica_port "$n")")" \
+      "$(q "$(replica_port "$n")" "SHOW recovery_min_apply_delay")"
+  done
 }
 
 # stop_server DIR: a fast shutdown of the server of DIR, if it runs; waits for it.
@@ -445,11 +526,14 @@ start_accepting() {
 cmd_stop() {
   resolve_pg_dir
   if ! find_bindir; then say "no PostgreSQL binaries, so nothing can be running"; return 0; fi
-  local dir label
-  # Standby first: then the primary's shutdown does not have to wait for a
-  # walsender to hand the final WAL to it.
-  for label in replica primary; do
-    [[ $label == replica ]] && dir="$REPLICA_DIR" || dir="$PRIMARY_DIR"
+  local dir label n
+  # Standbys first: then the primary's shutdown does not have to wait for a
+  # walsender to hand the final WAL to them.
+  local labels=() dirs=()
+  for n in $(seq 1 "$REPLICAS"); do labels+=("$(replica_label "$n")"); dirs+=("$(replica_dir "$n")"); done
+  labels+=(primary); dirs+=("$PRIMARY_DIR")
+  for n in "${!labels[@]}"; do
+    label="${labels[$n]}"; dir="${dirs[$n]}"
     if is_running "$dir"; then
       say "stopping $label"
       stop_server "$dir"
@@ -461,29 +545,35 @@ cmd_stop() {
 
 cmd_reset() {
   cmd_stop
+  local replicas="$REPLICAS"
   say "deleting $PG_DIR"
   # Delete the contents, not the folder: it may be a fallback folder whose
   # ownership we set up, and the socket lives here.
   find "$PG_DIR" -mindepth 1 -delete
-  cmd_start
+  REPLICAS=1
+  cmd_start --replicas "$replicas"
 }
 
 cmd_status() {
   resolve_pg_dir
   need_bindir
   echo "data folder: $PG_DIR   (binaries: $BIN)"
-  local p_up=0 r_up=0
+  local p_up=0 n port label
   if is_running "$PRIMARY_DIR"; then p_up=1; echo "primary: running  port $PRIMARY_PORT  $(uri "$PRIMARY_PORT")"
   else echo "primary: not running  (port $PRIMARY_PORT)"; fi
-  if is_running "$REPLICA_DIR"; then r_up=1; echo "replica: running  port $REPLICA_PORT  $(uri "$REPLICA_PORT")"
-  else echo "replica: not running  (port $REPLICA_PORT)"; fi
-  if (( r_up )); then
-    echo "replica: recovery_min_apply_delay = $(q "$REPLICA_PORT" "SHOW recovery_min_apply_delay")"
-    q "$REPLICA_PORT" "SELECT 'replica: in_recovery=' || pg_is_in_recovery()
-        || '  received=' || coalesce(pg_last_wal_receive_lsn()::text, '-')
-        || '  replayed=' || coalesce(pg_last_wal_replay_lsn()::text, '-')
-        || '  last replayed commit ' || coalesce(round(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000)::text || ' ms ago', 'n/a')"
-  fi
+  for n in $(seq 1 "$REPLICAS"); do
+    port="$(replica_port "$n")"; label="$(replica_label "$n")"
+    if is_running "$(replica_dir "$n")"; then
+      echo "$label: running  port $port  $(uri "$port")"
+      echo "$label: recovery_min_apply_delay = $(q "$port" "SHOW recovery_min_apply_delay")"
+      q "$port" "SELECT '$label: in_recovery=' || pg_is_in_recovery()
+          || '  received=' || coalesce(pg_last_wal_receive_lsn()::text, '-')
+          || '  replayed=' || coalesce(pg_last_wal_replay_lsn()::text, '-')
+          || '  last replayed commit ' || coalesce(round(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000)::text || ' ms ago', 'n/a')"
+    else
+      echo "$label: not running  (port $port)"
+    fi
+  done
   if (( p_up )); then
     local rows
     rows="$(q "$PRIMARY_PORT" postgres "SELECT 'primary: standby ' || application_name || ' state=' || state
@@ -496,10 +586,13 @@ cmd_status() {
 
 cmd_set_delay() {
   local ms="${1:-}"
-  [[ "$ms" =~ ^[0-9]+$ ]] || die "usage: scripts/db.sh set-delay MS   (integer milliseconds, e.g. 400)"
+  [[ "$ms" =~ ^[0-9]+$ ]] || die "usage: scripts/db.sh set-delay MS [N]   (integer milliseconds, e.g. 400; standby N, default 1)"
   resolve_pg_dir
   need_bindir
-  is_running "$REPLICA_DIR" || die "the standby is not running; run 'scripts/db.sh start' first"
+  local n; n="$(replica_number "${2:-1}")"
+  local dir port
+  dir="$(replica_dir "$n")"; port="$(replica_port "$n")"
+  is_running "$dir" || die "standby $n is not running; run 'scripts/db.sh start' first"
   # What we learned (PostgreSQL 15): ALTER SYSTEM is accepted on a hot
   # standby.  It is not a transactional/WAL-logged write -- it only rewrites
   # the standby's own postgresql.auto.conf -- so read-only recovery does not
@@ -507,19 +600,19 @@ cmd_set_delay() {
   # pg_reload_conf() applies it without a restart, and the startup process
   # re-evaluates a commit it is currently holding back with the new value.
   # So no need to edit postgresql.auto.conf by hand.
-  q "$REPLICA_PORT" "ALTER SYSTEM SET recovery_min_apply_delay = '${ms}ms'" >/dev/null
-  q "$REPLICA_PORT" "SELECT pg_reload_conf()" >/dev/null
+  q "$port" "ALTER SYSTEM SET recovery_min_apply_delay = '${ms}ms'" >/dev/null
+  q "$port" "SELECT pg_reload_conf()" >/dev/null
   # The reload is asynchronous (SIGHUP to the postmaster, then to each
   # backend), so poll from fresh sessions until the new value is visible.
   # pg_settings.setting is always in ms, so '1s' vs '1000ms' cannot fool us.
   local i got=""
   for i in $(seq 1 50); do
-    got="$(q "$REPLICA_PORT" "SELECT setting FROM pg_settings WHERE name = 'recovery_min_apply_delay'")"
+    got="$(q "$port" "SELECT setting FROM pg_settings WHERE name = 'recovery_min_apply_delay'")"
     [[ "$got" == "$ms" ]] && break
     sleep 0.1
   done
-  [[ "$got" == "$ms" ]] || die "standby still reports recovery_min_apply_delay=${got}ms after reload; see $REPLICA_DIR/server.log"
-  echo "recovery_min_apply_delay = $(q "$REPLICA_PORT" "SHOW recovery_min_apply_delay")"
+  [[ "$got" == "$ms" ]] || die "standby still reports recovery_min_apply_delay=${got}ms after reload; see $dir/server.log"
+  echo "recovery_min_apply_delay = $(q "$port" "SHOW recovery_min_apply_delay")"
 }
 
 probe_replayed() {
@@ -592,27 +685,49 @@ cmd_measure() {
 }
 
 cmd_replica() {
-  local what="${1:-}"
   resolve_pg_dir
   need_bindir
+  local n=1
+  if [[ "${1:-}" =~ ^[0-9]+$ ]]; then n="$(replica_number "$1")"; shift; fi
+  local what="${1:-}" dir port
+  dir="$(replica_dir "$n")"; port="$(replica_port "$n")"
   case "$what" in
     pause|resume)
-      is_running "$REPLICA_DIR" || die "the standby is not running"
-      q "$REPLICA_PORT" "SELECT pg_wal_replay_$what()" >/dev/null
-      echo "standby replay: $(q "$REPLICA_PORT" "SELECT pg_get_wal_replay_pause_state()")"
+      is_running "$dir" || die "standby $n is not running"
+      q "$port" "SELECT pg_wal_replay_$what()" >/dev/null
+      echo "standby $n replay: $(q "$port" "SELECT pg_get_wal_replay_pause_state()")"
       ;;
     stop)
-      stop_server "$REPLICA_DIR"
-      echo "standby stopped"
+      stop_server "$dir"
+      echo "standby $n stopped"
       ;;
     start)
-      start_accepting "$REPLICA_DIR" "$REPLICA_PORT" replica
-      wait_until "$START_TIMEOUT_S" streaming standby_streaming ||
-        die "standby is up but not streaming; see $REPLICA_DIR/server.log"
-      echo "standby started"
+      start_accepting "$dir" "$port" "$(replica_label "$n")"
+      wait_until "$START_TIMEOUT_S" streaming standby_streaming "$n" ||
+        die "standby $n is up but not streaming; see $dir/server.log"
+      echo "standby $n started"
       ;;
-    *) die "usage: scripts/db.sh replica pause|resume|stop|start" ;;
+    set-delay)
+      cmd_set_delay "${2:-}" "$n"
+      ;;
+    *) die "usage: scripts/db.sh replica [N] pause|resume|stop|start|set-delay MS" ;;
   esac
+}
+
+cmd_promote() {
+  resolve_pg_dir
+  need_bindir
+  local n; n="$(replica_number "${1:-1}")"
+  local dir port
+  dir="$(replica_dir "$n")"; port="$(replica_port "$n")"
+  is_running "$dir" || die "standby $n is not running"
+  [[ "$(q "$port" "SELECT pg_is_in_recovery()")" == t ]] || die "standby $n is not in recovery (already promoted?)"
+  is_running "$PRIMARY_DIR" && say "warning: the primary still runs; two primaries now accept writes (stop it first: 'scripts/db.sh primary stop')"
+  # pg_promote waits (60 s at most) until the standby has left recovery. A
+  # paused replay is resumed by the promotion itself; a standby that applies
+  # commits late first applies every WAL record it has received.
+  [[ "$(q "$port" "SELECT pg_promote(true, 60)")" == t ]] || die "standby $n did not finish promoting within 60 s; see $dir/server.log"
+  echo "promoted standby $n: primary now $(uri "$port")"
 }
 
 cmd_primary() {
@@ -633,8 +748,14 @@ cmd_primary() {
 }
 
 cmd_env() {
+  resolve_pg_dir
   echo "export FRESHET_DB_PRIMARY_URI=$(uri "$PRIMARY_PORT")"
   echo "export FRESHET_DB_REPLICA_URI=$(uri "$REPLICA_PORT")"
+  if (( REPLICAS > 1 )); then
+    local n uris=()
+    for n in $(seq 1 "$REPLICAS"); do uris+=("$(uri "$(replica_port "$n")")"); done
+    echo "export FRESHET_RIG_REPLICA_URIS=$(IFS=,; echo "${uris[*]}")"
+  fi
 }
 
 cmd_psql() {
@@ -642,7 +763,8 @@ cmd_psql() {
   case "$which" in
     primary) port="$PRIMARY_PORT" ;;
     replica) port="$REPLICA_PORT" ;;
-    *) die "usage: scripts/db.sh psql primary|replica [psql args...]" ;;
+    replica-[0-9]*) resolve_pg_dir; port="$(replica_port "$(replica_number "${which#replica-}")")" ;;
+    *) die "usage: scripts/db.sh psql primary|replica|replica-N [psql args...]" ;;
   esac
   shift
   find_bindir || need_bindir
@@ -653,13 +775,14 @@ main() {
   local cmd="${1:-}"
   [[ $# -gt 0 ]] && shift
   case "$cmd" in
-    start)     cmd_start ;;
+    start)     cmd_start "$@" ;;
     stop)      cmd_stop ;;
     reset)     cmd_reset ;;
     status)    cmd_status ;;
     set-delay) cmd_set_delay "$@" ;;
     replica)   cmd_replica "$@" ;;
     primary)   cmd_primary "$@" ;;
+    promote)   cmd_promote "$@" ;;
     measure)   cmd_measure ;;
     env)       cmd_env ;;
     psql)      cmd_psql "$@" ;;
