@@ -62,6 +62,15 @@ final class FeedLog {
   private final int retention;
 
   private final Map<String, RunRow> current = new HashMap<>();
+  /**
+   * The version at which each recent run left the log (its status left a status filter): a read
+   * that lags behind that version (a backstop or a snapshot from the replica, while a row that came
+   * with its record or from the primary already moved the run out) must not bring the older row
+   * back in. The oldest are forgotten past {@link #MAX_LEFT}; a run that left longer ago than a
+   * replica lags is not at risk.
+   */
+  private final LinkedHashMap<String, Long> left = new LinkedHashMap<>();
+  static final int MAX_LEFT = 256;
   /** Offered since the last commit: the row to upsert, or the row that no longer matches. */
   private final Map<String, RunRow> staged = new LinkedHashMap<>();
   private final ArrayDeque<Entry> entries = new ArrayDeque<>();
@@ -88,14 +97,18 @@ final class FeedLog {
     return current.size();
   }
 
-  /** The newest version of {@code runId} the log holds or has staged, or -1. */
+  /** The newest version of {@code runId} the log holds, has staged, or saw it leave at; or -1. */
   long version(String runId) {
     RunRow staging = staged.get(runId);
     if (staging != null) {
       return staging.updatedAtMs();
     }
     RunRow row = current.get(runId);
-    return row == null ? -1 : row.updatedAtMs();
+    if (row != null) {
+      return row.updatedAtMs();
+    }
+    Long leftAt = left.get(runId);
+    return leftAt == null ? -1 : leftAt;
   }
 
   boolean contains(String runId) {
@@ -148,9 +161,15 @@ final class FeedLog {
       if (filter.matches(row)) {
         changes.add(new Change(row.runId(), had ? Op.UPDATE : Op.INSERT, row));
         current.put(row.runId(), row);
+        left.remove(row.runId());
       } else if (had) {
         changes.add(new Change(row.runId(), Op.DELETE, row));
         current.remove(row.runId());
+        left.remove(row.runId());
+        left.put(row.runId(), row.updatedAtMs());
+        if (left.size() > MAX_LEFT) {
+          left.remove(left.keySet().iterator().next());
+        }
       }
     }
     staged.clear();

@@ -124,6 +124,21 @@ class FeedLogTest {
   }
 
   @Test
+  void aLaggingReadCannotBringBackTheOlderVersionOfARunThatLeft() {
+    FeedLog log = log(new FeedFilter.Tags(List.of(), 0, List.of("EXECUTING")), 16);
+    log.commit(true);
+    log.offer(row("r1", 10, List.of(), null, "running", 0, "EXECUTING"));
+    log.commit(false);
+    log.offer(row("r1", 20, List.of(), null, "done", 0, "COMPLETED_SUCCESSFULLY")); // from its record: left
+    assertThat(ops(log.commit(false))).containsExactly("delete");
+    assertThat(log.offer(row("r1", 10, List.of(), null, "running", 0, "EXECUTING")))
+        .as("a backstop read of a replica that has not applied version 20 yet").isFalse();
+    assertThat(log.commit(false)).isNull();
+    assertThat(log.offer(row("r1", 30, List.of(), null, "retried", 0, "EXECUTING"))).as("a newer version comes back in").isTrue();
+    assertThat(ops(log.commit(false))).containsExactly("insert");
+  }
+
+  @Test
   void anOffsetBehindTheRetentionIsTooOldAndOneNeverIssuedIsAhead() {
     FeedLog log = log(new FeedFilter.Run("r1"), 2);
     log.commit(true);
