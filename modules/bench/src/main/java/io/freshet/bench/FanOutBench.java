@@ -38,7 +38,7 @@ final class FanOutBench {
   /** One phase's figures. */
   record Phase(String name, int subscribers, long held, long failed, long rows, double seconds, long writes, long offeredPerSecond,
       Histogram latency, double serverP50, double serverP99, long receivedFinal, double nodeCpu, double clientCpu,
-      double heapBytesPerSubscriber, long heapBeforeBytes, long heapAfterBytes, int nodes) {
+      double heapBytesPerSubscriber, long heapBeforeBytes, long heapAfterBytes, int nodes, long settledFromRecords, long settledByReads) {
 
     double rowsPerSecond() {
       return seconds <= 0 ? Double.NaN : rows / seconds;
@@ -241,7 +241,8 @@ final class FanOutBench {
     double seconds = (last - start) / 1000.0;
     Phase phase = new Phase(name, subscribers, held[0], held[1], result.rows(), seconds, writesDone, offeredPerSecond, result.latency(),
         used.percentile("freshet_delivery_lag_milliseconds", 50), used.percentile("freshet_delivery_lag_milliseconds", 99),
-        result.receivedFinal(finals), nodeUsed, clientUsed, Double.NaN, -1, -1, nodes.size());
+        result.receivedFinal(finals), nodeUsed, clientUsed, Double.NaN, -1, -1, nodes.size(),
+        Math.round(used.sum("freshet_changes_settled_total", "via", "record")), Math.round(used.sum("freshet_changes_settled_total", "via", "read")));
     progress.accept(String.format(Locale.ROOT, "%s: %,d rows in %.1f s (%,.0f/s), p50/p95/p99 %d/%d/%d ms, server p50/p99 %.0f/%.0f ms, "
             + "%,d of %,d received the final value; CPU node %.1f s, clients %.1f s", name, phase.rows(), seconds, phase.rowsPerSecond(),
         result.latency().percentile(50), result.latency().percentile(95), result.latency().percentile(99), phase.serverP50(),
@@ -285,7 +286,7 @@ final class FanOutBench {
       clients.go();
       clients.stop(runs.size());
       return new Phase(name, target, held[0], held[1], 0, 0, 0, 0, new Histogram(), Double.NaN, Double.NaN, 0, nodeUsed, clientUsed,
-          perSubscriber, heapBefore, heapAfter, nodes.size());
+          perSubscriber, heapBefore, heapAfter, nodes.size(), 0, 0);
     }
   }
 

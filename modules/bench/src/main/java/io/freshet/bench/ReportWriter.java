@@ -79,8 +79,8 @@ public final class ReportWriter {
     StringBuilder md = new StringBuilder();
     md.append(String.format(Locale.ROOT, "Standby apply delay %d ms. Nodes and load clients in their own processes; CPU seconds over each phase.%n%n", applyDelayMs));
     md.append("| phase | subscribers held | changes written (offered /s) | rows delivered (/s) | commit→client p50 / p95 / p99 | p95 − nchan's"
-        + " | server-side p50 / p99 | received the final value | server CPU s | load client CPU s |\n");
-    md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        + " | server-side p50 / p99 | received the final value | server CPU s | load client CPU s | changes settled from records / by reads |\n");
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     FanOutBench.Phase reference = phases.stream().filter(p -> p.name().contains("nchan")).findFirst().orElse(null);
     for (FanOutBench.Phase p : phases) {
       if (p.writes() == 0) {
@@ -88,10 +88,11 @@ public final class ReportWriter {
       }
       String vsReference = reference == null || p == reference || !p.name().startsWith("hot run") ? "–"
           : String.format(Locale.ROOT, "%+d ms", p.latency().percentile(95) - reference.latency().percentile(95));
-      md.append(String.format(Locale.ROOT, "| %s | %,d of %,d | %,d (%,d) | %,d (%,.0f) | %s / %s / %s ms | %s | %s / %s ms | %,d of %,d | %.1f | %.1f |\n",
+      md.append(String.format(Locale.ROOT, "| %s | %,d of %,d | %,d (%,d) | %,d (%,.0f) | %s / %s / %s ms | %s | %s / %s ms | %,d of %,d | %.1f | %.1f | %s |\n",
           p.name(), p.held(), p.subscribers(), p.writes(), p.offeredPerSecond(), p.rows(), p.rowsPerSecond(),
           ms(p.latency().percentile(50)), ms(p.latency().percentile(95)), ms(p.latency().percentile(99)), vsReference,
-          num0(p.serverP50()), num0(p.serverP99()), p.receivedFinal(), p.subscribers(), p.nodeCpu(), p.clientCpu()));
+          num0(p.serverP50()), num0(p.serverP99()), p.receivedFinal(), p.subscribers(), p.nodeCpu(), p.clientCpu(),
+          p == reference ? "–" : String.format(Locale.ROOT, "%,d / %,d", p.settledFromRecords(), p.settledByReads())));
     }
     md.append("\n| held connections | held of attempted (failed) | node heap before → after (full GC) | node heap per subscriber | node CPU s (ramp) | load client CPU s |\n");
     md.append("|---|---:|---:|---:|---:|---:|\n");

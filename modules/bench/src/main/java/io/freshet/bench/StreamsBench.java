@@ -44,7 +44,8 @@ final class StreamsBench {
   /** One phase's figures. */
   record Phase(String name, int streams, int readers, long held, long failed, long written, long received, double writeSeconds,
       Histogram latency, double serverP50, double serverP99, long serverChunks, long outOfOrder, long readersEnded,
-      long readersWithLastChunk, long writersRefused, double nodeCpu, double clientCpu, double measuredSeconds, double heapBytesPerReader) {
+      long readersWithLastChunk, long writersRefused, double nodeCpu, double clientCpu, double measuredSeconds, double heapBytesPerReader,
+      long settledFromAnnouncements, long settledByReads) {
 
     double receivedPerSecond() {
       return writeSeconds <= 0 ? Double.NaN : received / writeSeconds;
@@ -147,7 +148,9 @@ final class StreamsBench {
           r.getLong("chunks"), r.getLong("writeMs") / 1000.0, Histogram.fromJson(r.getJsonObject("latency")),
           used.percentile("freshet_stream_delivery_lag_milliseconds", 50), used.percentile("freshet_stream_delivery_lag_milliseconds", 99),
           Math.round(used.sum("freshet_stream_chunks_delivered_total")), r.getLong("outOfOrder"), r.getLong("readersEnded"),
-          r.getLong("readersWithLastChunk"), r.getLong("writersRefused"), nodeUsed, clientUsed, measured, perReader);
+          r.getLong("readersWithLastChunk"), r.getLong("writersRefused"), nodeUsed, clientUsed, measured, perReader,
+          Math.round(used.sum("freshet_stream_commits_settled_total", "via", "record")),
+          Math.round(used.sum("freshet_stream_commits_settled_total", "via", "read")));
       progress.accept(summary(phase));
       return phase;
     } finally {
@@ -174,13 +177,14 @@ final class StreamsBench {
         + " CPU seconds are each one's from the start of writing to the last reader's end (the measured window; 2 cores give at most"
         + " 2 CPU seconds a second to share between the node, PostgreSQL and the load generator).\n\n"
         + "| Phase | Streams | Readers | Written/s | Delivered to readers/s | Reader p50 / p99 ms | Server p50 / p99 ms | Out of order"
-        + " | Readers with the last chunk | Node CPU s | Load gen CPU s | Writing s | Measured s | Node heap per reader |\n"
-        + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        + " | Readers with the last chunk | Node CPU s | Load gen CPU s | Writing s | Measured s | Node heap per reader"
+        + " | Commits pushed from their announcement / read |\n"
+        + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Phase p : phases) {
-      out.append(String.format(Locale.ROOT, "| %s | %,d | %,d | %,.0f | %,.0f | %d / %d | %.0f / %.0f | %,d | %,d of %,d | %.1f | %.1f | %.1f | %.1f | %,.0f B |\n",
+      out.append(String.format(Locale.ROOT, "| %s | %,d | %,d | %,.0f | %,.0f | %d / %d | %.0f / %.0f | %,d | %,d of %,d | %.1f | %.1f | %.1f | %.1f | %,.0f B | %,d / %,d |\n",
           p.name(), p.streams(), p.held(), p.writtenPerSecond(), p.receivedPerSecond(), p.latency().percentile(50), p.latency().percentile(99),
           p.serverP50(), p.serverP99(), p.outOfOrder(), p.readersWithLastChunk(), p.readers(), p.nodeCpu(), p.clientCpu(), p.writeSeconds(),
-          p.measuredSeconds(), p.heapBytesPerReader()));
+          p.measuredSeconds(), p.heapBytesPerReader(), p.settledFromAnnouncements(), p.settledByReads()));
     }
     return out.toString();
   }
