@@ -133,6 +133,9 @@ public final class GatedReads<K, V> {
     Pending<V> inRead = reading.get(key);
     if (inRead != null && !forgotten.contains(key)) {
       oldest = older(oldest, inRead.arrived(position));
+      if (inRead.stage() == Stage.WATCHING) {
+        unwatch(key); // the read lands as a plain one (settle), not as a watch
+      }
     }
     Pending<V> entry = pending.get(key);
     if (entry != null) {
@@ -143,6 +146,7 @@ public final class GatedReads<K, V> {
       } else if (entry.stage() != Stage.GATED) {
         unwatch(key); // later commits are still on their way: they start over at the gate
         entry.restart();
+        pullTimer(key, entry);
       }
     }
     metrics.settled(Via.RECORD, 1);
@@ -463,14 +467,22 @@ public final class GatedReads<K, V> {
       if (forgotten.remove(key)) {
         continue;
       }
-      if (entry.arrivedUpTo() != Reading.NOTHING && !foundBeyondArrival(entry, answered ? byKey.get(key) : null)) {
-        // What this read was for arrived meanwhile with its value, and was delivered then.
-        settled.add(key);
-        if (!entry.isDone()) {
+      // A value arrived with its commit while this read was out: what the read found at or below it
+      // is older than what was delivered. The arrival is used up by this one read; whatever is
+      // still pending (a newer commit without its value, a change nobody stamped) goes on through
+      // the normal path, with its retries, fallback and liveness.
+      boolean olderThanArrival = false;
+      if (entry.arrivedUpTo() != Reading.NOTHING) {
+        olderThanArrival = !foundBeyondArrival(entry, answered ? byKey.get(key) : null);
+        entry.clearArrived();
+        if (olderThanArrival && entry.stage() == Stage.WATCHING) {
+          unwatch(key);
           entry.restart();
-          requeue(key, entry);
         }
-        continue;
+        if (olderThanArrival && entry.isDone()) {
+          settled.add(key); // all it was read for was delivered when it arrived
+          continue;
+        }
       }
       if (!answered && where == Where.PRIMARY) {
         giveUp(key, entry, values, settled, replayedAt); // the primary is unreachable too
@@ -478,7 +490,7 @@ public final class GatedReads<K, V> {
         continue;
       }
       Reading<V> reading = byKey.get(key);
-      V value = reading == null ? null : reading.value();
+      V value = reading == null || olderThanArrival ? null : reading.value();
       boolean more = reading != null && reading.more();
       long reached;
       if (!tripwire || where == Where.PRIMARY && answered && !more) {

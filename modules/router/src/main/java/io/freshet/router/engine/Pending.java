@@ -142,6 +142,11 @@ final class Pending<V> {
     return arrivedUpTo;
   }
 
+  /** A read landed after the arrival: it is accounted for. */
+  void clearArrived() {
+    arrivedUpTo = ReadSource.Reading.NOTHING;
+  }
+
   boolean isDone() {
     return marks.isEmpty() && !unstamped;
   }

@@ -139,7 +139,17 @@ final class FeedLog {
       staged.put(row.runId(), row); // leaves the log
       return true;
     }
+    leftAt(row); // never shown here, but an older version that matches must not come in after it
     return false;
+  }
+
+  /** Remembers that {@code row}'s run is out of the log at its version (the last {@link #MAX_LEFT} runs). */
+  private void leftAt(RunRow row) {
+    left.remove(row.runId());
+    left.put(row.runId(), row.updatedAtMs());
+    if (left.size() > MAX_LEFT) {
+      left.remove(left.keySet().iterator().next());
+    }
   }
 
   boolean hasStaged() {
@@ -162,14 +172,12 @@ final class FeedLog {
         changes.add(new Change(row.runId(), had ? Op.UPDATE : Op.INSERT, row));
         current.put(row.runId(), row);
         left.remove(row.runId());
-      } else if (had) {
-        changes.add(new Change(row.runId(), Op.DELETE, row));
-        current.remove(row.runId());
-        left.remove(row.runId());
-        left.put(row.runId(), row.updatedAtMs());
-        if (left.size() > MAX_LEFT) {
-          left.remove(left.keySet().iterator().next());
+      } else {
+        if (had) {
+          changes.add(new Change(row.runId(), Op.DELETE, row));
+          current.remove(row.runId());
         }
+        leftAt(row); // left, or entered and left between two commits
       }
     }
     staged.clear();

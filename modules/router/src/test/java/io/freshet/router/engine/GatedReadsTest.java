@@ -245,6 +245,55 @@ class GatedReadsTest {
   }
 
   @Test
+  void anUnstampedChangeWhoseReadLandsAfterACarriedValueIsNotReadAgainAndAgain() {
+    db.held = new ArrayList<>();
+    long t0 = clock.nowMs();
+    db.apply("a", t0);
+    engine().expectUnstamped("a");
+    clock.advance(1);
+    assertThat(db.reads).hasSize(1);
+    engine.arrived("a", t0, t0, t0);
+    db.held.remove(0).run(); // finds the version that arrived, no newer
+    clock.advance(LAG * 20);
+    assertThat(db.reads).as("the unstamped change was read once").hasSize(1);
+    assertThat(engine.pendingCount()).isZero();
+    assertThat(values("a")).containsExactly(t0);
+  }
+
+  @Test
+  void aNewerCommitWithoutItsValueBehindAStalledReplicaIsRetriedOnTheScheduleAndFallsBackToThePrimary() {
+    long t0 = clock.nowMs();
+    db.apply("a", t0);
+    engine().expect("a", t0 + 30, t0 + 30);
+    engine.arrived("a", t0, t0, t0);
+    db.commit("a", t0 + 30); // the replica never applies it
+    clock.advance(2000);
+    assertThat(db.reads(Where.REPLICA).size()).as("retries, not a read per turn").isLessThanOrEqualTo(staleRetries + 2);
+    assertThat(db.reads(Where.PRIMARY)).as("the fallback at the commit's deadline").hasSize(1);
+    assertThat(values("a")).containsExactly(t0, t0 + 30);
+    assertThat(engine.pendingCount()).isZero();
+  }
+
+  @Test
+  void aWatchReadInFlightWhenTheValueArrivesLeavesNothingWatched() {
+    budgetPerSecond = 0;
+    staleRetries = 0;
+    long t0 = clock.nowMs();
+    db.apply("a", t0 - 1);
+    engine().expect("a", t0, t0);
+    clock.advance(LAG + MARGIN);
+    assertThat(engine.watchedCount()).isEqualTo(1);
+    db.held = new ArrayList<>();
+    engine.replicaProgressed(null); // the replica moved: a watch read goes out
+    clock.advance(1);
+    assertThat(db.held).hasSize(1);
+    engine.arrived("a", t0, t0, t0);
+    db.held.remove(0).run();
+    assertThat(engine.watchedCount()).isZero();
+    assertThat(engine.pendingCount()).isZero();
+  }
+
+  @Test
   void aWatchedKeyWhoseValueArrivesIsNoLongerWatched() {
     budgetPerSecond = 0;
     staleRetries = 0;

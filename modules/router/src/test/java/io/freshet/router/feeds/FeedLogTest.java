@@ -139,6 +139,19 @@ class FeedLogTest {
   }
 
   @Test
+  void aRunSeenOutsideTheFilterFirstCannotComeInLaterWithAnOlderVersion() {
+    FeedLog log = log(new FeedFilter.Tags(List.of(), 0, List.of("EXECUTING")), 16);
+    log.commit(true);
+    assertThat(log.offer(row("r1", 20, List.of(), null, "done", 0, "COMPLETED_SUCCESSFULLY"))).isFalse();
+    assertThat(log.offer(row("r1", 10, List.of(), null, "running", 0, "EXECUTING"))).as("older than what was seen").isFalse();
+    log.offer(row("r2", 10, List.of(), null, "running", 0, "EXECUTING")); // a snapshot's replica row
+    log.offer(row("r2", 20, List.of(), null, "done", 0, "COMPLETED_SUCCESSFULLY")); // a carried row, before the first commit
+    log.commit(false);
+    assertThat(log.contains("r2")).isFalse();
+    assertThat(log.offer(row("r2", 10, List.of(), null, "running", 0, "EXECUTING"))).isFalse();
+  }
+
+  @Test
   void anOffsetBehindTheRetentionIsTooOldAndOneNeverIssuedIsAhead() {
     FeedLog log = log(new FeedFilter.Run("r1"), 2);
     log.commit(true);
