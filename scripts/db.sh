@@ -225,6 +225,13 @@ replica_number() {
   echo "$1"
 }
 
+# standby [N]: sets SN, SDIR and SPORT to standby N (default 1) of this rig, or dies.
+standby() {
+  SN="$(replica_number "${1:-1}")"
+  SDIR="$(replica_dir "$SN")"
+  SPORT="$(replica_port "$SN")"
+}
+
 # ----------------------------------------------------------------- helpers --
 # q PORT [DB] SQL: run one statement, unaligned/tuples-only output, no psqlrc.
 q() {
@@ -589,10 +596,9 @@ cmd_set_delay() {
   [[ "$ms" =~ ^[0-9]+$ ]] || die "usage: scripts/db.sh set-delay MS [N]   (integer milliseconds, e.g. 400; standby N, default 1)"
   resolve_pg_dir
   need_bindir
-  local n; n="$(replica_number "${2:-1}")"
-  local dir port
-  dir="$(replica_dir "$n")"; port="$(replica_port "$n")"
-  is_running "$dir" || die "standby $n is not running; run 'scripts/db.sh start' first"
+  standby "${2:-1}"
+  local dir="$SDIR" port="$SPORT"
+  is_running "$dir" || die "standby $SN is not running; run 'scripts/db.sh start' first"
   # What we learned (PostgreSQL 15): ALTER SYSTEM is accepted on a hot
   # standby.  It is not a transactional/WAL-logged write -- it only rewrites
   # the standby's own postgresql.auto.conf -- so read-only recovery does not
@@ -687,10 +693,8 @@ cmd_measure() {
 cmd_replica() {
   resolve_pg_dir
   need_bindir
-  local n=1
-  if [[ "${1:-}" =~ ^[0-9]+$ ]]; then n="$(replica_number "$1")"; shift; fi
-  local what="${1:-}" dir port
-  dir="$(replica_dir "$n")"; port="$(replica_port "$n")"
+  if [[ "${1:-}" =~ ^[0-9]+$ ]]; then standby "$1"; shift; else standby 1; fi
+  local n="$SN" what="${1:-}" dir="$SDIR" port="$SPORT"
   case "$what" in
     pause|resume)
       is_running "$dir" || die "standby $n is not running"
@@ -717,9 +721,8 @@ cmd_replica() {
 cmd_promote() {
   resolve_pg_dir
   need_bindir
-  local n; n="$(replica_number "${1:-1}")"
-  local dir port
-  dir="$(replica_dir "$n")"; port="$(replica_port "$n")"
+  standby "${1:-1}"
+  local n="$SN" dir="$SDIR" port="$SPORT"
   is_running "$dir" || die "standby $n is not running"
   [[ "$(q "$port" "SELECT pg_is_in_recovery()")" == t ]] || die "standby $n is not in recovery (already promoted?)"
   is_running "$PRIMARY_DIR" && say "warning: the primary still runs; two primaries now accept writes (stop it first: 'scripts/db.sh primary stop')"

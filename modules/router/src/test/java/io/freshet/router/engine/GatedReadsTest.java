@@ -274,8 +274,11 @@ class GatedReadsTest {
     assertThat(engine.pendingCount()).isZero();
   }
 
-  @Test
-  void aWatchReadInFlightWhenTheValueArrivesLeavesNothingWatched() {
+  /**
+   * Key "a" committed at the returned time, read once from a replica one version behind, given up
+   * on (no retries, no fallback) and watched.
+   */
+  private long watchedKey() {
     budgetPerSecond = 0;
     staleRetries = 0;
     long t0 = clock.nowMs();
@@ -283,6 +286,12 @@ class GatedReadsTest {
     engine().expect("a", t0, t0);
     clock.advance(LAG + MARGIN);
     assertThat(engine.watchedCount()).isEqualTo(1);
+    return t0;
+  }
+
+  @Test
+  void aWatchReadInFlightWhenTheValueArrivesLeavesNothingWatched() {
+    long t0 = watchedKey();
     db.held = new ArrayList<>();
     engine.replicaProgressed(null); // the replica moved: a watch read goes out
     clock.advance(1);
@@ -295,13 +304,7 @@ class GatedReadsTest {
 
   @Test
   void aWatchedKeyWhoseValueArrivesIsNoLongerWatched() {
-    budgetPerSecond = 0;
-    staleRetries = 0;
-    long t0 = clock.nowMs();
-    db.apply("a", t0 - 1);
-    engine().expect("a", t0, t0);
-    clock.advance(LAG + MARGIN);
-    assertThat(engine.watchedCount()).isEqualTo(1);
+    long t0 = watchedKey();
     engine.arrived("a", t0, t0, t0);
     assertThat(engine.watchedCount()).isZero();
     assertThat(engine.pendingCount()).isZero();
