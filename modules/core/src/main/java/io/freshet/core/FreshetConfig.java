@@ -52,7 +52,11 @@ public final class FreshetConfig {
   public static final Key<String> DB_PRIMARY_URI = key("db.primary.uri", "postgresql://freshet:freshet@127.0.0.1:15432/freshet", "Primary: every write and the schema migrations.");
   public static final Key<Integer> DB_PRIMARY_POOL_SIZE = key("db.primary.poolSize", 8, "Connections to the primary per node.");
   public static final Key<String> DB_REPLICA_URI = key("db.replica.uri", "postgresql://freshet:freshet@127.0.0.1:15433/freshet", "Read replica the feeds hydrate from. Empty: read the primary, lag 0, gate skipped.");
-  public static final Key<Integer> DB_REPLICA_POOL_SIZE = key("db.replica.poolSize", 8, "Connections to the replica per node.");
+  public static final Key<String> DB_REPLICA_URIS = key("db.replica.uris", "",
+      "Several read replicas, comma-separated; when set it replaces db.replica.uri. Each has its own pool, lag measure and replay position: a gated read goes to a replica known or expected to have applied its commit, the gate waits on the fastest one in rotation, and reads are spread over those that qualify.");
+  public static final Key<Integer> DB_REPLICA_POOL_SIZE = key("db.replica.poolSize", 8, "Connections to each replica per node.");
+  public static final Key<Integer> DB_REPLICA_LEAVE_ABOVE_MS = key("db.replica.leaveAboveMs", 5000,
+      "A replica whose lag estimate exceeds this (paused, far behind), or whose probes fail twice in a row (down), leaves the rotation: no read goes to it. It comes back once its probes answer and its estimate is below half of this.");
 
   // --- Cluster ---------------------------------------------------------------------------------
   public static final Key<Boolean> CLUSTER_ENABLED = key("cluster.enabled", false, "Join a Hazelcast cluster so change records and polls cross nodes.");
@@ -207,6 +211,14 @@ public final class FreshetConfig {
   }
 
   @SuppressWarnings("unchecked")
+  /** The read replicas, in order: db.replica.uris when set, else db.replica.uri (empty: none, feeds read the primary). */
+  public List<String> replicaUris() {
+    String several = get(DB_REPLICA_URIS);
+    String one = get(DB_REPLICA_URI);
+    String listed = several == null || several.isBlank() ? (one == null ? "" : one) : several;
+    return java.util.Arrays.stream(listed.split(",")).map(String::trim).filter(u -> !u.isEmpty()).toList();
+  }
+
   public <T> T get(Key<T> key) {
     return (T) values.get(key.path());
   }

@@ -62,6 +62,11 @@ public final class FirstSupportedLagSource implements LagSource {
     return source == null ? null : source.lastReplayedAtMs();
   }
 
+  @Override
+  public boolean lastFailed() {
+    return chosen != null ? chosenFailing : detectionFailing;
+  }
+
   /** The chosen source's name, or {@code undetected} while none is chosen. */
   @Override
   public String name() {

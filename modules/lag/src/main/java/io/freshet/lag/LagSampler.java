@@ -214,7 +214,9 @@ public final class LagSampler {
   private void onSampled(AsyncResult<Long> ar) {
     inFlight = false;
     SampleResult result;
-    if (ar.succeeded()) {
+    if (ar.succeeded() && source.lastFailed()) {
+      result = SampleResult.ERROR; // the source skipped the sample (and logged why): the replica did not answer
+    } else if (ar.succeeded()) {
       estimator.recordSample(scheduler.nowMs(), ar.result());
       Long replayedAt = source.lastReplayedAtMs();
       if (replayedAt != null) {

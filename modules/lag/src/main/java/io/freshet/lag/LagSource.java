@@ -27,4 +27,12 @@ public interface LagSource {
   default Long lastReplayedAtMs() {
     return null;
   }
+
+  /**
+   * Whether the last sample failed to reach the replica, for a source that reports a failure as a
+   * sample it skipped ({@link FirstSupportedLagSource}): the replica's rotation counts it as a failed probe.
+   */
+  default boolean lastFailed() {
+    return false;
+  }
 }

@@ -32,7 +32,7 @@ class LagSamplerVerticleTest {
     vertx = Vertx.vertx();
     NodeCodecs.register(vertx);
     registry = new SimpleMeterRegistry();
-    deploymentId = vertx.deployVerticle(new LagSamplerVerticle(null, null, () -> true, registry),
+    deploymentId = vertx.deployVerticle(new LagSamplerVerticle(java.util.List.of(), null, () -> true, registry),
         new DeploymentOptions().setConfig(FreshetConfig.defaults().toJson())).await(10, SECONDS);
   }
 
@@ -54,10 +54,10 @@ class LagSamplerVerticleTest {
       }
     }).completion().await(5, SECONDS);
 
-    Estimate reply = ask(new Evidence.Observed(120));
+    Estimate reply = ask(new Evidence.Observed(0, 120));
 
-    assertThat(reply).isEqualTo(new Estimate(120, "none", null));
-    assertThat(published.get(5, SECONDS)).isEqualTo(new Estimate(120, "none", null));
+    assertThat(reply).isEqualTo(new Estimate(0, 120, "none"));
+    assertThat(published.get(5, SECONDS)).isEqualTo(new Estimate(0, 120, "none"));
     assertThat(registry.get("freshet.replica.lag.estimate").gauge().value()).isEqualTo(120.0);
     assertThat(registry.get("freshet.lag.samples").tag("result", "measured").counter().count()).isGreaterThanOrEqualTo(1.0);
   }
@@ -66,7 +66,7 @@ class LagSamplerVerticleTest {
   void anEmptyRequestReportsZeroLagWithoutAReplica() throws Exception {
     Estimate reply = ask(new Evidence.Ask());
 
-    assertThat(reply).isEqualTo(new Estimate(0, "none", null));
+    assertThat(reply).isEqualTo(new Estimate(0, 0, "none"));
   }
 
   @Test
@@ -77,18 +77,18 @@ class LagSamplerVerticleTest {
 
     vertx.eventBus().send(NodeAddresses.lagTouch(), new Touch());
 
-    assertThat(published.get(5, SECONDS)).isEqualTo(new Estimate(0, "none", null));
+    assertThat(published.get(5, SECONDS)).isEqualTo(new Estimate(0, 0, "none"));
     assertThat(registry.get("freshet.lag.samples").tag("result", "measured").counter().count()).isGreaterThanOrEqualTo(1.0);
     assertThat(registry.get("freshet.replica.lag.estimate").gauge().getId().getBaseUnit()).isEqualTo("milliseconds");
   }
 
   @Test
   void answersTheStateHealthReportsWithoutAReplica() throws Exception {
-    ask(new Evidence.Observed(70));
+    ask(new Evidence.Observed(0, 70));
 
     LagState state = vertx.eventBus().<LagState>request(NodeAddresses.lagState(), null).await(5, SECONDS).body();
 
-    assertThat(state).isEqualTo(new LagState(70, "none", true, null, null));
+    assertThat(state).isEqualTo(new LagState(70, "none", true, null, null, java.util.List.of()));
   }
 
   @Test

@@ -172,7 +172,7 @@ class LagSourcesOnPostgresTest {
         published.complete(message.body());
       }
     }).completion().await(5, SECONDS);
-    String id = vertx.deployVerticle(new LagSamplerVerticle(standby, primary, () -> true, registry),
+    String id = vertx.deployVerticle(new LagSamplerVerticle(java.util.List.of(new io.freshet.store.ReplicaPool(0, "1", "127.0.0.1:" + STANDBY_PORT, standby)), primary, () -> true, registry),
         new DeploymentOptions().setConfig(FreshetConfig.defaults().with(new JsonObject().put("lag.heartbeat", false)).toJson()))
         .await(10, SECONDS);
     try {
@@ -195,7 +195,7 @@ class LagSourcesOnPostgresTest {
     eventually("heartbeat table on the standby", () -> standby.query("SELECT to_regclass('freshet_heartbeat') IS NOT NULL AS t")
         .execute().map(rows -> rows.iterator().next().getBoolean("t")));
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    String id = vertx.deployVerticle(new LagSamplerVerticle(standby, primary, () -> true, registry),
+    String id = vertx.deployVerticle(new LagSamplerVerticle(java.util.List.of(new io.freshet.store.ReplicaPool(0, "1", "127.0.0.1:" + STANDBY_PORT, standby)), primary, () -> true, registry),
         new DeploymentOptions().setConfig(FreshetConfig.defaults().toJson())).await(10, SECONDS);
     try {
       Long previous = null;

@@ -42,14 +42,14 @@ public final class RouterVerticle extends VerticleBase {
 
   private final String nodeId;
   private final int index;
-  private final Pool reads;
+  private final List<Pool> reads;
   private final Pool primary;
   private final RouterMetrics metrics;
   private final PrimaryFallbackBudget budget;
   private final List<Meter> meters = new ArrayList<>();
   private FeedRouter feeds;
 
-  public RouterVerticle(String nodeId, int index, Pool reads, Pool primary, RouterMetrics metrics, PrimaryFallbackBudget budget) {
+  public RouterVerticle(String nodeId, int index, List<Pool> reads, Pool primary, RouterMetrics metrics, PrimaryFallbackBudget budget) {
     this.nodeId = nodeId;
     this.index = index;
     this.reads = reads;
@@ -63,8 +63,9 @@ public final class RouterVerticle extends VerticleBase {
     FreshetConfig config = FreshetConfig.fromJson(config());
     boolean testHooks = config.get(FreshetConfig.TEST_HOOKS);
     Scheduler scheduler = VertxScheduler.on(vertx);
-    BusLagView lag = new BusLagView(vertx, scheduler, config.getInt(FreshetConfig.LAG_DEFAULT_MS));
-    feeds = new FeedRouter(nodeId, index, RouterSettings.from(config), scheduler, new PgRunSource(reads, primary), lag, metrics, budget,
+    BusLagView lag = new BusLagView(vertx, scheduler, config.getInt(FreshetConfig.LAG_DEFAULT_MS), reads.size());
+    feeds = new FeedRouter(nodeId, index, RouterSettings.from(config), scheduler, new PgRunSource(reads, primary, () -> lag.route(null)),
+        lag, metrics, budget,
         EnvSubscriptions.on(vertx, Addresses::envChanges, (ChangeRecord record) -> {
           if (!testHooks || !TestHooks.on(vertx, TestHooks.DROP_CHANGE_RECORDS)) {
             feeds.onRecord(record);

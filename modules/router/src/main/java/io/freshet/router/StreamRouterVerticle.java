@@ -32,14 +32,14 @@ public final class StreamRouterVerticle extends VerticleBase {
 
   private static final long TICK_EVERY_MS = 1000;
 
-  private final Pool reads;
+  private final List<Pool> reads;
   private final Pool primary;
   private final StreamMetrics metrics;
   private final PrimaryFallbackBudget budget;
   private final List<Meter> meters = new ArrayList<>();
   private StreamFeeds feeds;
 
-  public StreamRouterVerticle(Pool reads, Pool primary, StreamMetrics metrics, PrimaryFallbackBudget budget) {
+  public StreamRouterVerticle(List<Pool> reads, Pool primary, StreamMetrics metrics, PrimaryFallbackBudget budget) {
     this.reads = reads;
     this.primary = primary;
     this.metrics = metrics;
@@ -50,8 +50,9 @@ public final class StreamRouterVerticle extends VerticleBase {
   public Future<?> start() {
     FreshetConfig config = FreshetConfig.fromJson(config());
     Scheduler scheduler = VertxScheduler.on(vertx);
-    BusLagView lag = new BusLagView(vertx, scheduler, config.getInt(FreshetConfig.LAG_DEFAULT_MS));
-    feeds = new StreamFeeds(RouterSettings.from(config), scheduler, new PgStreamSource(reads, primary), lag, budget, metrics,
+    BusLagView lag = new BusLagView(vertx, scheduler, config.getInt(FreshetConfig.LAG_DEFAULT_MS), reads.size());
+    feeds = new StreamFeeds(RouterSettings.from(config), scheduler, new PgStreamSource(reads, primary, () -> lag.route(null)), lag, budget,
+        metrics,
         EnvSubscriptions.on(vertx, NodeAddresses::envStreams, (StreamAnnouncement a) -> feeds.onAnnouncement(a)),
         (sink, pushes) -> vertx.eventBus().send(sink, pushes), config.getInt(FreshetConfig.STREAMS_TAIL_CHUNKS));
     meters.add(Gauge.builder("freshet.streams.followed", feeds, StreamFeeds::logs)

@@ -18,6 +18,7 @@ import io.freshet.store.Environments.Environment;
 import io.freshet.store.Ids;
 import io.freshet.store.Migrations;
 import io.freshet.store.Pools;
+import io.freshet.store.ReplicaPool;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -63,6 +64,7 @@ public final class FreshetNode {
   private final String nodeId;
   private final FreshetConfig config;
   private final Pool primary;
+  private final List<ReplicaPool> replicas;
   private final Pool replica;
   private final PrometheusMeterRegistry registry;
   private final List<String> deployments = new ArrayList<>();
@@ -72,7 +74,7 @@ public final class FreshetNode {
   private final java.util.function.BooleanSupplier heartbeatWriter;
   private final java.util.function.BooleanSupplier clusterJoined;
 
-  private FreshetNode(Vertx vertx, String nodeId, FreshetConfig config, Pool primary, Pool replica, PrometheusMeterRegistry registry,
+  private FreshetNode(Vertx vertx, String nodeId, FreshetConfig config, Pool primary, List<ReplicaPool> replicas, PrometheusMeterRegistry registry,
       java.util.function.BooleanSupplier heartbeatWriter, java.util.function.BooleanSupplier clusterJoined) {
     this.heartbeatWriter = heartbeatWriter;
     this.clusterJoined = clusterJoined;
@@ -80,7 +82,9 @@ public final class FreshetNode {
     this.nodeId = nodeId;
     this.config = config;
     this.primary = primary;
-    this.replica = replica;
+    this.replicas = replicas;
+    // /health and the dashboard check the first replica's connection; each replica's lag and rotation come from the sampler.
+    this.replica = replicas.isEmpty() ? null : replicas.get(0).pool();
     this.registry = registry;
   }
 
@@ -109,10 +113,8 @@ public final class FreshetNode {
       NodeCodecs.register(vertx);
       ClusterSetup.announceMembershipChanges(vertx, cluster);
       Pool primary = Pools.create(vertx, config.get(FreshetConfig.DB_PRIMARY_URI), config.getInt(FreshetConfig.DB_PRIMARY_POOL_SIZE), "primary");
-      String replicaUri = config.get(FreshetConfig.DB_REPLICA_URI);
-      Pool replica = replicaUri == null || replicaUri.isBlank() ? null
-          : Pools.create(vertx, replicaUri, config.getInt(FreshetConfig.DB_REPLICA_POOL_SIZE), "replica");
-      FreshetNode node = new FreshetNode(vertx, nodeId, config, primary, replica, registry, ClusterSetup.heartbeatWriter(cluster),
+      List<ReplicaPool> replicas = ReplicaPool.open(vertx, config.replicaUris(), config.getInt(FreshetConfig.DB_REPLICA_POOL_SIZE));
+      FreshetNode node = new FreshetNode(vertx, nodeId, config, primary, replicas, registry, ClusterSetup.heartbeatWriter(cluster),
           () -> cluster == null || cluster.isActive());
       return node.deploy().map(node).recover(e -> vertx.close().transform(v -> Future.failedFuture(e)));
     });
@@ -123,7 +125,8 @@ public final class FreshetNode {
     // No replica: feeds read the primary, so there is no lag to wait out.
     GateMode mode = replica == null ? GateMode.PRIMARY_READS : configured;
     JsonObject verticleConfig = config.with(new JsonObject().put(FreshetConfig.GATE_MODE.path(), mode.label())).toJson();
-    Pool reads = mode == GateMode.PRIMARY_READS || replica == null ? primary : replica;
+    List<Pool> reads = mode == GateMode.PRIMARY_READS || replica == null ? List.of(primary)
+        : replicas.stream().map(ReplicaPool::pool).toList();
     RouterMetrics routerMetrics = new RouterMetrics(registry);
     // One budget for the node's routers: gate.primaryFallbackPerSec bounds what this node asks of the primary.
     PrimaryFallbackBudget budget = new PrimaryFallbackBudget(
@@ -143,7 +146,7 @@ public final class FreshetNode {
         })
         .compose(v -> track(vertx.deployVerticle(new io.freshet.edge.dashboard.StatsVerticle(nodeId, primary, replica, registry), opts)))
         .compose(v -> track(vertx.deployVerticle(new PublisherVerticle(primary), opts)))
-        .compose(v -> track(vertx.deployVerticle(new LagSamplerVerticle(mode == GateMode.GATED ? replica : null, primary, heartbeatWriter, registry), opts)))
+        .compose(v -> track(vertx.deployVerticle(new LagSamplerVerticle(mode == GateMode.GATED ? replicas : List.of(), primary, heartbeatWriter, registry), opts)))
         .compose(v -> track(vertx.deployVerticle(new StreamRouterVerticle(reads, primary, new StreamMetrics(registry), budget), opts)))
         .compose(v -> {
           List<WebVerticle> webs = new ArrayList<>();
@@ -159,8 +162,8 @@ public final class FreshetNode {
           return chain.onSuccess(x -> httpPort = webs.get(0).actualPort());
         })
         .onSuccess(v -> logPlacement())
-        .onSuccess(v -> log.info("node {} serving on port {} (gate {}, replica {})", nodeId, httpPort, mode.label(),
-            replica == null ? "none" : "configured"));
+        .onSuccess(v -> log.info("node {} serving on port {} (gate {}, {})", nodeId, httpPort, mode.label(), replicas.isEmpty() ? "no replica"
+            : replicas.stream().map(r -> "replica " + r.name() + " at " + r.endpoint()).collect(java.util.stream.Collectors.joining(", "))));
   }
 
   /** Verticles whose timers must fire on time: they should not share a web instance's loop. */

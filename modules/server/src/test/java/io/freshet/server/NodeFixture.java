@@ -43,6 +43,20 @@ final class NodeFixture implements AutoCloseable {
     return new NodeFixture(Vertx.vertx(), first.db, startNode(first.db, overrides), false);
   }
 
+  /**
+   * A node on a rig of its own ({@link io.freshet.store.testing.ScratchRig}): its database
+   * {@code freshet}, migrated by the node, with these replicas.
+   */
+  static NodeFixture onRig(String primaryUri, java.util.List<String> replicaUris, JsonObject overrides) {
+    FreshetConfig config = FreshetConfig.defaults().with(new JsonObject()
+        .put("http.port", 0)
+        .put("http.host", "127.0.0.1")
+        .put("db.primary.uri", primaryUri)
+        .put("db.replica.uris", String.join(",", replicaUris))
+        .mergeIn(overrides));
+    return new NodeFixture(Vertx.vertx(), null, Await.result(FreshetNode.start(config), 120), false);
+  }
+
   static FreshetNode startNode(TestDatabase db, JsonObject overrides) {
     FreshetConfig config = FreshetConfig.defaults().with(new JsonObject()
         .put("http.port", 0)

@@ -24,7 +24,11 @@ public final class NodeHealth {
 
   private NodeHealth() {}
 
-  /** {@code {status, node, version, primary, replica, lagMs, lagSource}}; {@code status} is ok or unavailable. */
+  /**
+   * {@code {status, node, version, primary, replica, lagMs, lagSource, replicas}}; {@code status} is
+   * ok or unavailable; {@code replica} is the first replica's connection; {@code replicas} lists
+   * each with its estimate and whether it is in rotation (as the lag sampler sees them).
+   */
   public static Future<JsonObject> check(Vertx vertx, String nodeId, Pool primary, Pool replica) {
     Future<String> primaryState = primary.query("SELECT 1").execute().timeout(2, TimeUnit.SECONDS)
         .map("ok").recover(e -> Future.succeededFuture("unreachable: " + e.getMessage()));
@@ -40,7 +44,17 @@ public final class NodeHealth {
       LagState state = lag.result();
       return Future.succeededFuture(new JsonObject().put("status", "ok".equals(primaryState.result()) ? "ok" : "unavailable")
           .put("node", nodeId).put("version", Version.VERSION).put("primary", primaryState.result()).put("replica", replicaState.result())
-          .put("lagMs", state == null ? null : state.lagMs()).put("lagSource", state == null ? null : state.source()));
+          .put("lagMs", state == null ? null : state.lagMs()).put("lagSource", state == null ? null : state.source())
+          .put("replicas", replicas(state)));
     });
+  }
+
+  private static io.vertx.core.json.JsonArray replicas(LagState state) {
+    io.vertx.core.json.JsonArray out = new io.vertx.core.json.JsonArray();
+    if (state != null) {
+      state.replicas().forEach(r -> out.add(new JsonObject().put("replica", r.name()).put("endpoint", r.endpoint())
+          .put("lagMs", r.lagMs()).put("inRotation", r.inRotation()).put("error", r.error())));
+    }
+    return out;
   }
 }

@@ -10,10 +10,10 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 
 /**
- * The lag sampler as a router sees it: the last estimate the sampler published on this node, the
- * replica's replay progress, and fire-and-forget reports of what the tripwire saw. A report widens
- * the local view at once, so the retry that follows it already waits long enough; the sampler's
- * reply confirms it.
+ * The lag sampler as a router sees it: the last estimate the sampler published on this node for
+ * each replica, their replay progress and rotation, and fire-and-forget reports of what the
+ * tripwire saw on each. A report widens the local view at once, so the retry that follows it
+ * already waits long enough (or goes to another replica); the sampler's reply confirms it.
  */
 public final class BusLagView implements LagView {
 
@@ -23,25 +23,36 @@ public final class BusLagView implements LagView {
 
   private final Vertx vertx;
   private final Clock clock;
-  private final ReplayBracket bracket = new ReplayBracket();
+  private final ReplicaRoutes routes;
+  private final ReplayBracket[] brackets;
+  private final long[] lastSampleSentMs;
   private volatile long lagMs;
   private long lastTouchMs;
-  private long lastSampleSentMs;
   private Listener listener;
 
-  public BusLagView(Vertx vertx, Clock clock, long initialLagMs) {
+  /** @param replicas how many read replicas the node has (at least 1: the primary stands in for none) */
+  public BusLagView(Vertx vertx, Clock clock, long initialLagMs, int replicas) {
     this.vertx = vertx;
     this.clock = clock;
+    this.routes = new ReplicaRoutes(replicas, initialLagMs);
+    this.brackets = new ReplayBracket[routes.count()];
+    this.lastSampleSentMs = new long[routes.count()];
+    for (int i = 0; i < brackets.length; i++) {
+      brackets[i] = new ReplayBracket();
+    }
     this.lagMs = initialLagMs;
   }
 
-  /** Starts following the sampler's estimate; completes when the consumer is registered. */
+  /** Starts following the sampler's estimates; completes when the consumer is registered. */
   public MessageConsumer<Estimate> start() {
     MessageConsumer<Estimate> consumer = vertx.eventBus().localConsumer(NodeAddresses.lagEstimate(), msg -> {
       Estimate estimate = msg.body();
       update(estimate);
-      if (estimate.replayedAtMs() != null && listener != null) {
-        listener.replicaProgressed(estimate.replayedAtMs());
+      if (estimate.replayedAtMs() != null) {
+        routes.replayed(estimate.replica(), estimate.replayedAtMs());
+        if (listener != null) {
+          listener.replicaProgressed(estimate.replayedAtMs());
+        }
       }
     });
     ask(new Evidence.Ask());
@@ -59,27 +70,42 @@ public final class BusLagView implements LagView {
   }
 
   @Override
-  public void observed(long observedMs) {
-    set(Math.max(lagMs, observedMs));
-    ask(new Evidence.Observed(observedMs));
+  public int route(Long needMs) {
+    return routes.route(needMs, clock.nowMs());
   }
 
   @Override
-  public void upperBound(long upperMs) {
-    if (upperMs >= lagMs) {
+  public void observed(int replica, long observedMs) {
+    routes.widen(replica, observedMs);
+    changed();
+    ask(new Evidence.Observed(replica, observedMs));
+  }
+
+  @Override
+  public void upperBound(int replica, long upperMs) {
+    if (replica < 0 || replica >= routes.count() || upperMs >= routes.lagMs(replica)) {
       return; // tells the sampler nothing new; most reads on a steady replica end here
     }
-    ask(new Evidence.UpperBound(upperMs));
+    ask(new Evidence.UpperBound(replica, upperMs));
   }
 
   @Override
-  public void replayed(long startMs, long endMs, long replayedAtMs) {
-    bracket.onRead(startMs, endMs, replayedAtMs).ifPresent(sampleMs -> {
-      if (endMs - lastSampleSentMs >= SAMPLE_EVERY_MS) {
-        lastSampleSentMs = endMs;
-        ask(new Evidence.Measured(sampleMs));
+  public void replayed(int replica, long startMs, long endMs, long replayedAtMs) {
+    if (replica < 0 || replica >= routes.count()) {
+      return;
+    }
+    routes.replayed(replica, replayedAtMs);
+    brackets[replica].onRead(startMs, endMs, replayedAtMs).ifPresent(sampleMs -> {
+      if (endMs - lastSampleSentMs[replica] >= SAMPLE_EVERY_MS) {
+        lastSampleSentMs[replica] = endMs;
+        ask(new Evidence.Measured(replica, sampleMs));
       }
     });
+  }
+
+  @Override
+  public void failed(int replica) {
+    routes.failed(replica, clock.nowMs());
   }
 
   @Override
@@ -96,10 +122,12 @@ public final class BusLagView implements LagView {
   }
 
   private void update(Estimate estimate) {
-    set(estimate.lagMs());
+    routes.estimate(estimate.replica(), estimate.lagMs(), estimate.inRotation());
+    changed();
   }
 
-  private void set(long value) {
+  private void changed() {
+    long value = routes.gateLagMs();
     if (value != lagMs) {
       lagMs = value;
       if (listener != null) {

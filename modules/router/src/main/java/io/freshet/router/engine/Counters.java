@@ -27,4 +27,15 @@ public final class Counters {
     return byName.computeIfAbsent(name + '|' + tag + '|' + value,
         k -> Counter.builder(name).description(help).tag(tag, value).register(registry));
   }
+
+  /**
+   * {@code freshet_replica_reads_total{replica,kind}}: keys read from each read replica (named 1, 2,
+   * … in {@code db.replica.uris} order), for runs or streams.
+   */
+  public void replicaReads(int replica, String kind, int keys) {
+    String name = String.valueOf(replica + 1);
+    byName.computeIfAbsent("freshet.replica.reads|" + name + '|' + kind, k -> Counter.builder("freshet.replica.reads")
+        .description("Keys read from each read replica, by kind (runs, streams)").tag("replica", name).tag("kind", kind)
+        .register(registry)).increment(keys);
+  }
 }

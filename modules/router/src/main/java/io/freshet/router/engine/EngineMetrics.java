@@ -63,8 +63,8 @@ public interface EngineMetrics {
   /** {@code keys} keys settled one way. */
   void settled(Via via, int keys);
 
-  /** A read of {@code keys} keys started. */
-  void read(ReadSource.Where where, Reason reason, int keys);
+  /** A read of {@code keys} keys started, on the primary or on replica {@code replica} (numbered from 0). */
+  void read(ReadSource.Where where, int replica, Reason reason, int keys);
 
   /** How long a first read started after its commit. */
   void gateDelay(long ms);

@@ -414,13 +414,26 @@ public final class GatedReads<K, V> {
       return;
     }
     inFlight++;
-    metrics.read(where, reason, batch.size());
+    int replica = where == Where.REPLICA ? lag.route(newestTarget(batch.values())) : -1;
+    metrics.read(where, replica, reason, batch.size());
     List<K> asked = List.copyOf(batch.keySet());
-    source.read(asked, where).onComplete(ar -> {
+    source.read(asked, where, replica).onComplete(ar -> {
       inFlight--;
-      settle(batch, where, startedAt, ar);
+      settle(batch, where, replica, startedAt, ar);
       afterRead();
     });
+  }
+
+  /** The newest commit a read must reach (the replica it goes to must have applied it), or null when none is stamped. */
+  private static Long newestTarget(java.util.Collection<? extends Pending<?>> entries) {
+    Long newest = null;
+    for (Pending<?> entry : entries) {
+      Mark target = entry.target();
+      if (target != null && (newest == null || target.watermarkMs() > newest)) {
+        newest = target.watermarkMs();
+      }
+    }
+    return newest;
   }
 
   private void afterRead() {
@@ -445,15 +458,18 @@ public final class GatedReads<K, V> {
    *     by then, so {@code readStartedAt - watermark} is an honest lower bound on its lag (the
    *     completion time would add the query's own latency to every observation)
    */
-  private void settle(Map<K, Pending<V>> batch, Where where, long readStartedAt, AsyncResult<Readings<K, V>> ar) {
+  private void settle(Map<K, Pending<V>> batch, Where where, int replica, long readStartedAt, AsyncResult<Readings<K, V>> ar) {
     long now = scheduler.nowMs();
     boolean answered = ar.succeeded();
     Map<K, Reading<V>> byKey = answered ? ar.result().byKey() : Map.of();
     Long replayedAt = answered ? ar.result().replayedAtMs() : null;
     if (answered && where == Where.REPLICA && tripwire && replayedAt != null) {
       // The replica had applied the commit at replayedAt by the time this read returned.
-      lag.upperBound(Math.max(0, now - replayedAt));
-      lag.replayed(readStartedAt, now, replayedAt);
+      lag.upperBound(replica, Math.max(0, now - replayedAt));
+      lag.replayed(replica, readStartedAt, now, replayedAt);
+    }
+    if (!answered && where == Where.REPLICA) {
+      lag.failed(replica);
     }
     List<Settled<K, V>> values = new ArrayList<>();
     List<K> settled = new ArrayList<>();
@@ -555,7 +571,7 @@ public final class GatedReads<K, V> {
       }
     }
     if (observed >= 0) {
-      lag.observed(observed);
+      lag.observed(replica, observed);
     }
     for (Outcome outcome : Outcome.values()) {
       if (outcomes[outcome.ordinal()] > 0) {

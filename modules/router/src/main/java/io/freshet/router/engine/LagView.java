@@ -1,34 +1,44 @@
 package io.freshet.router.engine;
 
-/** The router's view of the lag sampler on its node. */
+/**
+ * The router's view of the read replicas, as its node's lag sampler and its own reads report them:
+ * the lag the gate waits out, and which replica each read goes to ({@link ReplicaRoutes}).
+ * Replicas are numbered from 0 in {@code db.replica.uris} order.
+ */
 public interface LagView {
 
   /** Told, on the router's event loop, what the sampler learned. */
   interface Listener {
-    /** The estimate changed: retries planned under the old one are planned again. */
+    /** The gate's estimate changed: retries planned under the old one are planned again. */
     void estimateChanged(long lagMs);
 
     /**
-     * The replica's replay moved: it applied commits up to {@code replayedAtMs} (the commit time of
+     * A replica's replay moved: it applied commits up to {@code replayedAtMs} (the commit time of
      * the last one, primary clock), or null when the sampler only knows that it moved.
      */
     void replicaProgressed(Long replayedAtMs);
   }
 
-  /** The current replica-lag estimate, in ms. */
+  /** The lag the gate waits out, in ms: the fastest replica in rotation. */
   long lagMs();
 
-  /** Reports a stale read seen by the tripwire; the estimate widens to at least {@code lagMs}. */
-  void observed(long lagMs);
+  /** The replica a read of commits up to {@code needMs} goes to (null: nothing to wait for; the fastest). */
+  int route(Long needMs);
 
-  /** A read proved the replica applies commits within {@code lagMs}: the estimate may not exceed it. */
-  void upperBound(long lagMs);
+  /** Reports a stale read on {@code replica} seen by the tripwire; its estimate widens to at least {@code lagMs}. */
+  void observed(int replica, long lagMs);
+
+  /** A read proved {@code replica} applies commits within {@code lagMs}: its estimate may not exceed it. */
+  void upperBound(int replica, long lagMs);
 
   /**
-   * A read ran from {@code startMs} to {@code endMs} and saw the replica's last replayed commit at
-   * {@code replayedAtMs}; consecutive reads can measure the apply delay ({@link ReplayBracket}).
+   * A read on {@code replica} ran from {@code startMs} to {@code endMs} and saw its last replayed
+   * commit at {@code replayedAtMs}; consecutive reads can measure the apply delay ({@link ReplayBracket}).
    */
-  void replayed(long startMs, long endMs, long replayedAtMs);
+  void replayed(int replica, long startMs, long endMs, long replayedAtMs);
+
+  /** A read on {@code replica} failed: it gets no reads for a moment. */
+  void failed(int replica);
 
   /** Feeds are active: keep sampling. */
   void touch();

@@ -36,8 +36,11 @@ public interface ReadSource<K, V> {
    */
   record Readings<K, V>(Map<K, Reading<V>> byKey, Long replayedAtMs) {}
 
-  /** Reads {@code keys} from {@code where}, in one query. */
-  Future<Readings<K, V>> read(Collection<K> keys, Where where);
+  /**
+   * Reads {@code keys} from {@code where}, in one query: from the primary, or from read replica
+   * {@code replica} (numbered from 0 in {@code db.replica.uris} order; ignored for the primary).
+   */
+  Future<Readings<K, V>> read(Collection<K> keys, Where where, int replica);
 
   /**
    * Whether a value read before the replica reached the commit it was read for may be delivered at

@@ -8,21 +8,49 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.IntSupplier;
 
-/** Reads from the read side (the replica, or the primary in primary-reads mode) and from the primary. */
+/**
+ * Reads from the read side (the read replicas, or the primary in primary-reads mode) and from the
+ * primary. A gated read names its replica; the reads outside the gate (snapshots, backstops, echo
+ * re-hydrates) go to the fastest one in rotation.
+ */
 public final class PgRunSource implements RunSource {
 
-  private final Pool reads;
+  private final List<Pool> replicas;
   private final Pool primary;
+  private final IntSupplier fastest;
+
+  /**
+   * @param replicas the read side, in {@code db.replica.uris} order (the primary alone in primary-reads mode)
+   * @param fastest which of them the reads outside the gate go to
+   */
+  public PgRunSource(List<Pool> replicas, Pool primary, IntSupplier fastest) {
+    this.replicas = List.copyOf(replicas);
+    this.primary = primary;
+    this.fastest = fastest;
+  }
 
   public PgRunSource(Pool reads, Pool primary) {
-    this.reads = reads;
-    this.primary = primary;
+    this(List.of(reads), primary, () -> 0);
+  }
+
+  private Pool reads() {
+    return replica(fastest.getAsInt());
+  }
+
+  private Pool replica(int replica) {
+    return replicas.get(replica >= 0 && replica < replicas.size() ? replica : 0);
   }
 
   @Override
   public Future<RunReads.Hydration> byIds(String envId, Collection<String> runIds) {
-    return RunReads.hydrate(reads, envId, runIds);
+    return RunReads.hydrate(reads(), envId, runIds);
+  }
+
+  @Override
+  public Future<RunReads.Hydration> byIds(String envId, Collection<String> runIds, int replica) {
+    return RunReads.hydrate(replica(replica), envId, runIds);
   }
 
   @Override
@@ -32,7 +60,7 @@ public final class PgRunSource implements RunSource {
 
   @Override
   public Future<List<RunRow>> resolve(String envId, FeedFilter filter, int limit) {
-    return resolve(reads, envId, filter, limit);
+    return resolve(reads(), envId, filter, limit);
   }
 
   @Override

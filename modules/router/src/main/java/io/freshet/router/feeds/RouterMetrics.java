@@ -55,12 +55,13 @@ public final class RouterMetrics {
   EngineMetrics engine() {
     return new EngineMetrics() {
       @Override
-      public void read(ReadSource.Where where, Reason reason, int keys) {
+      public void read(ReadSource.Where where, int replica, Reason reason, int keys) {
         if (where == ReadSource.Where.PRIMARY) {
           hydrateQuery("primary");
           fallbackReads(keys);
         } else {
           hydrateQuery(reason.name().toLowerCase(java.util.Locale.ROOT));
+          counters.replicaReads(replica, "runs", keys);
         }
       }
 

@@ -24,8 +24,8 @@ final class RunReadSource implements ReadSource<String, RunRow> {
   }
 
   @Override
-  public Future<Readings<String, RunRow>> read(Collection<String> runIds, Where where) {
-    Future<RunReads.Hydration> read = where == Where.PRIMARY ? source.primaryByIds(envId, runIds) : source.byIds(envId, runIds);
+  public Future<Readings<String, RunRow>> read(Collection<String> runIds, Where where, int replica) {
+    Future<RunReads.Hydration> read = where == Where.PRIMARY ? source.primaryByIds(envId, runIds) : source.byIds(envId, runIds, replica);
     return read.map(hydration -> {
       Map<String, Reading<RunRow>> byRun = new HashMap<>();
       for (RunRow row : hydration.rows()) {

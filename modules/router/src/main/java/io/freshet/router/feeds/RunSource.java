@@ -10,8 +10,13 @@ import java.util.List;
 /** The router's reads: from the read side (the replica), and from the primary for the bounded fallback and existence checks. */
 public interface RunSource {
 
-  /** Whole rows of these runs, as the read side has them now, with the replica's replay position. */
+  /** Whole rows of these runs, as the read side has them now (the fastest replica), with its replay position. */
   Future<RunReads.Hydration> byIds(String envId, Collection<String> runIds);
+
+  /** The same rows, read from read replica {@code replica} (numbered from 0 in {@code db.replica.uris} order). */
+  default Future<RunReads.Hydration> byIds(String envId, Collection<String> runIds, int replica) {
+    return byIds(envId, runIds);
+  }
 
   /** The same rows read from the primary: current by construction, at the primary's cost. */
   Future<RunReads.Hydration> primaryByIds(String envId, Collection<String> runIds);

@@ -33,13 +33,13 @@ final class ChunkReadSource implements ReadSource<StreamRef, List<StreamChunk>> 
   }
 
   @Override
-  public Future<Readings<StreamRef, List<StreamChunk>>> read(Collection<StreamRef> streams, Where where) {
+  public Future<Readings<StreamRef, List<StreamChunk>>> read(Collection<StreamRef> streams, Where where, int replica) {
     List<StreamRef> order = new ArrayList<>(streams);
     List<StreamSource.ChunkRead> reads = new ArrayList<>(order.size());
     for (StreamRef stream : order) {
       reads.add(new StreamSource.ChunkRead(stream, delivered.applyAsLong(stream), CHUNKS_PER_READ));
     }
-    return source.read(reads, where == Where.PRIMARY).map(found -> {
+    return source.read(reads, where == Where.PRIMARY, replica).map(found -> {
       Map<StreamRef, Reading<List<StreamChunk>>> byStream = new HashMap<>();
       for (int i = 0; i < order.size(); i++) {
         List<StreamChunk> chunks = found.get(i);

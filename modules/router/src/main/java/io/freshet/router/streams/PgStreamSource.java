@@ -10,6 +10,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntSupplier;
 
 /** {@link StreamSource} on PostgreSQL: one query per round of reads, whatever the number of streams. */
 public final class PgStreamSource implements StreamSource {
@@ -25,12 +26,22 @@ public final class PgStreamSource implements StreamSource {
       + "   AND c.stream_key = w.stream_key AND c.seq > w.after_seq ORDER BY c.seq LIMIT w.lim) c"
       + " ORDER BY w.i, c.seq";
 
-  private final Pool replica;
+  private final List<Pool> replicas;
   private final Pool primary;
+  private final IntSupplier fastest;
+
+  /**
+   * @param replicas the read side, in {@code db.replica.uris} order (the primary alone in primary-reads mode)
+   * @param fastest where reads that name no replica go
+   */
+  public PgStreamSource(List<Pool> replicas, Pool primary, IntSupplier fastest) {
+    this.replicas = List.copyOf(replicas);
+    this.primary = primary;
+    this.fastest = fastest;
+  }
 
   public PgStreamSource(Pool replica, Pool primary) {
-    this.replica = replica;
-    this.primary = primary;
+    this(List.of(replica), primary, () -> 0);
   }
 
   @Override
@@ -49,12 +60,18 @@ public final class PgStreamSource implements StreamSource {
 
   @Override
   public Future<List<List<StreamChunk>>> read(List<ChunkRead> reads, boolean fromPrimary) {
+    return read(reads, fromPrimary, fastest.getAsInt());
+  }
+
+  @Override
+  public Future<List<List<StreamChunk>>> read(List<ChunkRead> reads, boolean fromPrimary, int replica) {
     Tuple params = Tuple.tuple()
         .addArrayOfString(reads.stream().map(r -> r.stream().runId()).toArray(String[]::new))
         .addArrayOfString(reads.stream().map(r -> r.stream().key()).toArray(String[]::new))
         .addArrayOfLong(reads.stream().map(ChunkRead::afterSeq).toArray(Long[]::new))
         .addArrayOfInteger(reads.stream().map(ChunkRead::limit).toArray(Integer[]::new));
-    return (fromPrimary ? primary : replica).preparedQuery(CHUNKS).execute(params).map(rows -> {
+    Pool from = fromPrimary ? primary : replicas.get(replica >= 0 && replica < replicas.size() ? replica : 0);
+    return from.preparedQuery(CHUNKS).execute(params).map(rows -> {
       List<List<StreamChunk>> out = new ArrayList<>(reads.size());
       for (int i = 0; i < reads.size(); i++) {
         out.add(new ArrayList<>());

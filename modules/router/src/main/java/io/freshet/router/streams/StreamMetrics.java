@@ -46,10 +46,12 @@ public final class StreamMetrics {
   EngineMetrics engine() {
     return new EngineMetrics() {
       @Override
-      public void read(ReadSource.Where where, Reason reason, int keys) {
+      public void read(ReadSource.Where where, int replica, Reason reason, int keys) {
         StreamMetrics.this.read(where == ReadSource.Where.PRIMARY ? "primary" : "replica", keys);
         if (where == ReadSource.Where.PRIMARY) {
           counter("freshet.primary.fallback.reads", FALLBACK_READS, "kind", "streams").increment(keys);
+        } else {
+          counters.replicaReads(replica, "streams", keys);
         }
       }
 

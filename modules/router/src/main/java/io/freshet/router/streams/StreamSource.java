@@ -22,4 +22,9 @@ public interface StreamSource {
 
   /** For each read, in order, its chunks in seq order; from the primary when {@code primary}, else the replica. */
   Future<List<List<StreamChunk>>> read(List<ChunkRead> reads, boolean primary);
+
+  /** The same, from read replica {@code replica} (numbered from 0 in {@code db.replica.uris} order) unless {@code primary}. */
+  default Future<List<List<StreamChunk>>> read(List<ChunkRead> reads, boolean primary, int replica) {
+    return read(reads, primary);
+  }
 }

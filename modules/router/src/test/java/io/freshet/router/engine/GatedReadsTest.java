@@ -31,7 +31,7 @@ class GatedReadsTest {
 
   /** A replica and a primary of keys whose value is how far the key has come. */
   static final class Db implements ReadSource<String, Long> {
-    record Read(long atMs, Where where, List<String> keys) {}
+    record Read(long atMs, Where where, List<String> keys, int replica) {}
 
     final FakeScheduler clock;
     final boolean prefix;
@@ -63,8 +63,8 @@ class GatedReadsTest {
     }
 
     @Override
-    public Future<Readings<String, Long>> read(Collection<String> keys, Where where) {
-      reads.add(new Read(clock.nowMs(), where, List.copyOf(keys)));
+    public Future<Readings<String, Long>> read(Collection<String> keys, Where where, int replicaIndex) {
+      reads.add(new Read(clock.nowMs(), where, List.copyOf(keys), replicaIndex));
       Promise<Readings<String, Long>> answer = Promise.promise();
       Runnable run = () -> {
         if (where == Where.REPLICA ? replicaDown : primaryDown) {
@@ -114,7 +114,7 @@ class GatedReadsTest {
     }
 
     @Override
-    public void read(Where where, Reason reason, int keys) {}
+    public void read(Where where, int replica, Reason reason, int keys) {}
 
     @Override
     public void gateDelay(long ms) {
@@ -171,6 +171,44 @@ class GatedReadsTest {
 
   List<Long> values(String key) {
     return delivered.stream().filter(s -> s.key().equals(key)).map(GatedReads.Settled::value).toList();
+  }
+
+  // --- several replicas ----------------------------------------------------------------------------
+
+  @Test
+  void eachReadGoesWhereTheRoutesSayForTheNewestCommitItMustReachAndStalenessIsCountedAgainstThatReplica() {
+    List<Long> needs = new ArrayList<>();
+    lag.routes = need -> {
+      needs.add(need);
+      return needs.size() == 1 ? 2 : 1; // the first read to replica 2 (found stale), the retry to replica 1
+    };
+    long t0 = clock.nowMs();
+    engine().expect("a", t0, t0);
+    engine.expect("b", t0 + 1, t0 + 1); // due within the coalescing window: one read
+    db.apply("a", t0 - 100);
+    db.apply("b", t0 - 100);
+    clock.advance(1 + LAG + MARGIN);
+    assertThat(db.reads).hasSize(1);
+    assertThat(db.reads.get(0).replica()).isEqualTo(2);
+    assertThat(needs.get(0)).as("the newest commit of the batch").isEqualTo(t0 + 1);
+    assertThat(lag.observed).hasSize(1);
+    assertThat(lag.replicas).containsExactly(2);
+    db.apply("a", t0);
+    db.apply("b", t0 + 1);
+    clock.advance(1000);
+    assertThat(db.reads.get(1).replica()).isEqualTo(1);
+    assertThat(values("a")).containsExactly(t0);
+    assertThat(values("b")).containsExactly(t0 + 1);
+  }
+
+  @Test
+  void aFailedReplicaReadIsReportedForThatReplica() {
+    lag.routes = need -> 1;
+    db.replicaDown = true;
+    long t0 = clock.nowMs();
+    engine().expect("a", t0, t0);
+    clock.advance(LAG + MARGIN);
+    assertThat(lag.failedReplicas).containsExactly(1);
   }
 
   // --- values that arrive with their commits ----------------------------------------------------

@@ -87,6 +87,11 @@ public final class PgRig {
   }
 
   private static void run(String... args) {
+    runScript(java.util.Map.of(), args);
+  }
+
+  /** Runs scripts/db.sh with {@code args} and extra environment {@code env}; fails with its output when it fails. */
+  static void runScript(java.util.Map<String, String> env, String... args) {
     Path script = projectRoot().resolve("scripts/db.sh");
     String[] command = new String[args.length + 2];
     command[0] = "bash";
@@ -94,11 +99,14 @@ public final class PgRig {
     System.arraycopy(args, 0, command, 2, args.length);
     try {
       Path log = Files.createTempFile("freshet-db-", ".log");
-      Process process = new ProcessBuilder(command).directory(projectRoot().toFile())
-          .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      ProcessBuilder builder = new ProcessBuilder(command).directory(projectRoot().toFile())
+          .redirectErrorStream(true).redirectOutput(log.toFile());
+      builder.environment().putAll(env);
+      Process process = builder.start();
       if (!process.waitFor(180, TimeUnit.SECONDS) || process.exitValue() != 0) {
         throw new IllegalStateException("scripts/db.sh " + String.join(" ", args) + " failed:\n" + Files.readString(log));
       }
+      Files.deleteIfExists(log);
     } catch (IOException e) {
       throw new IllegalStateException("cannot run " + script, e);
     } catch (InterruptedException e) {
