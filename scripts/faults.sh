@@ -3,9 +3,10 @@
 # lagging standby, real clients (@trigger.dev/sdk, @electric-sql/client over SSE) following runs
 # through nginx while writes flow through it too, and one fault per scenario:
 #   kill -9 of the node owning the feeds, SIGTERM of a node holding SSE streams, the standby
-#   stopped, its replay paused, the primary stopped, change records dropped at one node, a
-#   Hazelcast member cut off and rejoining (full form only), 500 SSE subscribers of which 50 never
-#   read.
+#   stopped, its replay paused, the primary stopped, change records dropped at one node, a rolling
+#   restart and a Hazelcast member cut off and rejoining (full form only), the primary stopped and
+#   the standby promoted (a failover; the pair is rebuilt with db.sh reset afterwards), 500 SSE
+#   subscribers of which 50 never read.
 # Each scenario prints "faults: PASS|FAIL <name> {figures}"; a Markdown table ends the output.
 #
 #   scripts/faults.sh            # every scenario at the issue's durations (~6 min)
@@ -33,6 +34,11 @@ fi
 bash "$REPO/scripts/db.sh" start >/dev/null || exit 1
 bash "$REPO/scripts/db.sh" set-delay 150 >/dev/null || exit 1
 cleanup() {
+  if [[ -f "$REPO/clients/.run/faults/promoted" ]]; then
+    say "the failover scenario promoted the standby: rebuilding the primary/standby pair (db.sh reset)"
+    bash "$REPO/scripts/db.sh" reset >/dev/null 2>&1 || say "db.sh reset failed; run it by hand"
+    bash "$REPO/scripts/db.sh" set-delay 150 >/dev/null 2>&1 || true
+  fi
   bash "$REPO/scripts/db.sh" replica resume >/dev/null 2>&1 || true
   bash "$REPO/scripts/db.sh" replica start >/dev/null 2>&1 || true
   bash "$REPO/scripts/db.sh" primary start >/dev/null 2>&1 || true
@@ -44,6 +50,7 @@ cleanup() {
 trap cleanup EXIT
 
 eval "$(bash "$REPO/scripts/db.sh" env)"
-export FRESHET_DB_PRIMARY_URI FRESHET_DB_REPLICA_URI FRESHET_REPO="$REPO"
+# Both hosts may be the primary: the failover scenario promotes the standby, and the nodes follow.
+export FRESHET_DB_PRIMARY_URI FRESHET_DB_REPLICA_URI FRESHET_REPO="$REPO" FRESHET_DB_PRIMARY_URIS="$FRESHET_DB_PRIMARY_URI,$FRESHET_DB_REPLICA_URI"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 cd "$REPO/clients" && node faults/faults.mjs "$@"

@@ -10,7 +10,7 @@
 // quicker subset with shorter faults (the test command runs that).
 import { spawn, execFileSync } from "node:child_process";
 import http from "node:http";
-import { mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ShapeStream } from "@electric-sql/client";
 import { configure, runs as sdkRuns } from "@trigger.dev/sdk";
@@ -375,6 +375,7 @@ async function scenario(name, { runCount = 3, writeEveryMs = 200, writesPerSecon
   figures.writes5xx = writeStatus.filter((w) => w.status >= 500).length;
   figures.writesFailedFast = writeStatus.filter((w) => w.status >= 500 && w.ms < 1000).length;
   figures.writesTimedOut = writeStatus.filter((w) => w.status === 0).length;
+  figures.writesOther5xx = writeStatus.filter((w) => w.status >= 500 && w.status !== 503).length;
   figures.fiveXX = counts.fiveXX - before.fiveXX;
   Object.assign(figures, context.extra ?? {});
   const ok = figures.missing === 0 && figures.backwards === 0 && figures.clientErrors === 0 && figures.storedNotFinal === 0
@@ -703,6 +704,26 @@ async function main() {
       finalTimeoutMs: 60_000,
     });
   }
+
+  // Last of the scenarios that change the database: the rig is diverged afterwards, and
+  // scripts/faults.sh rebuilds it (db.sh reset) when this marker is there.
+  await scenario("primary-failover", {
+    fault: async (context) => {
+      log("stop the primary, promote the standby with pg_promote(); the nodes list both in db.primary.uris");
+      db("primary", "stop");
+      const stopped = now();
+      writeFileSync(path.join(RUN_DIR, "promoted"), "standby 1 was promoted; the rig is diverged\n");
+      await sleep(1000);
+      db("promote", "1");
+      const promoted = now();
+      // The first write that succeeds on the new primary, without a node restart.
+      await until(() => context.writeStatus.some((w) => w.at > promoted && w.status === 200), "a write to succeed on the promoted standby");
+      context.extra = { stoppedToPromotedMs: promoted - stopped, promotedToFirstWriteMs: context.writeStatus.find((w) => w.at > promoted && w.status === 200).at - promoted };
+      return promoted;
+    },
+    // During the switch writes are refused with a fast 503 (never a 500, never a timeout); after it they succeed.
+    check: (f) => f.writesOther5xx === 0 && f.writesFailedFast === f.writes5xx && f.writesTimedOut === 0,
+  });
 
   await slowReaders(SHORT ? { subscribers: 200, slow: 20, changesPerSecond: 100, durationMs: 10_000 }
     : { subscribers: 500, slow: 50, changesPerSecond: 100, durationMs: 30_000 });

@@ -50,6 +50,8 @@ public final class FreshetConfig {
 
   // --- Database --------------------------------------------------------------------------------
   public static final Key<String> DB_PRIMARY_URI = key("db.primary.uri", "postgresql://freshet:freshet@127.0.0.1:15432/freshet", "Primary: every write and the schema migrations.");
+  public static final Key<String> DB_PRIMARY_URIS = key("db.primary.uris", "",
+      "Every host that may be the primary, comma-separated (e.g. the primary and the standbys that may be promoted); when set it replaces db.primary.uri. Writes, the heartbeat and the fallback go to the one not in recovery, found again after a failover; while none is writable, writes get 503 with retry-after.");
   public static final Key<Integer> DB_PRIMARY_POOL_SIZE = key("db.primary.poolSize", 8, "Connections to the primary per node.");
   public static final Key<String> DB_REPLICA_URI = key("db.replica.uri", "postgresql://freshet:freshet@127.0.0.1:15433/freshet", "Read replica the feeds hydrate from. Empty: read the primary, lag 0, gate skipped.");
   public static final Key<String> DB_REPLICA_URIS = key("db.replica.uris", "",
@@ -211,10 +213,17 @@ public final class FreshetConfig {
   }
 
   @SuppressWarnings("unchecked")
+  /** The hosts that may be the primary: db.primary.uris when set, else db.primary.uri. */
+  public List<String> primaryUris() {
+    return uriList(get(DB_PRIMARY_URIS), get(DB_PRIMARY_URI));
+  }
+
   /** The read replicas, in order: db.replica.uris when set, else db.replica.uri (empty: none, feeds read the primary). */
   public List<String> replicaUris() {
-    String several = get(DB_REPLICA_URIS);
-    String one = get(DB_REPLICA_URI);
+    return uriList(get(DB_REPLICA_URIS), get(DB_REPLICA_URI));
+  }
+
+  private static List<String> uriList(String several, String one) {
     String listed = several == null || several.isBlank() ? (one == null ? "" : one) : several;
     return java.util.Arrays.stream(listed.split(",")).map(String::trim).filter(u -> !u.isEmpty()).toList();
   }

@@ -38,7 +38,7 @@ final class Demo {
     Vertx vertx = Vertx.vertx();
     try {
       if (key == null) {
-        Pool primary = Pools.create(vertx, config.get(FreshetConfig.DB_PRIMARY_URI), 1, "demo");
+        Pool primary = Pools.primary(vertx, config.primaryUris(), 1, "demo");
         key = Environments.ensureDevelopment(primary).await(30, TimeUnit.SECONDS).apiKey();
       }
       String replicaUri = config.get(FreshetConfig.DB_REPLICA_URI);

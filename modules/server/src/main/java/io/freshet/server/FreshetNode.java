@@ -18,6 +18,7 @@ import io.freshet.store.Environments.Environment;
 import io.freshet.store.Ids;
 import io.freshet.store.Migrations;
 import io.freshet.store.Pools;
+import io.freshet.store.PrimaryLocator;
 import io.freshet.store.ReplicaPool;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -112,7 +113,17 @@ public final class FreshetNode {
     return built.compose(vertx -> {
       NodeCodecs.register(vertx);
       ClusterSetup.announceMembershipChanges(vertx, cluster);
-      Pool primary = Pools.create(vertx, config.get(FreshetConfig.DB_PRIMARY_URI), config.getInt(FreshetConfig.DB_PRIMARY_POOL_SIZE), "primary");
+      List<String> primaryUris = config.primaryUris();
+      int primaryPoolSize = config.getInt(FreshetConfig.DB_PRIMARY_POOL_SIZE);
+      Pool primary;
+      if (primaryUris.size() > 1) {
+        PrimaryLocator locator = new PrimaryLocator(vertx, primaryUris);
+        io.micrometer.core.instrument.FunctionCounter.builder("freshet.primary.switches", locator, PrimaryLocator::switches)
+            .description("Times the primary moved to another host of db.primary.uris (a failover)").register(registry);
+        primary = Pools.located(vertx, locator, primaryPoolSize, "primary");
+      } else {
+        primary = Pools.primary(vertx, primaryUris, primaryPoolSize, "primary");
+      }
       List<ReplicaPool> replicas = ReplicaPool.open(vertx, config.replicaUris(), config.getInt(FreshetConfig.DB_REPLICA_POOL_SIZE));
       FreshetNode node = new FreshetNode(vertx, nodeId, config, primary, replicas, registry, ClusterSetup.heartbeatWriter(cluster),
           () -> cluster == null || cluster.isActive());

@@ -79,7 +79,7 @@ public final class Main {
 
   private static void env(FreshetConfig config, List<String> args) throws Exception {
     Vertx vertx = Vertx.vertx();
-    Pool primary = Pools.create(vertx, config.get(FreshetConfig.DB_PRIMARY_URI), 2, "cli");
+    Pool primary = Pools.primary(vertx, config.primaryUris(), 2, "cli");
     try {
       Migrations.apply(primary).await(60, TimeUnit.SECONDS);
       String sub = args.isEmpty() ? "list" : args.remove(0);
