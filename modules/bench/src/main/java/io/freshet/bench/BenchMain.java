@@ -24,7 +24,7 @@ import java.util.Locale;
  *
  * <p>Usage: {@code java -jar freshet-bench.jar [--quick|--full] [--out DIR] [--modes a,b]
  * [--delays 0,150] [--intervals 20,100] [--runs N] [--scale false] [--sweep false] [--stall false]
- * [--fanOut false] [--streams false] [--halfOpen true] [--<any BenchSettings component> value]}.
+ * [--fanOut false] [--streams false] [--halfOpen true] [--replicas false] [--<any BenchSettings component> value]}.
  * The rig's ports come from {@code FRESHET_PG_PRIMARY_PORT} / {@code FRESHET_PG_REPLICA_PORT}.
  */
 public final class BenchMain {
@@ -123,6 +123,10 @@ public final class BenchMain {
       say("stall phase: standby apply delay " + settings.stallDelayMs() + " ms, replay paused " + settings.stallPauseMs() + " ms");
       stall = new StallBench(vertx, rig, settings, this::startNode, BenchMain::say).run();
     }
+    List<ReplicasBench.Result> replicas = List.of();
+    if (settings.replicas()) {
+      replicas = new ReplicasBench(vertx, repo, settings, this::startNode, BenchMain::say).run();
+    }
     ScaleResult scale = null;
     if (settings.scale()) {
       rig.setApplyDelay(settings.scaleDelayMs());
@@ -157,6 +161,7 @@ public final class BenchMain {
         settings.name(), LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME), Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.version"), Runtime.getRuntime().maxMemory() >> 20, elapsed / 60000.0, rig.primaryPort, rig.replicaPort);
     String report = ReportWriter.report(header, points, stall, settings, scale, fanOut, Notes.TEXT)
+        + ReplicasBench.report(replicas, settings.replicaDelaysMs())
         + StreamsBench.report(streams, settings.scaleDelayMs()) + HalfOpenBench.report(halfOpen, settings.scaleDelayMs());
     Files.writeString(out.resolve("report.md"), report, StandardCharsets.UTF_8);
     List<SvgPlot.Panel> panels = new ArrayList<>(SvgPlot.sweepPanels(points));

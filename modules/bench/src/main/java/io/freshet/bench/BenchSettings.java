@@ -17,7 +17,7 @@ record BenchSettings(String name, List<String> modes, List<Long> delaysMs, List<
     boolean fanOut, int hotSubscribers, int hotChangesPerSecond, long hotLoadMs, int manySubscribers, int manyChangesPerSecond,
     long manyLoadMs, int heldTarget, int clusterHeldTarget, boolean streams, int streamCount, int streamChunksPerSecond, long streamLoadMs,
     int hotStreamReaders, boolean halfOpen, int halfOpenSockets, int halfOpenSubscribers, int halfOpenChangesPerSecond, long halfOpenLoadMs,
-    long halfOpenHeaderTimeoutMs) {
+    long halfOpenHeaderTimeoutMs, boolean replicas, List<Long> replicaDelaysMs, long replicaIntervalMs) {
 
   static final List<String> MODES = Modes.SWEEP;
   static final List<String> STALL_MODES = Modes.STALL;
@@ -30,7 +30,8 @@ record BenchSettings(String name, List<String> modes, List<Long> delaysMs, List<
         true, 500, 5, 4000, 500, 200, 4000, 1000, 0,
         true, 100, 100, 4000, 500,
         // Half-open sockets under SSE load: about a minute, so not in the smoke run unless asked for (--halfOpen true).
-        false, 5000, 1000, 200, 10_000, 2000);
+        false, 5000, 1000, 200, 10_000, 2000,
+        true, List.of(20L, 150L, 500L), 100);
   }
 
   /** The whole sweep, the 10 s stall, and the fan-out targets. */
@@ -40,7 +41,8 @@ record BenchSettings(String name, List<String> modes, List<Long> delaysMs, List<
         true, STALL_MODES, 150, 10_000, 10, 100,
         true, 10_000, 5, 20_000, 10_000, 1000, 20_000, 19_000, 57_000,
         true, 1000, 100, 10_000, 5000,
-        true, 5000, 1000, 200, 10_000, 2000);
+        true, 5000, 1000, 200, 10_000, 2000,
+        true, List.of(20L, 150L, 500L), 100);
   }
 
   /** Writes per run at an interval: enough to fill the window, at least 5 so the tail is a small part. */

@@ -3,6 +3,7 @@ package io.freshet.bench;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -14,11 +15,48 @@ final class Rig {
   final Path repo;
   final int primaryPort;
   final int replicaPort;
+  /** The rig's data folder, or null for db.sh's default (the bench's own pair, started by scripts/bench.sh). */
+  private final Path dir;
+  private String delays = "";
 
   Rig(Path repo, int primaryPort, int replicaPort) {
+    this(repo, primaryPort, replicaPort, null);
+  }
+
+  private Rig(Path repo, int primaryPort, int replicaPort, Path dir) {
     this.repo = repo;
     this.primaryPort = primaryPort;
     this.replicaPort = replicaPort;
+    this.dir = dir;
+  }
+
+  /** A rig of its own under .data/NAME: a primary on {@code primaryPort}, standby N on {@code primaryPort + N}. */
+  static Rig own(Path repo, String name, int primaryPort) {
+    return new Rig(repo, primaryPort, primaryPort + 1, repo.resolve(".data").resolve(name));
+  }
+
+  /** Starts it from scratch with one standby per delay. */
+  void start(List<Long> delaysMs) {
+    delays = delaysMs.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","));
+    destroy(); // whatever an interrupted run left
+    run("start", "--replicas", Integer.toString(delaysMs.size()));
+  }
+
+  /** Stops its servers and deletes its data. */
+  void destroy() {
+    run("stop");
+    if (dir != null && java.nio.file.Files.exists(dir)) {
+      try (var paths = java.nio.file.Files.walk(dir)) {
+        paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot delete " + dir, e);
+      }
+    }
+  }
+
+  /** Standby {@code n}'s URI (from 1). */
+  String replicaUri(int n) {
+    return "postgresql://freshet:freshet@127.0.0.1:" + (replicaPort + n - 1) + "/freshet";
   }
 
   String primaryUri() {
@@ -51,6 +89,10 @@ final class Rig {
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().put("FRESHET_PG_PRIMARY_PORT", Integer.toString(primaryPort));
     pb.environment().put("FRESHET_PG_REPLICA_PORT", Integer.toString(replicaPort));
+    if (dir != null) {
+      pb.environment().put("FRESHET_PG_DIR", dir.toString());
+      pb.environment().put("FRESHET_APPLY_DELAYS_MS", delays);
+    }
     try {
       Process p = pb.start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -73,6 +73,8 @@ public final class FreshetConfig {
 
   // --- Read-your-writes gate -------------------------------------------------------------------
   public static final Key<String> GATE_MODE = key("gate.mode", "gated", "gated (Freshet), ungated (hydrate at once), fixed-delay (always wait gate.maxDelayMs), primary-reads (hydrate from the primary).");
+  public static final Key<String> GATE_REPLICAS = key("gate.replicas", "fastest",
+      "With several replicas: fastest (the gate waits on the fastest replica in rotation, each read goes to one that has applied its commit) or worst (the gate waits on the slowest and reads are spread over all of them, as behind a reader endpoint; trigger.dev's way, kept as the benchmark's baseline).");
   public static final Key<Integer> GATE_MARGIN_MS = key("gate.marginMs", 10, "Added to the lag estimate: clock skew between writer and router plus scheduling.");
   public static final Key<Integer> GATE_MAX_DELAY_MS = key("gate.maxDelayMs", 1000, "Cap on any single gate or retry delay.");
   public static final Key<Integer> GATE_STALE_RETRIES = key("gate.staleRetries", 3, "Re-hydrates of a stale row before it is delivered anyway (liveness).");

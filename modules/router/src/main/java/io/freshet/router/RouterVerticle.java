@@ -63,7 +63,8 @@ public final class RouterVerticle extends VerticleBase {
     FreshetConfig config = FreshetConfig.fromJson(config());
     boolean testHooks = config.get(FreshetConfig.TEST_HOOKS);
     Scheduler scheduler = VertxScheduler.on(vertx);
-    BusLagView lag = new BusLagView(vertx, scheduler, config.getInt(FreshetConfig.LAG_DEFAULT_MS), reads.size());
+    BusLagView lag = new BusLagView(vertx, scheduler, config.getInt(FreshetConfig.LAG_DEFAULT_MS), reads.size(),
+        "worst".equals(config.get(FreshetConfig.GATE_REPLICAS)));
     feeds = new FeedRouter(nodeId, index, RouterSettings.from(config), scheduler, new PgRunSource(reads, primary, () -> lag.route(null)),
         lag, metrics, budget,
         EnvSubscriptions.on(vertx, Addresses::envChanges, (ChangeRecord record) -> {

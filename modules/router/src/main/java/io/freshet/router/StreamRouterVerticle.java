@@ -50,7 +50,8 @@ public final class StreamRouterVerticle extends VerticleBase {
   public Future<?> start() {
     FreshetConfig config = FreshetConfig.fromJson(config());
     Scheduler scheduler = VertxScheduler.on(vertx);
-    BusLagView lag = new BusLagView(vertx, scheduler, config.getInt(FreshetConfig.LAG_DEFAULT_MS), reads.size());
+    BusLagView lag = new BusLagView(vertx, scheduler, config.getInt(FreshetConfig.LAG_DEFAULT_MS), reads.size(),
+        "worst".equals(config.get(FreshetConfig.GATE_REPLICAS)));
     feeds = new StreamFeeds(RouterSettings.from(config), scheduler, new PgStreamSource(reads, primary, () -> lag.route(null)), lag, budget,
         metrics,
         EnvSubscriptions.on(vertx, NodeAddresses::envStreams, (StreamAnnouncement a) -> feeds.onAnnouncement(a)),

@@ -133,12 +133,18 @@ public final class FreshetNode {
 
   private Future<Void> deploy() {
     GateMode configured = GateMode.parse(config.get(FreshetConfig.GATE_MODE));
+    String gateOn = config.get(FreshetConfig.GATE_REPLICAS);
+    if (!gateOn.equals("fastest") && !gateOn.equals("worst")) {
+      return Future.failedFuture(new IllegalArgumentException("gate.replicas must be fastest or worst, not " + gateOn));
+    }
     // No replica: feeds read the primary, so there is no lag to wait out.
     GateMode mode = replica == null ? GateMode.PRIMARY_READS : configured;
     JsonObject verticleConfig = config.with(new JsonObject().put(FreshetConfig.GATE_MODE.path(), mode.label())).toJson();
     List<Pool> reads = mode == GateMode.PRIMARY_READS || replica == null ? List.of(primary)
         : replicas.stream().map(ReplicaPool::pool).toList();
-    RouterMetrics routerMetrics = new RouterMetrics(registry);
+    boolean readsPrimary = mode == GateMode.PRIMARY_READS || replica == null;
+    RouterMetrics routerMetrics = readsPrimary ? new RouterMetrics(registry).readSideIsPrimary() : new RouterMetrics(registry);
+    StreamMetrics streamMetrics = readsPrimary ? new StreamMetrics(registry).readSideIsPrimary() : new StreamMetrics(registry);
     // One budget for the node's routers: gate.primaryFallbackPerSec bounds what this node asks of the primary.
     PrimaryFallbackBudget budget = new PrimaryFallbackBudget(
         mode == GateMode.GATED ? config.getInt(FreshetConfig.GATE_PRIMARY_FALLBACK_PER_SEC) : 0, Clock.SYSTEM);
@@ -158,7 +164,7 @@ public final class FreshetNode {
         .compose(v -> track(vertx.deployVerticle(new io.freshet.edge.dashboard.StatsVerticle(nodeId, primary, replica, registry), opts)))
         .compose(v -> track(vertx.deployVerticle(new PublisherVerticle(primary), opts)))
         .compose(v -> track(vertx.deployVerticle(new LagSamplerVerticle(mode == GateMode.GATED ? replicas : List.of(), primary, heartbeatWriter, registry), opts)))
-        .compose(v -> track(vertx.deployVerticle(new StreamRouterVerticle(reads, primary, new StreamMetrics(registry), budget), opts)))
+        .compose(v -> track(vertx.deployVerticle(new StreamRouterVerticle(reads, primary, streamMetrics, budget), opts)))
         .compose(v -> {
           List<WebVerticle> webs = new ArrayList<>();
           int instances = Math.max(1, config.getInt(FreshetConfig.HTTP_INSTANCES));

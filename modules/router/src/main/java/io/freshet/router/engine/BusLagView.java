@@ -30,11 +30,14 @@ public final class BusLagView implements LagView {
   private long lastTouchMs;
   private Listener listener;
 
-  /** @param replicas how many read replicas the node has (at least 1: the primary stands in for none) */
-  public BusLagView(Vertx vertx, Clock clock, long initialLagMs, int replicas) {
+  /**
+   * @param replicas how many read replicas the node has (at least 1: the primary stands in for none)
+   * @param gateOnWorst {@code gate.replicas=worst}: the reader-endpoint baseline ({@link ReplicaRoutes})
+   */
+  public BusLagView(Vertx vertx, Clock clock, long initialLagMs, int replicas, boolean gateOnWorst) {
     this.vertx = vertx;
     this.clock = clock;
-    this.routes = new ReplicaRoutes(replicas, initialLagMs);
+    this.routes = new ReplicaRoutes(replicas, initialLagMs, gateOnWorst);
     this.brackets = new ReplayBracket[routes.count()];
     this.lastSampleSentMs = new long[routes.count()];
     for (int i = 0; i < brackets.length; i++) {

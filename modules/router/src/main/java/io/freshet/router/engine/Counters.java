@@ -13,6 +13,7 @@ public final class Counters {
 
   private final MeterRegistry registry;
   private final Map<String, Counter> byName = new ConcurrentHashMap<>();
+  private volatile boolean readSideIsPrimary;
 
   public Counters(MeterRegistry registry) {
     this.registry = registry;
@@ -33,9 +34,17 @@ public final class Counters {
    * … in {@code db.replica.uris} order), for runs or streams.
    */
   public void replicaReads(int replica, String kind, int keys) {
+    if (readSideIsPrimary) {
+      return; // primary-reads mode, or no replica: the read side is the primary, and no replica read anything
+    }
     String name = String.valueOf(replica + 1);
     byName.computeIfAbsent("freshet.replica.reads|" + name + '|' + kind, k -> Counter.builder("freshet.replica.reads")
         .description("Keys read from each read replica, by kind (runs, streams)").tag("replica", name).tag("kind", kind)
         .register(registry)).increment(keys);
+  }
+
+  /** The read side is the primary (primary-reads mode, or no replica): reads are not counted as replica reads. */
+  public void readSideIsPrimary() {
+    readSideIsPrimary = true;
   }
 }

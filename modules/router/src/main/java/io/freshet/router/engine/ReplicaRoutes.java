@@ -14,6 +14,9 @@ package io.freshet.router.engine;
  * next read of that change goes elsewhere or later. A replica whose read failed is passed over for
  * {@link #FAILED_HOLD_MS} even before the sampler takes it out of the rotation.
  *
+ * <p>{@code worst} is the baseline a reader endpoint forces (trigger.dev's gate): the gate waits on
+ * the slowest replica in rotation and reads are spread over all of them, qualified or not.
+ *
  * <p>Plain state on one event loop; time comes in as arguments.
  */
 public final class ReplicaRoutes {
@@ -25,9 +28,16 @@ public final class ReplicaRoutes {
   private final long[] replayedAtMs;
   private final boolean[] inRotation;
   private final long[] failedAtMs;
+  private final boolean worst;
   private int next;
 
   public ReplicaRoutes(int replicas, long initialLagMs) {
+    this(replicas, initialLagMs, false);
+  }
+
+  /** @param worst gate on the slowest replica in rotation and spread reads over all (the reader-endpoint baseline) */
+  public ReplicaRoutes(int replicas, long initialLagMs, boolean worst) {
+    this.worst = worst;
     int n = Math.max(1, replicas);
     lagMs = new long[n];
     replayedAtMs = new long[n];
@@ -84,15 +94,15 @@ public final class ReplicaRoutes {
 
   /** The lag the gate waits out: the fastest replica in rotation (none in rotation: the fastest of all). */
   public long gateLagMs() {
-    long best = Long.MAX_VALUE;
+    long best = worst ? Long.MIN_VALUE : Long.MAX_VALUE;
     long any = Long.MAX_VALUE;
     for (int i = 0; i < lagMs.length; i++) {
       any = Math.min(any, lagMs[i]);
       if (inRotation[i]) {
-        best = Math.min(best, lagMs[i]);
+        best = worst ? Math.max(best, lagMs[i]) : Math.min(best, lagMs[i]);
       }
     }
-    return best == Long.MAX_VALUE ? any : best;
+    return best == Long.MAX_VALUE || best == Long.MIN_VALUE ? any : best;
   }
 
   /**
@@ -114,7 +124,7 @@ public final class ReplicaRoutes {
       if (!usable(i, nowMs, loose)) {
         continue;
       }
-      if (needMs != null && (replayedAtMs[i] >= needMs || nowMs - needMs >= lagMs[i])) {
+      if (qualifies(i, needMs, nowMs)) {
         qualified++;
       }
       if (fastest < 0 || lagMs[i] < lagMs[fastest] || lagMs[i] == lagMs[fastest] && replayedAtMs[i] > replayedAtMs[fastest]) {
@@ -126,11 +136,16 @@ public final class ReplicaRoutes {
     }
     int pick = Math.floorMod(next++, qualified);
     for (int i = 0; i < lagMs.length; i++) {
-      if (usable(i, nowMs, loose) && (replayedAtMs[i] >= needMs || nowMs - needMs >= lagMs[i]) && pick-- == 0) {
+      if (usable(i, nowMs, loose) && qualifies(i, needMs, nowMs) && pick-- == 0) {
         return i;
       }
     }
     return Math.max(0, fastest);
+  }
+
+  /** Known or expected to have applied the commit at {@code needMs} (with {@code worst}: every replica). */
+  private boolean qualifies(int i, Long needMs, long nowMs) {
+    return worst || needMs != null && (replayedAtMs[i] >= needMs || nowMs - needMs >= lagMs[i]);
   }
 
   private boolean usable(int i, long nowMs, boolean loose) {

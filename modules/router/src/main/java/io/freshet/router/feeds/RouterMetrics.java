@@ -155,4 +155,10 @@ public final class RouterMetrics {
   private Counter counter(String name, String help, String tag, String value) {
     return counters.get(name, help, tag, value);
   }
+
+  /** The read side is the primary (primary-reads mode, or no replica): nothing counts as a replica read. */
+  public RouterMetrics readSideIsPrimary() {
+    counters.readSideIsPrimary();
+    return this;
+  }
 }

@@ -113,4 +113,10 @@ public final class StreamMetrics {
   private Counter counter(String name, String help, String tag, String value) {
     return counters.get(name, help, tag, value);
   }
+
+  /** The read side is the primary (primary-reads mode, or no replica): nothing counts as a replica read. */
+  public StreamMetrics readSideIsPrimary() {
+    counters.readSideIsPrimary();
+    return this;
+  }
 }

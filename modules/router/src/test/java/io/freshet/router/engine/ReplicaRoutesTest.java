@@ -96,6 +96,18 @@ class ReplicaRoutesTest {
   }
 
   @Test
+  void theReaderEndpointBaselineWaitsOnTheSlowestAndSpreadsEveryRead() {
+    ReplicaRoutes routes = new ReplicaRoutes(3, 30, true);
+    routes.estimate(0, 50, true);
+    routes.estimate(1, 150, true);
+    routes.estimate(2, 1000, true);
+    assertThat(routes.gateLagMs()).isEqualTo(1000);
+    assertThat(spread(routes, 10_000L, 10_060, 9)).isEqualTo(Map.of(0, 3, 1, 3, 2, 3));
+    routes.estimate(2, 1000, false);
+    assertThat(routes.gateLagMs()).isEqualTo(150);
+  }
+
+  @Test
   void oneReplicaTakesEveryRead() {
     ReplicaRoutes routes = new ReplicaRoutes(1, 30);
     routes.estimate(0, 500, false);
