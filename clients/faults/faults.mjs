@@ -659,16 +659,42 @@ async function main() {
     warmMs: 3000,
     subscribersOf: (id) => [electricSubscriber(id), electricSubscriber(id), electricSubscriber(id), electricSubscriber(id, { liveSse: false })],
     fault: async (context) => {
+      // Why SSE responses ended, summed over every node's life (a restarted node's counters start again).
+      const closedBy = {};
+      const lastSeen = NODE_PORTS.map(() => ({}));
+      const scrape = async (i) => {
+        try {
+          const text = await (await realFetch(`http://127.0.0.1:${NODE_PORTS[i]}/metrics`)).text();
+          const seen = {};
+          for (const line of text.split("\n")) {
+            const m = /^freshet_sse_closed_total\{.*reason="([a-z-]+)".*\} (\S+)$/.exec(line);
+            if (m) seen[m[1]] = (seen[m[1]] ?? 0) + Number(m[2]);
+          }
+          lastSeen[i] = seen;
+        } catch {}
+      };
+      const bank = (i) => {
+        for (const [k, v] of Object.entries(lastSeen[i])) closedBy[k] = (closedBy[k] ?? 0) + v;
+        lastSeen[i] = {};
+      };
       for (let i = 0; i < NODE_PORTS.length; i++) {
         log(`rolling restart: SIGTERM node ${i + 1}, start it again, wait until the cluster is whole`);
+        await Promise.all(NODE_PORTS.map((_, j) => scrape(j)));
         await stopNode(i, "SIGTERM");
+        bank(i);
         await startNode(i);
         await until(clusterWhole, `node ${i + 1} to rejoin`);
         await sleep(faultMs(3000, 2000));
       }
       const at = now();
+      await Promise.all(NODE_PORTS.map((_, j) => scrape(j)));
+      NODE_PORTS.forEach((_, j) => bank(j));
       context.extra = {
         ...context.extra,
+        sseClosedBy: JSON.stringify(closedBy).replaceAll('"', ""),
+        // How many SSE subscribers reconnected 0, 1, 2, ... times.
+        sseReconnectsHistogram: JSON.stringify(context.subs.filter(({ s }) => s.kind === "electric-sse")
+          .reduce((h, { s }) => { h[s.connects - 1] = (h[s.connects - 1] ?? 0) + 1; return h; }, {})).replaceAll('"', ""),
         sseReconnectsMax: Math.max(...context.subs.filter(({ s }) => s.kind === "electric-sse").map(({ s }) => s.connects - 1)),
         sseReconnectsTotal: context.subs.filter(({ s }) => s.kind === "electric-sse").reduce((a, { s }) => a + s.connects - 1, 0),
         longPollRefetchesMax: Math.max(...context.subs.filter(({ s }) => s.kind === "electric-long-poll").map(({ s }) => s.refetches)),

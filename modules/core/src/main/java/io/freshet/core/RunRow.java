@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -77,6 +78,16 @@ public final class RunRow {
     } catch (DateTimeParseException e) {
       return null;
     }
+  }
+
+  /** This row in a message's wire form (a feed log handed to another node). */
+  public void write(io.freshet.core.bus.Wire out) {
+    out.string(runId).string(envId).string(batchId).longValue(createdAtMs).longValue(updatedAtMs).strings(tags).strings(Arrays.asList(text));
+  }
+
+  public static RunRow read(io.freshet.core.bus.Wire in) {
+    return new RunRow(in.string(), in.string(), in.string(), in.longValue(), in.longValue(), in.strings(),
+        in.strings().toArray(String[]::new));
   }
 
   /** This row as a change record carries it: every column by its wire name, in its text form. */

@@ -47,6 +47,7 @@ final class RealtimeRoutes {
   private final RunAccess runAccess;
   private final ConnectionLimiter limiter;
   private final Sink sink;
+  private final MovedFeeds moved;
   private final Clock clock;
   private final long livePollMs;
   private final double jitter;
@@ -64,6 +65,7 @@ final class RealtimeRoutes {
     this.auth = auth;
     this.limiter = limiter;
     this.sink = sink;
+    this.moved = new MovedFeeds(vertx);
     this.livePollMs = config.getInt(FreshetConfig.ROUTER_LIVE_POLL_TIMEOUT_MS);
     this.jitter = config.get(FreshetConfig.ROUTER_LIVE_POLL_JITTER);
     this.maxCreatedAtWindowMs = config.get(FreshetConfig.REALTIME_MAX_CREATED_AT_WINDOW_MS);
@@ -146,25 +148,42 @@ final class RealtimeRoutes {
         failPoll(ctx, new Bus.Gone("handle is not one this server issued; refetch"));
         return;
       }
-      FeedTarget target = new FeedTarget(feed, NodeAddresses.router(owner.nodeId(), owner.routerIndex()));
-      if (!ElectricProtocol.isLive(params)) {
-        poll(ctx, target, handle, offset.seq());
-        return;
-      }
-      boolean sse = ElectricProtocol.isSse(params);
-      limiter.acquire(principal).onComplete(slot -> {
-        if (slot.failed()) {
-          ctx.fail(slot.cause());
-        } else if (sse) {
-          stream(ctx, target, handle, offset.seq(), params.get("offset"), params.get("cursor"), slot.result());
-        } else {
-          longPoll(ctx, target, handle, offset.seq(), params.get("cursor"), slot.result());
-        }
+      String named = NodeAddresses.router(owner.nodeId(), owner.routerIndex());
+      java.util.function.Consumer<String> serveAt = router -> serveAt(ctx, principal, new FeedTarget(feed, router), handle, offset.seq());
+      // A 409 from the owner may mean the log was handed over at a graceful stop: failPoll asks once where it went.
+      ctx.put(RETRY_AT_NEW_OWNER, (java.util.function.BiConsumer<String, String>) (tried, router) -> {
+        ctx.put(RETRY_AT_NEW_OWNER, null);
+        serveAt.accept(router);
       });
+      ctx.put(TRIED_OWNER, moved.owner(handle, named));
+      serveAt.accept(moved.owner(handle, named));
     } catch (RuntimeException e) {
       ctx.fail(e);
     }
   }
+
+  /** Serves a request for {@code handle} at the router {@code target} names. */
+  private void serveAt(RoutingContext ctx, Principal principal, FeedTarget target, String handle, long offset) {
+    ctx.put(TRIED_OWNER, target.router());
+    MultiMap params = ctx.request().params();
+    if (!ElectricProtocol.isLive(params)) {
+      poll(ctx, target, handle, offset);
+      return;
+    }
+    boolean sse = ElectricProtocol.isSse(params);
+    limiter.acquire(principal).onComplete(slot -> {
+      if (slot.failed()) {
+        ctx.fail(slot.cause());
+      } else if (sse) {
+        stream(ctx, target, handle, offset, params.get("offset"), params.get("cursor"), slot.result());
+      } else {
+        longPoll(ctx, target, handle, offset, params.get("cursor"), slot.result());
+      }
+    });
+  }
+
+  private static final String RETRY_AT_NEW_OWNER = "freshet.retryAtNewOwner";
+  private static final String TRIED_OWNER = "freshet.triedOwner";
 
   /**
    * The {@code Authorization} header, or else a {@code ?token=} query parameter: a browser's
@@ -294,6 +313,20 @@ final class RealtimeRoutes {
 
   /** 409 must-refetch for a handle or offset this cluster can no longer serve; anything else goes to the failure handler. */
   private void failPoll(RoutingContext ctx, Throwable cause) {
+    java.util.function.BiConsumer<String, String> retry = ctx.get(RETRY_AT_NEW_OWNER);
+    String handle = ctx.request().getParam("handle");
+    if (cause instanceof FreshetException fe && fe.status() == 409 && retry != null && handle != null && !ctx.response().closed()) {
+      ctx.put(RETRY_AT_NEW_OWNER, null);
+      String tried = ctx.get(TRIED_OWNER);
+      moved.find(handle, tried).onComplete(ar -> {
+        if (ar.succeeded() && ar.result() != null && !ctx.response().closed()) {
+          retry.accept(tried, ar.result()); // handed over: the same handle and offset, at the new owner
+        } else {
+          failPoll(ctx, cause);
+        }
+      });
+      return;
+    }
     if (cause instanceof FreshetException fe && fe.status() == 409) {
       HttpServerResponse response = ctx.response();
       response.setStatusCode(409)

@@ -53,7 +53,7 @@ final class Sink implements SseSession.Follower {
   private final Counts counts;
   private final Map<String, Set<SseSession>> byLog = new HashMap<>();
   private final Map<String, Set<Runnable>> heldPollsByRouter = new HashMap<>();
-  private MessageConsumer<PushProtocol.Pushes> consumer;
+  private MessageConsumer<Object> consumer;
 
   Sink(Vertx vertx, Scheduler scheduler, String address, long keepAliveMs, Counts counts) {
     this.vertx = vertx;
@@ -68,7 +68,13 @@ final class Sink implements SseSession.Follower {
   }
 
   Future<Void> start() {
-    consumer = vertx.eventBus().consumer(address, msg -> onPushes(msg.body()));
+    consumer = vertx.eventBus().consumer(address, msg -> {
+      if (msg.body() instanceof PushProtocol.Pushes pushes) {
+        onPushes(pushes);
+      } else if (msg.body() instanceof PushProtocol.Moved moved) {
+        onMoved(moved);
+      }
+    });
     scheduler.every(TICK_EVERY_MS, this::tick);
     scheduler.every(REFRESH_EVERY_MS, this::refresh);
     return consumer.completion();
@@ -100,7 +106,11 @@ final class Sink implements SseSession.Follower {
   /** A session's catch-up, from its position. */
   @Override
   public void catchUp(SseSession session, long position) {
+    String asked = session.owner;
     ask(session, position).onComplete(ar -> {
+      if (ar.failed() && !asked.equals(session.owner)) {
+        return; // the log moved meanwhile: the catch-up at its new owner answers
+      }
       if (ar.failed()) {
         session.interrupt("gone"); // the reconnect gets a proper answer (409, or a fresh stream)
       } else {
@@ -139,6 +149,20 @@ final class Sink implements SseSession.Follower {
           session.push(push, now);
         }
       }
+    }
+  }
+
+  /**
+   * A log's owner handed it to another router (a graceful stop): each session on it follows it
+   * there from its own position (a push that was on its way is caught up), its response going on.
+   */
+  private void onMoved(PushProtocol.Moved moved) {
+    Set<SseSession> following = byLog.get(moved.log());
+    if (following == null) {
+      return;
+    }
+    for (SseSession session : List.copyOf(following)) {
+      session.moved(moved.owner());
     }
   }
 
@@ -188,7 +212,8 @@ final class Sink implements SseSession.Follower {
               for (String log : gone) {
                 Set<SseSession> following = byLog.get(log);
                 if (following != null) {
-                  List.copyOf(following).forEach(s -> s.interrupt("gone"));
+                  // A log that moved meanwhile (a graceful stop) is followed at its new owner: not gone.
+                  List.copyOf(following).stream().filter(s -> owner.equals(s.owner)).forEach(s -> s.interrupt("gone"));
                 }
               }
               if (ownerGone) {

@@ -130,8 +130,11 @@ final class SseSession {
   static final Buffer KEEP_ALIVE = Buffer.buffer(": keep-alive\n\n");
 
   final Followed log;
-  /** The address of the log's owner (a router, on this node or another; the node's stream router). */
-  final String owner;
+  /**
+   * The address of the log's owner (a router, on this node or another; the node's stream router).
+   * It changes when the owner hands the log to another router at a graceful stop.
+   */
+  String owner;
   final Framing framing;
   private final Output out;
   private final long startedAtMs;
@@ -332,6 +335,16 @@ final class SseSession {
       if (!out.writeQueueFull() && state == State.BEHIND) {
         requestCatchUp();
       }
+    }
+  }
+
+  /** Its log moved to {@code newOwner} (a graceful stop): it follows it there from its position. */
+  void moved(String newOwner) {
+    owner = newOwner;
+    if (state == State.LIVE || state == State.BEHIND) {
+      requestCatchUp();
+    } else if (state == State.CATCHING_UP) {
+      sink.catchUp(this, position); // the catch-up in flight went to the old owner: ask the new one too
     }
   }
 

@@ -48,6 +48,14 @@ public final class RouterVerticle extends VerticleBase {
   private final PrimaryFallbackBudget budget;
   private final List<Meter> meters = new ArrayList<>();
   private FeedRouter feeds;
+  private MessageConsumer<Object> adoptions;
+  private volatile boolean stopping;
+  private long shapeIdleTtlMs;
+  private static final long HANDOVER_TIMEOUT_MS = 3000;
+  private static final int HANDOVERS_IN_FLIGHT = 16;
+  /** The body of a {@link NodeAddresses#routerHandOver} request that only stops adopting (the first of the two steps). */
+  public static final String STOP_ADOPTING = "stop-adopting";
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RouterVerticle.class);
 
   public RouterVerticle(String nodeId, int index, List<Pool> reads, Pool primary, RouterMetrics metrics, PrimaryFallbackBudget budget) {
     this.nodeId = nodeId;
@@ -86,7 +94,86 @@ public final class RouterVerticle extends VerticleBase {
     scheduler.every(SWEEP_EVERY_MS, feeds::sweep);
     MessageConsumer<Object> requests = vertx.eventBus().consumer(NodeAddresses.router(nodeId, index), this::handle);
     MessageConsumer<MembershipChanged> membership = vertx.eventBus().localConsumer(NodeAddresses.membershipChanged(), m -> feeds.resync());
-    return Future.join(requests.completion(), membership.completion(), lag.start().completion());
+    shapeIdleTtlMs = config.getInt(FreshetConfig.ROUTER_SHAPE_IDLE_TTL_MS);
+    adoptions = vertx.eventBus().consumer(NodeAddresses.feedAdoptions(), this::adopt);
+    MessageConsumer<Object> handOver = vertx.eventBus().localConsumer(NodeAddresses.routerHandOver(nodeId, index), m -> handOver(m));
+    return Future.join(requests.completion(), membership.completion(), lag.start().completion(), adoptions.completion(),
+        handOver.completion());
+  }
+
+  // --- a graceful stop hands the logs over ------------------------------------------------------
+
+  /**
+   * A log another node is handing over: served here from now on under its handle. Refused (and
+   * the stopping node asks again, reaching another router) when this node is stopping too.
+   */
+  private void adopt(Message<Object> message) {
+    if (!(message.body() instanceof FeedProtocol.Handover handover)) {
+      message.fail(400, "expected a FeedProtocol.Handover");
+      return;
+    }
+    if (stopping) {
+      message.fail(503, "this node is stopping too");
+      return;
+    }
+    feeds.adopt(handover);
+    message.reply(new FeedProtocol.Adopted(NodeAddresses.router(nodeId, index)));
+  }
+
+  /**
+   * The node is stopping: stop adopting, then hand every open log to a router of another node,
+   * one at a time. For each, the new owner is written to the cluster's map of moved feeds before
+   * the log is dropped here, so a client that polls again (its hold answered, its stream ended)
+   * is sent on to the new owner with its handle and offset instead of refetching. A log nobody
+   * takes (no other node, or every one stopping) goes with this node, as before. Replies with
+   * how many logs moved.
+   */
+  private void handOver(Message<Object> message) {
+    stopping = true;
+    if (STOP_ADOPTING.equals(message.body())) {
+      // First every router of the node stops adopting, so that no log is handed to a sibling.
+      (adoptions == null ? Future.<Void>succeededFuture() : adoptions.unregister()).onComplete(ar -> message.reply(0));
+      return;
+    }
+    java.util.List<FeedProtocol.Handover> handovers = feeds.handovers();
+    vertx.sharedData().<String, String>getAsyncMap(NodeAddresses.MOVED_FEEDS_MAP)
+        .onFailure(e -> message.reply(0))
+        .onSuccess(moved -> {
+          int[] count = {0};
+          // HANDOVERS_IN_FLIGHT at a time: a node with a few hundred logs hands them over in about a second.
+          Future<Void> chain = Future.succeededFuture();
+          for (int from = 0; from < handovers.size(); from += HANDOVERS_IN_FLIGHT) {
+            List<FeedProtocol.Handover> group = handovers.subList(from, Math.min(handovers.size(), from + HANDOVERS_IN_FLIGHT));
+            chain = chain.compose(v -> Future.join(group.stream().map(h -> handOne(h, moved, 3).map(done -> {
+              if (done) {
+                count[0]++;
+              }
+              return (Void) null;
+            })).toList()).<Void>mapEmpty().recover(e -> Future.succeededFuture()));
+          }
+          chain.onComplete(ar -> {
+            if (!handovers.isEmpty()) {
+              log.info("router {}: handed {} of {} feed logs to other nodes", index, count[0], handovers.size());
+            }
+            metrics.handedOver(count[0]);
+            message.reply(count[0]);
+          });
+        });
+  }
+
+  private Future<Boolean> handOne(FeedProtocol.Handover handover, io.vertx.core.shareddata.AsyncMap<String, String> moved, int attempts) {
+    return vertx.eventBus().<FeedProtocol.Adopted>request(NodeAddresses.feedAdoptions(), handover,
+            new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(HANDOVER_TIMEOUT_MS))
+        .compose(reply -> moved.put(handover.handle(), reply.body().router(), shapeIdleTtlMs).map(v -> {
+          // SSE sessions on any node follow the log to its new owner; held polls are answered and poll again there.
+          feeds.sinksOf(handover.handle()).forEach(sink -> vertx.eventBus().send(sink,
+              new PushProtocol.Moved(handover.handle(), reply.body().router())));
+          feeds.handedOver(handover.handle());
+          return true;
+        }))
+        .recover(e -> attempts > 1 && !(e instanceof io.vertx.core.eventbus.ReplyException re
+            && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS)
+            ? handOne(handover, moved, attempts - 1) : Future.succeededFuture(false));
   }
 
   @Override

@@ -69,6 +69,8 @@ public final class FreshetNode {
   private final Pool replica;
   private final PrometheusMeterRegistry registry;
   private final List<String> deployments = new ArrayList<>();
+  /** The web edge instances' deployments (the last ones): a stop ends them before the routers hand their logs over. */
+  private final List<String> webDeployments = new ArrayList<>();
   private Environment development;
   private int httpPort;
 
@@ -174,7 +176,7 @@ public final class FreshetNode {
           for (int i = 0; i < instances; i++) {
             WebVerticle web = new WebVerticle(nodeId, i, primary, replica, registry, limits, clusterJoined);
             webs.add(web);
-            chain = chain.compose(x -> track(vertx.deployVerticle(web, opts)));
+            chain = chain.compose(x -> track(vertx.deployVerticle(web, opts)).onSuccess(deployed -> webDeployments.add(deployments.get(deployments.size() - 1))));
           }
           return chain.onSuccess(x -> httpPort = webs.get(0).actualPort());
         })
@@ -234,7 +236,7 @@ public final class FreshetNode {
     return deployment.onSuccess(deployments::add).mapEmpty();
   }
 
-  /** Graceful: stop taking requests first, then the routers and the rest, then leave the cluster. */
+  /** Graceful: stop taking requests first (in a cluster, then hand the feed logs over), then the routers and the rest, then leave the cluster. */
   public Future<Void> stop() {
     // While the verticles undeploy, their consumers unregister with messages still on the way to
     // them: lag estimates this node's sampler publishes to its routers, heartbeats another node
@@ -244,13 +246,55 @@ public final class FreshetNode {
     ch.qos.logback.classic.Logger discards =
         (ch.qos.logback.classic.Logger) LoggerFactory.getLogger("io.vertx.core.eventbus.impl.MessageConsumerImpl");
     discards.setLevel(ch.qos.logback.classic.Level.ERROR);
-    Future<Void> chain = Future.succeededFuture();
+    // In a cluster: the routers stop adopting; the web edge stops (no new feed opens here, this
+    // node's SSE sessions end and their clients reconnect elsewhere, still served by these routers);
+    // then the routers hand their logs over (handOverFeeds); then the rest stops.
+    boolean clustered = config.get(FreshetConfig.CLUSTER_ENABLED);
+    Future<Void> chain = clustered ? toRouters(RouterVerticle.STOP_ADOPTING) : Future.succeededFuture();
+    List<String> order = new ArrayList<>();
+    if (clustered) {
+      for (int i = deployments.size() - 1; i >= 0; i--) {
+        if (webDeployments.contains(deployments.get(i))) {
+          order.add(deployments.get(i));
+        }
+      }
+    }
+    for (String id : order) {
+      chain = chain.compose(v -> vertx.undeploy(id).recover(e -> Future.succeededFuture()));
+    }
+    chain = chain.compose(v -> handOverFeeds());
     for (int i = deployments.size() - 1; i >= 0; i--) {
       String id = deployments.get(i);
-      chain = chain.compose(v -> vertx.undeploy(id).recover(e -> Future.succeededFuture()));
+      if (!order.contains(id)) {
+        chain = chain.compose(v -> vertx.undeploy(id).recover(e -> Future.succeededFuture()));
+      }
     }
     return chain.compose(v -> vertx.close());
   }
+
+  /**
+   * In a cluster, once the web edge has stopped: each router hands its feed logs to the other nodes
+   * (see RouterVerticle), so their clients resume with their handles and offsets on the new owner
+   * rather than refetching. Bounded: a slow handover does not hold the stop up for long.
+   */
+  private Future<Void> handOverFeeds() {
+    if (!config.get(FreshetConfig.CLUSTER_ENABLED)) {
+      return Future.succeededFuture();
+    }
+    return toRouters("hand-over");
+  }
+
+  private Future<Void> toRouters(String command) {
+    List<Future<Object>> each = new ArrayList<>();
+    for (int i = 0; i < config.getInt(FreshetConfig.ROUTER_INSTANCES); i++) {
+      each.add(vertx.eventBus().request(io.freshet.core.bus.NodeAddresses.routerHandOver(nodeId, i), command,
+          new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true).setSendTimeout(HANDOVER_BOUND_MS)).map(m -> m.body()));
+    }
+    return Future.join(each).<Void>mapEmpty().recover(e -> Future.succeededFuture());
+  }
+
+  /** How long a stop waits for the routers to hand their logs over. */
+  private static final long HANDOVER_BOUND_MS = 15_000;
 
   public Vertx vertx() {
     return vertx;

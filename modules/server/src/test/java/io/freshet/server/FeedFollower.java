@@ -42,15 +42,21 @@ final class FeedFollower implements AutoCloseable {
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   FeedFollower(Http http, String pathAndQuery, boolean sse) {
-    thread = new Thread(() -> loop(http, pathAndQuery, sse), "feed-follower");
+    this(http, http, pathAndQuery, sse);
+  }
+
+  /** Opens the feed (its snapshot, so its log) on {@code opener}'s node, and follows it live through {@code live}'s. */
+  FeedFollower(Http opener, Http live, String pathAndQuery, boolean sse) {
+    thread = new Thread(() -> loop(opener, live, pathAndQuery, sse), "feed-follower");
     thread.setDaemon(true);
     thread.start();
   }
 
-  private void loop(Http http, String pathAndQuery, boolean sse) {
+  private void loop(Http opener, Http live, String pathAndQuery, boolean sse) {
     String cursor = "";
     String sep = pathAndQuery.contains("?") ? "&" : "?";
     while (!stopped) {
+      Http http = handle == null ? opener : live;
       try {
         String url = http.base + pathAndQuery + sep + "offset=" + offset
             + (handle == null ? "" : "&handle=" + handle + "&live=true&cursor=" + cursor + (sse ? "&live_sse=true" : ""));

@@ -99,10 +99,20 @@ final class NodeFixture implements AutoCloseable {
     return node.development().id();
   }
 
+  private boolean nodeStopped;
+
+  /** Stops the node alone (gracefully), keeping its database for the nodes that share it; {@link #close()} still cleans up. */
+  void stopNode() {
+    nodeStopped = true;
+    Await.result(node.stop(), 60);
+  }
+
   @Override
   public void close() {
     try {
-      Await.result(node.stop(), 60);
+      if (!nodeStopped) {
+        Await.result(node.stop(), 60);
+      }
     } finally {
       if (ownsDb) {
         db.close();

@@ -32,6 +32,28 @@ public final class NodeAddresses {
   }
 
   /**
+   * Where a stopping node hands its feed logs (clustered, request-reply: a
+   * {@link io.freshet.core.feed.FeedProtocol.Handover}, answered with
+   * {@link io.freshet.core.feed.FeedProtocol.Adopted}); every router of every node that is not
+   * stopping listens, and the bus picks one.
+   */
+  public static String feedAdoptions() {
+    return "freshet.feeds.adopt";
+  }
+
+  /** Asks one router of this node to hand its feed logs to the others (node-local, request-reply; the reply says how many). */
+  public static String routerHandOver(String nodeId, int index) {
+    return "freshet.router." + nodeId + "." + index + ".handover";
+  }
+
+  /**
+   * The cluster-wide map (a Vert.x shared-data async map) from the handle of a feed log that was
+   * handed over to the router address that serves it now: a poll whose owner is gone looks there
+   * before answering 409.
+   */
+  public static final String MOVED_FEEDS_MAP = "freshet.moved-feeds";
+
+  /**
    * One web edge instance's sink (clustered): the routers that own the logs its SSE sessions
    * follow push their growth here, one message per delivery round.
    */

@@ -1,5 +1,7 @@
 package io.freshet.core.feed;
 
+import io.freshet.core.RunRow;
+
 import io.freshet.core.bus.Wire;
 
 import io.freshet.core.RunColumn;
@@ -23,7 +25,7 @@ public final class FeedProtocol {
   private FeedProtocol() {}
 
   /** Anything that crosses the bus between the edge and a router. */
-  public sealed interface Message permits Open, Poll, Cancel, Answer {}
+  public sealed interface Message permits Open, Poll, Cancel, Answer, Handover, Adopted {}
 
   /**
    * The feed a request names, as its URL and credentials name it: the router checks a handle
@@ -91,6 +93,38 @@ public final class FeedProtocol {
   /** The log's handle and the slice that brings the client from its offset to the log's end. */
   public record Answer(String handle, LogSlice slice) implements Message {}
 
+  /**
+   * A stopping node hands a feed log to a router of another node ({@code NodeAddresses.feedAdoptions()}):
+   * its handle (kept, so its clients resume with it), its feed, the offset it reached, its working
+   * set, its retained entries, the versions at which recent runs left it, and the web edge sinks
+   * whose SSE sessions follow it (the adopter pushes to them from then on). The adopter continues
+   * the log from {@code seq}: a client at an offset it retained goes on; one further behind refetches.
+   */
+  public record Handover(String handle, FeedRef feed, long seq, List<RunRow> rows, java.util.Map<String, Long> left,
+      List<HandedEntry> entries, List<String> sinks) implements Message {
+    public Handover {
+      rows = List.copyOf(rows);
+      left = java.util.Map.copyOf(left);
+      entries = List.copyOf(entries);
+      sinks = List.copyOf(sinks);
+    }
+  }
+
+  /**
+   * One retained entry of a handed-over log, so that a client a few entries behind (a push still
+   * on its way when the log moved) catches up at the new owner instead of refetching: its offset,
+   * and each run's change in it ({@code ops}: insert, update, delete, parallel to {@code rows}).
+   */
+  public record HandedEntry(long seq, List<String> ops, List<RunRow> rows) {
+    public HandedEntry {
+      ops = List.copyOf(ops);
+      rows = List.copyOf(rows);
+    }
+  }
+
+  /** The answer to a {@link Handover}: the router address that serves the log now. */
+  public record Adopted(String router) implements Message {}
+
   // --- wire form -----------------------------------------------------------------------------
 
   /** A feed reference in another message's wire form. */
@@ -104,7 +138,7 @@ public final class FeedProtocol {
 
   /** Registers the codec of every message here (they cross nodes: a poll is forwarded to its log's owner). */
   public static void register(io.vertx.core.eventbus.EventBus bus) {
-    for (Class<? extends Message> type : List.of(Open.class, Poll.class, Cancel.class, Answer.class)) {
+    for (Class<? extends Message> type : List.of(Open.class, Poll.class, Cancel.class, Answer.class, Handover.class, Adopted.class)) {
       registerOne(bus, type);
     }
   }
@@ -127,9 +161,53 @@ public final class FeedProtocol {
     } else if (message instanceof Answer m) {
       out.tag(7).string(m.handle());
       m.slice().write(out);
+    } else if (message instanceof Handover m) {
+      out.tag(8).string(m.handle());
+      m.feed().write(out);
+      out.longValue(m.seq()).intValue(m.rows().size());
+      m.rows().forEach(row -> row.write(out));
+      out.intValue(m.left().size());
+      m.left().forEach((run, version) -> out.string(run).longValue(version));
+      out.intValue(m.entries().size());
+      for (HandedEntry entry : m.entries()) {
+        out.longValue(entry.seq()).strings(entry.ops()).intValue(entry.rows().size());
+        entry.rows().forEach(row -> row.write(out));
+      }
+      out.strings(m.sinks());
+    } else if (message instanceof Adopted m) {
+      out.tag(9).string(m.router());
     } else {
       throw new IllegalArgumentException("not a feed protocol message: " + message);
     }
+  }
+
+  private static Handover readHandover(Wire in) {
+    String handle = in.string();
+    FeedRef feed = FeedRef.read(in);
+    long seq = in.longValue();
+    int n = in.intValue();
+    List<RunRow> rows = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      rows.add(RunRow.read(in));
+    }
+    int m = in.intValue();
+    java.util.Map<String, Long> left = new java.util.HashMap<>();
+    for (int i = 0; i < m; i++) {
+      left.put(in.string(), in.longValue());
+    }
+    int e = in.intValue();
+    List<HandedEntry> entries = new ArrayList<>(e);
+    for (int i = 0; i < e; i++) {
+      long entrySeq = in.longValue();
+      List<String> ops = in.strings();
+      int k = in.intValue();
+      List<RunRow> entryRows = new ArrayList<>(k);
+      for (int j = 0; j < k; j++) {
+        entryRows.add(RunRow.read(in));
+      }
+      entries.add(new HandedEntry(entrySeq, ops, entryRows));
+    }
+    return new Handover(handle, feed, seq, rows, left, entries, in.strings());
   }
 
   static Message read(Wire in) {
@@ -139,6 +217,8 @@ public final class FeedProtocol {
       case 2 -> new Poll(in.string(), FeedRef.read(in), in.longValue(), in.bool(), in.longValue(), in.string());
       case 3 -> new Cancel(in.string(), in.string());
       case 7 -> new Answer(in.string(), LogSlice.read(in));
+      case 8 -> readHandover(in);
+      case 9 -> new Adopted(in.string());
       default -> throw new IllegalArgumentException("unknown feed protocol message tag " + tag);
     };
   }

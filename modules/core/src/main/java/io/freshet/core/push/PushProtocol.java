@@ -80,6 +80,12 @@ public final class PushProtocol {
   /** A log grew by {@code slice} (continuing where its previous push ended); {@code complete}: it ends there. */
   public record Push(String log, Slice slice, boolean complete) {}
 
+  /**
+   * The owner of {@code log} handed it to {@code owner} (a graceful stop): the sink's sessions on it
+   * follow it there from their positions, without ending their responses.
+   */
+  public record Moved(String log, String owner) {}
+
   // --- wire form -------------------------------------------------------------------------------
 
   /** Registers the codec of every message here (they cross nodes: a feed's owner may be elsewhere). */
@@ -94,6 +100,7 @@ public final class PushProtocol {
     BusCodec.wire(Refresh.class, (out, m) -> out.string(m.sink()).strings(m.logs()), in -> new Refresh(in.string(), in.strings()))
         .register(bus);
     BusCodec.wire(Refreshed.class, (out, m) -> out.strings(m.unknown()), in -> new Refreshed(in.strings())).register(bus);
+    BusCodec.wire(Moved.class, (out, m) -> out.string(m.log()).string(m.owner()), in -> new Moved(in.string(), in.string())).register(bus);
     BusCodec.wire(Pushes.class, (out, m) -> {
       out.intValue(m.pushes().size());
       for (Push push : m.pushes()) {

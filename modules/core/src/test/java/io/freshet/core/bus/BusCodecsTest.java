@@ -62,6 +62,25 @@ class BusCodecsTest {
     assertThat(roundTrip(new FeedProtocol.Poll("h-0-1-abcd", run, 7, true, 20_000, "p1")))
         .isEqualTo(new FeedProtocol.Poll("h-0-1-abcd", run, 7, true, 20_000, "p1"));
     assertThat(roundTrip(new FeedProtocol.Cancel("h", "p"))).isEqualTo(new FeedProtocol.Cancel("h", "p"));
+    io.freshet.core.RunRow row = new io.freshet.core.RunRow("run_1", "env_1", null, 1000, 2000, List.of("t1", "t2"),
+        java.util.Arrays.stream(RunColumn.values()).map(c -> c == RunColumn.FRIENDLY_ID ? "run_1" : c.ordinal() % 3 == 0 ? null : "v" + c.ordinal())
+            .toArray(String[]::new));
+    FeedProtocol.Handover handover = roundTrip(new FeedProtocol.Handover("n1-0-1-abcd", TAGS, 9, List.of(row), java.util.Map.of("run_2", 1500L),
+        List.of(new FeedProtocol.HandedEntry(9, List.of("UPDATE"), List.of(row))), List.of("freshet.sink.n1.0")));
+    assertThat(handover.handle()).isEqualTo("n1-0-1-abcd");
+    assertThat(handover.feed()).isEqualTo(TAGS);
+    assertThat(handover.seq()).isEqualTo(9);
+    assertThat(handover.left()).containsExactly(java.util.Map.entry("run_2", 1500L));
+    assertThat(handover.sinks()).containsExactly("freshet.sink.n1.0");
+    for (io.freshet.core.RunRow back : List.of(handover.rows().get(0), handover.entries().get(0).rows().get(0))) {
+      assertThat(back.image()).isEqualTo(row.image());
+      assertThat(back.tags()).isEqualTo(row.tags());
+      assertThat(back.updatedAtMs()).isEqualTo(2000);
+    }
+    assertThat(handover.entries().get(0).ops()).containsExactly("UPDATE");
+    assertThat(roundTrip(new FeedProtocol.Adopted("freshet.router.n2.1"))).isEqualTo(new FeedProtocol.Adopted("freshet.router.n2.1"));
+    assertThat(roundTrip(new io.freshet.core.push.PushProtocol.Moved("h", "freshet.router.n2.0")))
+        .isEqualTo(new io.freshet.core.push.PushProtocol.Moved("h", "freshet.router.n2.0"));
   }
 
   @Test

@@ -1,5 +1,7 @@
 package io.freshet.router.feeds;
 
+import io.freshet.core.feed.FeedProtocol;
+
 import io.freshet.core.RunColumn;
 import io.freshet.core.RunRow;
 import io.freshet.core.feed.FeedFilter;
@@ -87,6 +89,43 @@ final class FeedLog {
     this.filter = filter;
     this.columns = Set.copyOf(columns);
     this.retention = Math.max(1, retention);
+  }
+
+  /**
+   * A log another node handed over ({@link FeedProtocol.Handover}): the same handle, its working
+   * set at {@code seq}, and where recent runs left it. It keeps no entries from before: a client at
+   * {@code seq} goes on, one behind it refetches.
+   */
+  static FeedLog adopted(FeedProtocol.Handover handover, int retention) {
+    FeedProtocol.FeedRef feed = handover.feed();
+    FeedLog log = new FeedLog(handover.handle(), feed.envId(), feed.filter(), feed.columns(), retention);
+    handover.rows().forEach(row -> log.current.put(row.runId(), row));
+    handover.left().entrySet().stream().sorted(Map.Entry.comparingByValue()).forEach(e -> log.left.put(e.getKey(), e.getValue()));
+    for (FeedProtocol.HandedEntry handed : handover.entries()) {
+      List<Change> changes = new ArrayList<>(handed.rows().size());
+      for (int i = 0; i < handed.rows().size(); i++) {
+        RunRow row = handed.rows().get(i);
+        changes.add(new Change(row.runId(), Op.valueOf(handed.ops().get(i)), row));
+      }
+      log.entries.addLast(new Entry(handed.seq(), changes, LogSlice.of(handed.seq() - 1, handed.seq(), log.messages(changes))));
+    }
+    log.seq = handover.seq();
+    log.baseSeq = log.entries.isEmpty() ? handover.seq() : log.entries.getFirst().seq() - 1;
+    return log;
+  }
+
+  /**
+   * This log as a stopping node hands it over: its working set at its current offset and its
+   * retained entries (commit what was offered first).
+   */
+  FeedProtocol.Handover handover(java.util.Collection<String> sinks) {
+    List<FeedProtocol.HandedEntry> handed = new ArrayList<>(entries.size());
+    for (Entry entry : entries) {
+      handed.add(new FeedProtocol.HandedEntry(entry.seq(), entry.changes().stream().map(c -> c.op().name()).toList(),
+          entry.changes().stream().map(Change::row).toList()));
+    }
+    return new FeedProtocol.Handover(handle, new FeedProtocol.FeedRef(envId, filter, columns), seq, List.copyOf(current.values()),
+        Map.copyOf(left), handed, List.copyOf(sinks));
   }
 
   long seq() {

@@ -124,6 +124,22 @@ final class FeedLogs {
     return live;
   }
 
+  /**
+   * Registers a log another node handed over, under its own handle, as the log newcomers of its
+   * feed join; null when this router already serves that handle.
+   */
+  LiveLog adopt(FeedLog log) {
+    if (byHandle.containsKey(log.handle)) {
+      return null;
+    }
+    EnvFeeds env = env(log.envId);
+    LiveLog live = new LiveLog(log, env, scheduler.nowMs());
+    byKey.putIfAbsent(new LogKey(log.envId, log.filter, log.columns), live);
+    byHandle.put(log.handle, live);
+    env.index.register(log);
+    return live;
+  }
+
   /** Forgets {@code live}; its environment's subscription lingers, then goes if no log came back. */
   void remove(LiveLog live) {
     if (!current(live)) {

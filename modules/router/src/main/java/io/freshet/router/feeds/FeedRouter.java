@@ -12,7 +12,9 @@ import io.freshet.router.engine.GatedReads;
 import io.freshet.router.engine.LagView;
 import io.freshet.router.engine.PrimaryFallbackBudget;
 import io.freshet.router.push.Sinks;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -163,6 +165,67 @@ public final class FeedRouter {
     snapshots.abandon(live);
     fanOut.release(live);
     logs.remove(live);
+  }
+
+  // --- handing logs over at a graceful stop --------------------------------------------------------
+
+  /**
+   * Every open log as this router would hand it to another node (what was offered is committed and
+   * fanned out first, so nothing staged is lost).
+   */
+  public List<FeedProtocol.Handover> handovers() {
+    List<FeedProtocol.Handover> out = new ArrayList<>();
+    for (LiveLog live : logs.all()) {
+      if (live.isOpen()) {
+        grow(live);
+        out.add(live.log.handover(fanOut.sinks().following(live.handle())));
+      }
+    }
+    fanOut.flush();
+    return out;
+  }
+
+  /**
+   * {@code handle} is served by another node now: its held polls are answered as they are (their
+   * clients poll again, and the edge finds the new owner), its sinks forgotten, the log dropped.
+   */
+  public void handedOver(String handle) {
+    LiveLog live = logs.byHandle(handle);
+    if (live != null) {
+      drop(live);
+    }
+  }
+
+  /** The sinks whose SSE sessions follow {@code handle}: told where it went, they follow it there. */
+  public Set<String> sinksOf(String handle) {
+    return fanOut.sinks().following(handle);
+  }
+
+  /**
+   * Serves a log another node handed over, under its handle, from the offset it reached, pushing to
+   * the sinks that followed it there. A router already following the log's environment heard every
+   * record the old owner did; one that was not reads the log once subscribed, and again once the
+   * replica has applied what was committed meanwhile. False when this router already serves that handle.
+   */
+  public boolean adopt(FeedProtocol.Handover handover) {
+    boolean following = logs.existingEnv(handover.feed().envId()) != null;
+    LiveLog live = logs.adopt(FeedLog.adopted(handover, settings.logRetention()));
+    if (live == null) {
+      return false;
+    }
+    live.open(scheduler);
+    long now = scheduler.nowMs();
+    handover.sinks().forEach(sink -> fanOut.sinks().follow(live.handle(), sink, now));
+    live.backstopped(now);
+    if (!following) {
+      // This router did not hear the environment's records until now: read what it may have missed,
+      // once subscribed, and again once the replica has applied what was committed meanwhile.
+      live.env.subscription().onSuccess(v -> {
+        backstops.read(live);
+        scheduler.after(lag.lagMs() + settings.marginMs(), () -> backstops.read(live));
+      });
+    }
+    return true;
   }
 
   // --- housekeeping ------------------------------------------------------------------------------

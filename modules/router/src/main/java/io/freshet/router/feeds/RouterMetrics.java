@@ -161,4 +161,10 @@ public final class RouterMetrics {
     counters.readSideIsPrimary();
     return this;
   }
+
+  /** Feed logs a stopping node handed to other nodes. */
+  public void handedOver(int logs) {
+    counter("freshet.feeds.handed.over", "Feed logs this node handed to other nodes when it stopped gracefully", "to", "other-nodes")
+        .increment(logs);
+  }
 }

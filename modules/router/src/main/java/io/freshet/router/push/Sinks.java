@@ -63,6 +63,12 @@ public final class Sinks {
     return true;
   }
 
+  /** The sinks following {@code log}. */
+  public Set<String> following(String log) {
+    Map<String, Long> sinks = byLog.get(log);
+    return sinks == null ? Set.of() : Set.copyOf(sinks.keySet());
+  }
+
   public boolean any(String log) {
     return byLog.containsKey(log);
   }

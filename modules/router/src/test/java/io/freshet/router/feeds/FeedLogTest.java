@@ -26,6 +26,34 @@ class FeedLogTest {
   }
 
   @Test
+  void aLogHandedToAnotherNodeAnswersEveryOffsetItRetainedAsTheOriginalDid() {
+    FeedLog original = log(new FeedFilter.Tags(List.of("t"), 0), 8);
+    original.commit(true);
+    original.offer(run("r1", 10, "a"));
+    original.commit(false);
+    original.offer(run("r2", 20, "b"));
+    original.commit(false);
+    original.offer(run("r1", 30, "c"));
+    original.commit(false);
+
+    FeedLog adopted = FeedLog.adopted(original.handover(List.of("sink-a")), 8);
+
+    assertThat(adopted.handle).isEqualTo(original.handle);
+    assertThat(adopted.seq()).isEqualTo(original.seq());
+    assertThat(adopted.snapshot().messages()).isEqualTo(original.snapshot().messages());
+    assertThat(adopted.at(original.seq())).isInstanceOf(FeedLog.Current.class);
+    for (long offset = 1; offset < original.seq(); offset++) {
+      LogSlice was = ((FeedLog.Behind) original.at(offset)).slice();
+      LogSlice is = ((FeedLog.Behind) adopted.at(offset)).slice();
+      assertThat(is.messages()).as("offset " + offset).isEqualTo(was.messages());
+      assertThat(is.to()).isEqualTo(was.to());
+    }
+    assertThat(adopted.offer(run("r1", 25, "older"))).as("never backwards after the move either").isFalse();
+    assertThat(adopted.offer(run("r1", 40, "d"))).isTrue();
+    assertThat(adopted.commit(false).from()).as("the next entry follows on").isEqualTo(original.seq());
+  }
+
+  @Test
   void aNewLogsFirstCommitIsOffsetOneEvenWhenEmpty() {
     FeedLog log = log(new FeedFilter.Run("r1"), 8);
     LogSlice first = log.commit(true);
