@@ -284,6 +284,9 @@ async function scenario(name, { runCount = 3, writeEveryMs = 200, writesPerSecon
     const next = step[id] + 1;
     const r = await api("PUT", `/api/v1/runs/${id}/metadata`, { metadata: { step: next } }, { timeoutMs: 3000 });
     writeStatus.push({ status: r.status, ms: r.ms, at: now(), runId: id, step: next });
+    if (r.status >= 500 && r.ms >= 1000) {
+      log(`a write got ${r.status} after ${r.ms} ms: ${(r.text ?? "").slice(0, 200)}`);
+    }
     if (r.status === 200) {
       step[id] = next;
     } else if (r.status === 0) {
@@ -649,9 +652,9 @@ async function main() {
     },
   });
 
-  // The full form only: it holds the issue's bound on reconnects, which is not met yet (a node's
-  // feed logs go with it, so a subscriber whose log it owned starts over elsewhere: a refetch and a
-  // reconnect on top of the one for the connection it held).
+  // The full form only (about 2.5 minutes). A stopping node hands its feed logs to the others, so a
+  // subscriber reconnects only when its own connection was on the stopping node: at most once per
+  // node. sseClosedBy and the histogram say why sessions ended and how often each reconnected.
   if (!SHORT) await scenario("rolling-restart", {
     // 100 runs, each followed by three SSE clients and one long-polling client (300 + 100), 50 writes a second.
     runCount: 100,

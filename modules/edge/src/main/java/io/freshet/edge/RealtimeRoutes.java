@@ -65,7 +65,7 @@ final class RealtimeRoutes {
     this.auth = auth;
     this.limiter = limiter;
     this.sink = sink;
-    this.moved = new MovedFeeds(vertx);
+    this.moved = sink.movedFeeds();
     this.livePollMs = config.getInt(FreshetConfig.ROUTER_LIVE_POLL_TIMEOUT_MS);
     this.jitter = config.get(FreshetConfig.ROUTER_LIVE_POLL_JITTER);
     this.maxCreatedAtWindowMs = config.get(FreshetConfig.REALTIME_MAX_CREATED_AT_WINDOW_MS);

@@ -54,6 +54,7 @@ final class Sink implements SseSession.Follower {
   private final Map<String, Set<SseSession>> byLog = new HashMap<>();
   private final Map<String, Set<Runnable>> heldPollsByRouter = new HashMap<>();
   private MessageConsumer<Object> consumer;
+  private final MovedFeeds moved;
 
   Sink(Vertx vertx, Scheduler scheduler, String address, long keepAliveMs, Counts counts) {
     this.vertx = vertx;
@@ -61,6 +62,7 @@ final class Sink implements SseSession.Follower {
     this.address = address;
     this.keepAliveMs = keepAliveMs;
     this.counts = counts;
+    this.moved = new MovedFeeds(vertx);
   }
 
   String address() {
@@ -110,6 +112,11 @@ final class Sink implements SseSession.Follower {
     ask(session, position).onComplete(ar -> {
       if (ar.failed() && !asked.equals(session.owner)) {
         return; // the log moved meanwhile: the catch-up at its new owner answers
+      }
+      if (ar.failed() && ar.cause() instanceof FreshetException fe && fe.status() == 409) {
+        // The log may have moved without this sink hearing of it: follow it there, or end.
+        relocateOrEnd(session, asked);
+        return;
       }
       if (ar.failed()) {
         session.interrupt("gone"); // the reconnect gets a proper answer (409, or a fresh stream)
@@ -166,6 +173,34 @@ final class Sink implements SseSession.Follower {
     }
   }
 
+  /**
+   * {@code asked} no longer has the session's log: if it was handed over (the cluster's map of
+   * moved feeds says where), the session follows it there; otherwise it ends, and its client
+   * reconnects and gets a proper answer (409, or a fresh stream).
+   */
+  private void relocateOrEnd(SseSession session, String asked) {
+    String handle = session.log instanceof PushProtocol.FeedLog feed ? feed.handle() : null;
+    if (handle == null) {
+      session.interrupt("gone");
+      return;
+    }
+    moved.find(handle, asked).onComplete(ar -> {
+      if (!asked.equals(session.owner)) {
+        return; // moved meanwhile by a Moved notice
+      }
+      if (ar.succeeded() && ar.result() != null) {
+        session.moved(ar.result());
+      } else {
+        session.interrupt("gone");
+      }
+    });
+  }
+
+  /** Where handed-over feed logs went, for this instance's sessions and (through {@link #movedFeeds()}) its polls. */
+  MovedFeeds movedFeeds() {
+    return moved;
+  }
+
   /** The session ended: its owner stops pushing here once no session follows the log. */
   @Override
   public void forget(SseSession session) {
@@ -213,7 +248,7 @@ final class Sink implements SseSession.Follower {
                 Set<SseSession> following = byLog.get(log);
                 if (following != null) {
                   // A log that moved meanwhile (a graceful stop) is followed at its new owner: not gone.
-                  List.copyOf(following).stream().filter(s -> owner.equals(s.owner)).forEach(s -> s.interrupt("gone"));
+                  List.copyOf(following).stream().filter(s -> owner.equals(s.owner)).forEach(s -> relocateOrEnd(s, owner));
                 }
               }
               if (ownerGone) {

@@ -46,6 +46,18 @@ public final class WebVerticle extends VerticleBase {
    */
   public WebVerticle(String nodeId, int index, Pool primary, Pool replica, PrometheusMeterRegistry registry,
       CredentialLimits credentialLimits, BooleanSupplier clusterJoined) {
+    this(nodeId, index, primary, replica, registry, credentialLimits, clusterJoined, () -> false);
+  }
+
+  /**
+   * @param stopping true once the node is stopping: new connections, and requests on connections
+   *     already open, are closed without a response, which a load balancer retries on another node
+   *     (nginx: proxy_next_upstream error). Without it, an SSE client whose stream this node ended
+   *     could reconnect to this node's other web instance, still accepting, and be ended again.
+   */
+  public WebVerticle(String nodeId, int index, Pool primary, Pool replica, PrometheusMeterRegistry registry,
+      CredentialLimits credentialLimits, BooleanSupplier clusterJoined, BooleanSupplier stopping) {
+    this.stopping = stopping;
     this.nodeId = nodeId;
     this.index = index;
     this.primary = primary;
@@ -54,6 +66,8 @@ public final class WebVerticle extends VerticleBase {
     this.credentialLimits = credentialLimits;
     this.clusterJoined = clusterJoined;
   }
+
+  private final BooleanSupplier stopping;
 
   @Override
   public Future<?> start() {
@@ -128,12 +142,20 @@ public final class WebVerticle extends VerticleBase {
     HttpServerOptions options = new HttpServerOptions().setStrictThreadMode(true).setHttp2ClearTextEnabled(false);
     Future<HttpServer> listening = vertx.createHttpServer(options)
         .connectionHandler(connection -> {
+          if (stopping.getAsBoolean()) {
+            connection.close(); // the balancer sends the request to another node
+            return;
+          }
           ConnectionDeadlines.Connection view = HttpFraming.install(connection, options, () -> deadlines.read(connection));
           deadlines.opened(connection, view);
           connection.closeHandler(v -> deadlines.closed(connection));
         })
         .invalidRequestHandler(RequestGate::invalid)
         .requestHandler(request -> {
+          if (stopping.getAsBoolean()) {
+            request.connection().close(); // unanswered: retried on another node
+            return;
+          }
           String refusal = RequestGate.refusal(request);
           if (refusal != null) {
             RequestGate.refuse(request, 400, refusal);

@@ -71,6 +71,8 @@ public final class FreshetNode {
   private final List<String> deployments = new ArrayList<>();
   /** The web edge instances' deployments (the last ones): a stop ends them before the routers hand their logs over. */
   private final List<String> webDeployments = new ArrayList<>();
+  /** Set when a clustered node starts stopping: its web edge closes connections unanswered, for the balancer to retry elsewhere. */
+  private final java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
   private Environment development;
   private int httpPort;
 
@@ -129,7 +131,10 @@ public final class FreshetNode {
       List<ReplicaPool> replicas = ReplicaPool.open(vertx, config.replicaUris(), config.getInt(FreshetConfig.DB_REPLICA_POOL_SIZE));
       FreshetNode node = new FreshetNode(vertx, nodeId, config, primary, replicas, registry, ClusterSetup.heartbeatWriter(cluster),
           () -> cluster == null || cluster.isActive());
-      return node.deploy().map(node).recover(e -> vertx.close().transform(v -> Future.failedFuture(e)));
+      return node.deploy().map(node).recover(e -> {
+        log.error("node {} failed to start; closing", nodeId, e);
+        return vertx.close().transform(v -> Future.failedFuture(e));
+      });
     });
   }
 
@@ -174,7 +179,7 @@ public final class FreshetNode {
           CredentialLimits limits = CredentialLimits.of(config, io.freshet.core.time.Clock.SYSTEM);
           Future<Void> chain = Future.succeededFuture();
           for (int i = 0; i < instances; i++) {
-            WebVerticle web = new WebVerticle(nodeId, i, primary, replica, registry, limits, clusterJoined);
+            WebVerticle web = new WebVerticle(nodeId, i, primary, replica, registry, limits, clusterJoined, stopping::get);
             webs.add(web);
             chain = chain.compose(x -> track(vertx.deployVerticle(web, opts)).onSuccess(deployed -> webDeployments.add(deployments.get(deployments.size() - 1))));
           }
@@ -250,6 +255,7 @@ public final class FreshetNode {
     // node's SSE sessions end and their clients reconnect elsewhere, still served by these routers);
     // then the routers hand their logs over (handOverFeeds); then the rest stops.
     boolean clustered = config.get(FreshetConfig.CLUSTER_ENABLED);
+    stopping.set(clustered);
     Future<Void> chain = clustered ? toRouters(RouterVerticle.STOP_ADOPTING) : Future.succeededFuture();
     List<String> order = new ArrayList<>();
     if (clustered) {

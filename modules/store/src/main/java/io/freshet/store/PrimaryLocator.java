@@ -20,7 +20,10 @@ import org.slf4j.LoggerFactory;
  * a short connection of its own, starting with the last primary) until one is writable. While
  * none is (the old primary down, the standby not yet promoted), the connection fails at once with
  * a 503 that the write routes answer with {@code retry-after}: fast, never a 500, and nothing
- * written. A host found writable is trusted for {@link #TRUST_MS} without asking again.
+ * written. A host found writable is trusted for {@link #TRUST_MS} without asking again. When no
+ * host answers the check at all (a machine too loaded to answer within {@link #CHECK_TIMEOUT_MS},
+ * seen when a node started during a rolling restart on two cores), nothing says the primary moved:
+ * the connection goes to the last primary found, or the first host, as if there were one.
  *
  * <p>Thread-safe: the pool is shared by verticles on several event loops.
  */
@@ -31,7 +34,7 @@ public final class PrimaryLocator implements Supplier<Future<SqlConnectOptions>>
   /** How long a host found writable is used without checking again. */
   static final long TRUST_MS = 1000;
   /** A check gives up on a host that does not answer within this. */
-  static final int CHECK_TIMEOUT_MS = 2000;
+  static final int CHECK_TIMEOUT_MS = 5000;
 
   private final Vertx vertx;
   private final List<PgConnectOptions> hosts;
@@ -59,7 +62,7 @@ public final class PrimaryLocator implements Supplier<Future<SqlConnectOptions>>
       return Future.succeededFuture(hosts.get(current));
     }
     if (finding == null) {
-      Future<SqlConnectOptions> search = check(Math.max(0, current), 0);
+      Future<SqlConnectOptions> search = check(Math.max(0, current), 0, false);
       finding = search;
       search.onComplete(ar -> {
         synchronized (this) {
@@ -70,10 +73,19 @@ public final class PrimaryLocator implements Supplier<Future<SqlConnectOptions>>
     return finding;
   }
 
-  /** Checks the hosts from {@code index} on, wrapping around, {@code tried} of them done. */
-  private Future<SqlConnectOptions> check(int index, int tried) {
+  /**
+   * Checks the hosts from {@code index} on, wrapping around, {@code tried} of them done;
+   * {@code standbySeen}: one of them answered that it is in recovery.
+   */
+  private Future<SqlConnectOptions> check(int index, int tried, boolean standbySeen) {
     if (tried == hosts.size()) {
       synchronized (this) {
+        if (!standbySeen) {
+          // No host answered at all (a loaded machine, a network blip): that proves no failover.
+          // The connection itself goes to the last primary (or the first host) and succeeds or
+          // fails on its own; the next connection checks again.
+          return Future.succeededFuture(hosts.get(Math.max(0, current)));
+        }
         current = -1;
       }
       return Future.failedFuture(new FreshetException(503, "no primary is writable right now among "
@@ -90,7 +102,7 @@ public final class PrimaryLocator implements Supplier<Future<SqlConnectOptions>>
             found(i);
             return Future.succeededFuture(hosts.get(i));
           }
-          return check(i + 1, tried + 1);
+          return check(i + 1, tried + 1, standbySeen || ar.succeeded());
         });
   }
 

@@ -149,11 +149,16 @@ final class FeedRequests {
     List<String> unknown = new ArrayList<>();
     for (String handle : request.logs()) {
       LiveLog live = logs.byHandle(handle);
-      if (live == null || !fanOut.sinks().refresh(handle, request.sink(), now)) {
+      if (live == null) {
         unknown.add(handle);
-      } else {
-        live.touch(now);
+        continue;
       }
+      if (!fanOut.sinks().refresh(handle, request.sink(), now)) {
+        // The log is here but the sink is not registered (its registration expired, or the log
+        // was handed over without it): it follows again. A session that missed a push catches up.
+        fanOut.sinks().follow(handle, request.sink(), now);
+      }
+      live.touch(now);
     }
     return new PushProtocol.Refreshed(unknown);
   }

@@ -150,6 +150,9 @@ public final class FeedRouter {
 
   /** Commits what the log was offered as its next entry, and tells whoever listens. */
   private void grow(LiveLog live) {
+    if (live.frozen()) {
+      return;
+    }
     LogSlice slice = live.log.commit(false);
     if (slice == null) {
       return;
@@ -179,6 +182,10 @@ public final class FeedRouter {
       if (live.isOpen()) {
         grow(live);
         out.add(live.log.handover(fanOut.sinks().following(live.handle())));
+        // Frozen from here: it commits nothing more, so no client gets an entry here that the new
+        // owner, continuing from the offset handed over, would number differently.
+        live.freeze();
+        live.env.index.unregister(live.log);
       }
     }
     fanOut.flush();

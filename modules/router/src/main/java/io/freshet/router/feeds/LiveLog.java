@@ -29,6 +29,7 @@ final class LiveLog {
   /** Runs whose changes the snapshot must carry before it is served: run → watermark. */
   private final Map<String, Long> awaited = new HashMap<>();
   private long openTimer = -1;
+  private boolean frozen;
 
   LiveLog(FeedLog log, EnvFeeds env, long nowMs) {
     this.log = log;
@@ -39,6 +40,15 @@ final class LiveLog {
 
   String handle() {
     return log.handle;
+  }
+
+  /** Handed to another node: it commits nothing more here (the new owner numbers what follows). */
+  void freeze() {
+    frozen = true;
+  }
+
+  boolean frozen() {
+    return frozen;
   }
 
   boolean isOpen() {
