@@ -31,6 +31,8 @@ import java.util.Set;
  */
 public final class FeedRouter {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FeedRouter.class);
+
   /** How long a sink's registration lives without a refresh (sinks refresh every few seconds). */
   static final long SINK_TTL_MS = 15_000;
 
@@ -237,8 +239,33 @@ public final class FeedRouter {
 
   // --- housekeeping ------------------------------------------------------------------------------
 
-  /** Once a second: backstop reads of followed logs, and a touch of the lag sampler while anyone listens. */
+  /**
+   * A second between ticks that stretched past this means the node did not run meanwhile (frozen:
+   * SIGSTOP, a stalled VM, a very long pause): see {@link #tick()}.
+   */
+  static final long FROZEN_AFTER_MS = 5_000;
+
+  private long lastTickMs = Long.MIN_VALUE;
+
+  /**
+   * Once a second: backstop reads of followed logs, and a touch of the lag sampler while anyone
+   * listens. A tick that comes {@link #FROZEN_AFTER_MS} after the previous one finds a node that was
+   * frozen: the cluster went on without it (records it never got, clients that refetched
+   * elsewhere), so its logs hold what it knew before and would show a client older content than
+   * it has already seen. They are dropped: their clients refetch a current snapshot.
+   */
   public void tick() {
+    long now = scheduler.nowMs();
+    if (lastTickMs != Long.MIN_VALUE && now - lastTickMs >= FROZEN_AFTER_MS) {
+      List<LiveLog> stale = logs.all();
+      stale.forEach(this::drop);
+      fanOut.flush();
+      if (!stale.isEmpty()) {
+        LOG.warn("this router did not run for {} ms (the node was frozen): dropped its {} feed logs, whose clients refetch",
+            now - lastTickMs, stale.size());
+      }
+    }
+    lastTickMs = now;
     backstops.tick();
     boolean active = false;
     for (LiveLog live : logs.all()) {

@@ -200,6 +200,25 @@ class SharedLogsTest {
     assertThat(gone.failures).containsExactly(409);
   }
 
+  @Test
+  void aRouterThatWasFrozenDropsItsLogsSoNoClientIsShownWhatItKnewBeforeTheFreeze() {
+    h.apply("r1", h.clock() - 100, "v0");
+    String handle = h.open(runFilter("r1"), new RouterHarness.Replies());
+    RouterHarness.Replies held = new RouterHarness.Replies();
+    h.poll(handle, 1, true, held);
+    h.scheduler.advance(3000);
+    RouterHarness.Replies alive = new RouterHarness.Replies();
+    h.poll(handle, 1, false, alive);
+    assertThat(alive.failures).as("ticks a second apart: the log stays").isEmpty();
+
+    h.scheduler.freeze(FeedRouter.FROZEN_AFTER_MS + 15_000); // SIGSTOP, then SIGCONT: the next tick comes late
+
+    assertThat(held.failures).as("its held poll is answered, not failed").isEmpty();
+    RouterHarness.Replies gone = new RouterHarness.Replies();
+    h.poll(handle, 1, false, gone);
+    assertThat(gone.failures).as("its clients refetch").containsExactly(409);
+  }
+
   // --- bounds --------------------------------------------------------------------------------------
 
   private static RouterHarness.Replies openAs(RouterHarness h, String credential, String... tags) {
