@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.freshet.store.testing.ScratchRig;
 import io.freshet.store.testing.RigTest;
 import io.vertx.core.json.JsonObject;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,28 +43,6 @@ class SeveralReplicasTest {
     }
   }
 
-  private static Integer step(FeedFollower.Delivery d) {
-    return d.metadata() == null ? null : d.metadata().getInteger("step");
-  }
-
-  private static TreeMap<Integer, Long> write(String runId, int from, int to, long gapMs) {
-    TreeMap<Integer, Long> committed = new TreeMap<>();
-    for (int s = from; s <= to; s++) {
-      node.http.setMetadata(runId, new JsonObject().put("step", s));
-      committed.put(s, System.currentTimeMillis());
-      FeedFollower.sleep(gapMs);
-    }
-    return committed;
-  }
-
-  /** For each step, when a row carrying it or a later step first arrived, minus its write. */
-  private static List<Long> coverage(List<FeedFollower.Delivery> deliveries, Map<Integer, Long> committed) {
-    List<Long> out = new ArrayList<>();
-    committed.forEach((s, at) -> deliveries.stream().filter(d -> step(d) != null && step(d) >= s).findFirst()
-        .ifPresentOrElse(d -> out.add(d.atMs() - at), () -> out.add(null)));
-    return out;
-  }
-
   private static long median(List<Long> latencies) {
     List<Long> sorted = latencies.stream().sorted().toList();
     return sorted.get(sorted.size() / 2);
@@ -97,10 +73,10 @@ class SeveralReplicasTest {
 
   private static void checkEveryStep(FeedFollower feed, String runId, TreeMap<Integer, Long> committed, String phase) {
     int last = committed.lastKey();
-    assertThat(feed.await(d -> Integer.valueOf(last).equals(step(d)))).as(phase + ": the final value arrives").isNotNull();
-    List<Long> latencies = coverage(feed.of(runId), committed);
+    assertThat(feed.await(d -> Integer.valueOf(last).equals(Steps.of(d)))).as(phase + ": the final value arrives").isNotNull();
+    List<Long> latencies = Steps.coverage(feed.of(runId), committed);
     assertThat(latencies).as(phase + ": every change is delivered").doesNotContainNull();
-    assertThat(feed.of(runId).stream().map(SeveralReplicasTest::step).toList()).as(phase + ": never backwards").isSorted();
+    assertThat(feed.of(runId).stream().map(Steps::of).toList()).as(phase + ": never backwards").isSorted();
     System.out.println("several replicas, " + phase + ": write to delivery " + summary(latencies));
   }
 
@@ -116,17 +92,17 @@ class SeveralReplicasTest {
 
       // 1. All three up: the gate waits on the 50 ms standby and the reads go there.
       double[] before = reads();
-      TreeMap<Integer, Long> committed = write(runId, 1, 40, 100);
+      TreeMap<Integer, Long> committed = Steps.write(node.http, runId, 1, 40, 100);
       checkEveryStep(feed, runId, committed, "three standbys");
       double[] went = since(before);
       System.out.printf("  reads per standby (50/150/1000 ms): %.0f / %.0f / %.0f%n", went[0], went[1], went[2]);
       assertThat(went[0]).as("the 50 ms standby serves the gated reads").isGreaterThan(3 * (went[1] + went[2]));
-      assertThat(median(coverage(feed.of(runId), committed))).as("not waiting on the 150 ms standby").isLessThan(150);
+      assertThat(median(Steps.coverage(feed.of(runId), committed))).as("not waiting on the 150 ms standby").isLessThan(150);
 
       // 2. The 50 ms standby's replay paused: reads move to the 150 ms one, and no stale row is delivered.
       rig.replica(1, "pause");
       before = reads();
-      committed = write(runId, 41, 80, 100);
+      committed = Steps.write(node.http, runId, 41, 80, 100);
       checkEveryStep(feed, runId, committed, "50 ms standby paused");
       went = since(before);
       System.out.printf("  reads per standby (50 paused/150/1000 ms): %.0f / %.0f / %.0f%n", went[0], went[1], went[2]);
@@ -143,13 +119,13 @@ class SeveralReplicasTest {
           .containsExactly(false, false, true);
       double primary = node.metric("freshet_primary_fallback_reads_total");
       before = reads();
-      committed = write(runId, 81, 95, 300);
+      committed = Steps.write(node.http, runId, 81, 95, 300);
       checkEveryStep(feed, runId, committed, "50 and 150 ms standbys stopped");
       went = since(before);
       System.out.printf("  reads per standby (stopped/stopped/1000 ms): %.0f / %.0f / %.0f, primary fallback reads %.0f%n",
           went[0], went[1], went[2], node.metric("freshet_primary_fallback_reads_total") - primary);
       assertThat(went[0] + went[1]).as("no read goes to a stopped standby").isZero();
-      assertThat(coverage(feed.of(runId), committed)).as("each change within gate.freshWithinMs (1,000 ms) and a read")
+      assertThat(Steps.coverage(feed.of(runId), committed)).as("each change within gate.freshWithinMs (1,000 ms) and a read")
           .allMatch(ms -> ms < 2000);
 
       // 4. Back: the reads return to the 50 ms standby once it has caught up.
@@ -159,7 +135,7 @@ class SeveralReplicasTest {
       awaitRotation(2, 1);
       FeedFollower.sleep(1000);
       before = reads();
-      committed = write(runId, 96, 125, 100);
+      committed = Steps.write(node.http, runId, 96, 125, 100);
       checkEveryStep(feed, runId, committed, "all back");
       went = since(before);
       System.out.printf("  reads per standby after they are back: %.0f / %.0f / %.0f%n", went[0], went[1], went[2]);

@@ -7,7 +7,6 @@ import io.freshet.store.testing.RigTest;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -56,31 +55,8 @@ class StallRecoveryTest {
     node.awaitMetric(prefix, n -> n >= atLeast, prefix + " to reach " + atLeast);
   }
 
-  private static Integer step(FeedFollower.Delivery d) {
-    return d.metadata() == null ? null : d.metadata().getInteger("step");
-  }
-
-  /** Writes step 1..n every {@code gapMs} (pacing a writer, not waiting for the server); returns each step's commit time. */
-  private static TreeMap<Integer, Long> write(NodeFixture node, String runId, int from, int to, long gapMs) {
-    TreeMap<Integer, Long> committed = new TreeMap<>();
-    for (int s = from; s <= to; s++) {
-      node.http.setMetadata(runId, new JsonObject().put("step", s));
-      committed.put(s, System.currentTimeMillis());
-      FeedFollower.sleep(gapMs);
-    }
-    return committed;
-  }
-
-  /** For each step, when a row carrying it or a later step first arrived, minus its commit. */
-  private static List<Long> coverage(List<FeedFollower.Delivery> deliveries, Map<Integer, Long> committed) {
-    List<Long> out = new ArrayList<>();
-    committed.forEach((s, at) -> deliveries.stream().filter(d -> step(d) != null && step(d) >= s).findFirst()
-        .ifPresentOrElse(d -> out.add(d.atMs() - at), () -> out.add(null)));
-    return out;
-  }
-
   private static void assertNeverBackwards(List<FeedFollower.Delivery> deliveries) {
-    List<Integer> steps = deliveries.stream().map(StallRecoveryTest::step).toList();
+    List<Integer> steps = deliveries.stream().map(Steps::of).toList();
     assertThat(steps).as("a feed never moves backwards").isSorted();
   }
 
@@ -99,11 +75,11 @@ class StallRecoveryTest {
     try (FeedFollower feed = new FeedFollower(fallback.http, "/realtime/v1/runs/" + runId, true).streamingReady()) {
       PgRig.pauseReplay();
       assertThat(fallback.http.get("/health").json().getString("replica")).isEqualTo("paused");
-      TreeMap<Integer, Long> committed = write(fallback, runId, 1, 150, 200); // 30 s of changes while paused
-      FeedFollower.Delivery last = feed.await(d -> Integer.valueOf(150).equals(step(d)));
+      TreeMap<Integer, Long> committed = Steps.write(fallback.http, runId, 1, 150, 200); // 30 s of changes while paused
+      FeedFollower.Delivery last = feed.await(d -> Integer.valueOf(150).equals(Steps.of(d)));
       assertThat(last).as("the final value arrives while the replica is still paused").isNotNull();
       List<FeedFollower.Delivery> deliveries = feed.of(runId);
-      List<Long> latencies = coverage(deliveries, committed);
+      List<Long> latencies = Steps.coverage(deliveries, committed);
       double reads = fallback.metric("freshet_primary_fallback_reads_total") - primaryReads;
       System.out.println("stall with the fallback: each change reached the subscriber " + summary(latencies)
           + " after its write (gate.freshWithinMs 1000); primary reads " + reads + " for 150 changes");
@@ -125,12 +101,12 @@ class StallRecoveryTest {
     double recovered = noFallback.metric("freshet_stale_hydrates_total{outcome=\"stall_recovered\"");
     try (FeedFollower feed = new FeedFollower(noFallback.http, "/realtime/v1/runs/" + runId, true).streamingReady()) {
       PgRig.pauseReplay();
-      write(noFallback, runId, 1, 10, 200);
+      Steps.write(noFallback.http, runId, 1, 10, 200);
       awaitMetric(noFallback, "freshet_stalled_runs", 1); // past the retries: given up on, watched
-      assertThat(feed.of(runId).stream().map(StallRecoveryTest::step)).as("nothing newer is readable yet").doesNotContain(10);
+      assertThat(feed.of(runId).stream().map(Steps::of)).as("nothing newer is readable yet").doesNotContain(10);
       long resumed = System.currentTimeMillis();
       PgRig.resumeReplay();
-      FeedFollower.Delivery last = feed.await(d -> Integer.valueOf(10).equals(step(d)));
+      FeedFollower.Delivery last = feed.await(d -> Integer.valueOf(10).equals(Steps.of(d)));
       assertThat(last).as("the watch delivers the final value (the backstop is two minutes away)").isNotNull();
       System.out.println("stall without the fallback: the final value arrived " + (last.atMs() - resumed) + " ms after the resume");
       assertNeverBackwards(feed.of(runId));
@@ -147,14 +123,14 @@ class StallRecoveryTest {
       Http.Response health = fallback.http.get("/health");
       assertThat(health.status()).as("the node stays in rotation: feeds serve through the fallback").isEqualTo(200);
       assertThat(health.json().getString("replica")).isEqualTo("unreachable");
-      TreeMap<Integer, Long> committed = write(fallback, runId, 1, 20, 500); // 10 s without a standby
-      assertThat(feed.await(d -> Integer.valueOf(20).equals(step(d)))).as("served through the fallback").isNotNull();
-      System.out.println("standby down: " + summary(coverage(feed.of(runId), committed)));
+      TreeMap<Integer, Long> committed = Steps.write(fallback.http, runId, 1, 20, 500); // 10 s without a standby
+      assertThat(feed.await(d -> Integer.valueOf(20).equals(Steps.of(d)))).as("served through the fallback").isNotNull();
+      System.out.println("standby down: " + summary(Steps.coverage(feed.of(runId), committed)));
       PgRig.startReplica();
       fallback.db.awaitReplicaCaughtUp();
       double primaryBefore = fallback.metric("freshet_primary_fallback_reads_total");
-      write(fallback, runId, 21, 25, 300);
-      assertThat(feed.await(d -> Integer.valueOf(25).equals(step(d)))).isNotNull();
+      Steps.write(fallback.http, runId, 21, 25, 300);
+      assertThat(feed.await(d -> Integer.valueOf(25).equals(Steps.of(d)))).isNotNull();
       assertThat(fallback.metric("freshet_primary_fallback_reads_total")).as("back on the replica").isEqualTo(primaryBefore);
       assertNeverBackwards(feed.of(runId));
     }
@@ -177,7 +153,7 @@ class StallRecoveryTest {
       awaitMetric(smallBudget, "freshet_primary_fallback_refused_total", refused + 1); // 2 reads a second for 10 changes
       PgRig.resumeReplay();
       for (String run : runs) {
-        assertThat(feed.await(d -> run.equals(d.runId()) && Integer.valueOf(1).equals(step(d))))
+        assertThat(feed.await(d -> run.equals(d.runId()) && Integer.valueOf(1).equals(Steps.of(d))))
             .as("run %s recovers after the resume", run).isNotNull();
       }
     }
