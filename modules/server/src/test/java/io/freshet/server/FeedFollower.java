@@ -102,12 +102,14 @@ final class FeedFollower implements AutoCloseable {
           continue;
         }
         long now = System.currentTimeMillis();
-        handle = response.headers().firstValue("electric-handle").orElseThrow();
-        offset = response.headers().firstValue("electric-offset").orElseThrow();
-        cursor = response.headers().firstValue("electric-cursor").orElse(cursor);
+        // The rows first, then the handle: ready() returns once the handle is set, and a caller
+        // then reads the snapshot's rows.
         for (Object m : new JsonArray(response.body())) {
           record((JsonObject) m, now);
         }
+        handle = response.headers().firstValue("electric-handle").orElseThrow();
+        offset = response.headers().firstValue("electric-offset").orElseThrow();
+        cursor = response.headers().firstValue("electric-cursor").orElse(cursor);
       } catch (Exception e) {
         if (!stopped) {
           sleep(100);
