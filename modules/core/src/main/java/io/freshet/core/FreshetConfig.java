@@ -91,6 +91,8 @@ public final class FreshetConfig {
   public static final Key<Integer> LAG_DEFAULT_MS = key("lag.defaultMs", 30, "Estimate before any sample has landed.");
   public static final Key<Integer> LAG_OBSERVED_FLOOR_TTL_MS = key("lag.observedFloorTtlMs", 60000, "How long a tripwire observation floors the estimate.");
   public static final Key<Integer> LAG_OBSERVED_FLOOR_DECAY_MS = key("lag.observedFloorDecayMs", 60000, "After its TTL, an observation's floor falls linearly to nothing over this long.");
+  public static final Key<String> LAG_AURORA_ROWS = key("lag.auroraRows", "auto",
+      "On Aurora, which rows of aurora_replica_status() are a replica's lag: own (the instance its connections reach, for instance endpoints), slowest (the largest reader lag, for a reader, custom or proxy endpoint over several readers), or auto (own for a host named like an instance endpoint, NAME.ID.REGION.rds.amazonaws.com; slowest for any other). A replica in own that is seen to reach a second instance turns to slowest and logs it.");
   public static final Key<Integer> LAG_MAX_MS = key("lag.maxMs", 60000, "Samples and observations are clamped to [0, lag.maxMs].");
 
   // --- Router ----------------------------------------------------------------------------------

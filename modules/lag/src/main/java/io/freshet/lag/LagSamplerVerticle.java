@@ -133,6 +133,7 @@ public final class LagSamplerVerticle extends VerticleBase {
     EventBus eventBus = vertx.eventBus();
     scheduler = VertxScheduler.on(vertx);
     boolean heartbeat = !replicas.isEmpty() && config.get(FreshetConfig.LAG_HEARTBEAT);
+    AuroraRows auroraRows = AuroraRows.parse(config.get(FreshetConfig.LAG_AURORA_ROWS));
     List<HeartbeatProbe> probes = new ArrayList<>();
     for (ReplicaPool replica : replicas) {
       Track track = new Track(replica, new Rotation(config.getInt(FreshetConfig.DB_REPLICA_LEAVE_ABOVE_MS)));
@@ -169,7 +170,9 @@ public final class LagSamplerVerticle extends VerticleBase {
         }
       };
       track.sampler = new LagSampler(
-          new FirstSupportedLagSource(List.of(new AuroraLagSource(replica.pool()), new VanillaPgLagSource(replica.pool()))),
+          new FirstSupportedLagSource(List.of(
+              new AuroraLagSource(replica.pool(), auroraRows.forHost(replica.host()), "replica " + replica.name() + " (" + replica.endpoint() + ")"),
+              new VanillaPgLagSource(replica.pool()))),
           estimator(config, interval), scheduler, interval, idleAfter, listener);
       if (heartbeat) {
         HeartbeatProbe probe = new HeartbeatProbe(() -> HeartbeatRow.read(replica.pool()), scheduler, track.sampler::lagMs, interval,

@@ -20,6 +20,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.List;
 import java.util.UUID;
@@ -256,6 +257,70 @@ class LagSourcesOnPostgresTest {
         .execute().map(rows -> rows.iterator().next().getBoolean("done")));
 
     assertThat(new AuroraLagSource(standby).sample().await(10, SECONDS)).isZero();
+  }
+
+  @Test
+  @Order(13)
+  void auroraSourceInOwnRowsReportsTheInstanceItReaches() throws Exception {
+    auroraCluster();
+    RecordingSqlClient wire = new RecordingSqlClient(standby);
+    AuroraLagSource own = new AuroraLagSource(wire.client, AuroraRows.OWN, "replica 1");
+
+    assertThat(own.sample().await(10, SECONDS)).as("reader-a's own row").isEqualTo(13L);
+    assertThat(own.sample().await(10, SECONDS)).isEqualTo(13L);
+    assertThat(wire.sent).containsExactly(AuroraLagSource.DETECT_SQL, AuroraLagSource.OWN_LAG_SQL, AuroraLagSource.OWN_LAG_SQL);
+    assertThat(new AuroraLagSource(standby, AuroraRows.SLOWEST, "replica 1").sample().await(10, SECONDS)).as("the slowest reader").isEqualTo(40L);
+
+    SqlConnection onWriter = standby.getConnection().await(10, SECONDS);
+    try {
+      onWriter.query("SET freshet.instance = 'writer-1'").execute().await(10, SECONDS);
+      assertThat(new AuroraLagSource(onWriter, AuroraRows.OWN, "replica 1").sample().await(10, SECONDS))
+          .as("a connection on the writer has no row of its own: the slowest reader").isEqualTo(40L);
+    } finally {
+      onWriter.query("RESET freshet.instance").execute().await(10, SECONDS); // the connection goes back to the pool
+      onWriter.close().await(10, SECONDS);
+    }
+  }
+
+  @Test
+  @Order(14)
+  void auroraSourceInOwnRowsTurnsToTheSlowestReaderWhenASecondInstanceAnswers() throws Exception {
+    auroraCluster();
+    SqlConnection connection = standby.getConnection().await(10, SECONDS);
+    try {
+      connection.query("SET freshet.instance = 'reader-a'").execute().await(10, SECONDS);
+      AuroraLagSource source = new AuroraLagSource(connection, AuroraRows.OWN, "replica 1");
+      assertThat(source.sample().await(10, SECONDS)).isEqualTo(13L);
+
+      // What a reader endpoint does across connections: the next sample lands on another reader.
+      connection.query("SET freshet.instance = 'reader-b'").execute().await(10, SECONDS);
+      assertThat(source.sample().await(10, SECONDS)).isEqualTo(40L);
+      connection.query("SET freshet.instance = 'reader-a'").execute().await(10, SECONDS);
+      assertThat(source.sample().await(10, SECONDS)).as("for good, back on reader-a too").isEqualTo(40L);
+      assertThat(source.rows()).isEqualTo(AuroraRows.SLOWEST);
+    } finally {
+      connection.query("RESET freshet.instance").execute().await(10, SECONDS);
+      connection.close().await(10, SECONDS);
+    }
+  }
+
+  /**
+   * Aurora's two functions as a cluster of a writer and two readers shows them: reader-a 12.5 ms
+   * behind, reader-b 40 ms. The instance a connection reaches is reader-a, or the session's
+   * {@code freshet.instance} when set.
+   */
+  private void auroraCluster() throws Exception {
+    primary.query("DROP FUNCTION IF EXISTS aurora_replica_status()").execute().await(10, SECONDS);
+    primary.query("CREATE FUNCTION aurora_replica_status()"
+        + " RETURNS TABLE(server_id text, session_id text, replica_lag_in_msec float8) LANGUAGE sql AS $$"
+        + " VALUES ('writer-1', 'MASTER_SESSION_ID', NULL::float8), ('reader-a', 'a1b2', 12.5), ('reader-b', 'c3d4', 40) $$")
+        .execute().await(10, SECONDS);
+    primary.query("CREATE OR REPLACE FUNCTION aurora_db_instance_identifier() RETURNS varchar LANGUAGE sql AS $$"
+        + " SELECT coalesce(nullif(current_setting('freshet.instance', true), ''), 'reader-a')::varchar $$").execute().await(10, SECONDS);
+    String marker = "aurora_cluster_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+    primary.query("CREATE FUNCTION " + marker + "() RETURNS void LANGUAGE sql AS $$ SELECT $$").execute().await(10, SECONDS);
+    eventually("the functions replicated", () -> standby.query("SELECT to_regproc('" + marker + "') IS NOT NULL AS done")
+        .execute().map(rows -> rows.iterator().next().getBoolean("done")));
   }
 
   private Pool pool(int port, String db) {

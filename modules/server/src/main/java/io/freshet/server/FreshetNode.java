@@ -4,6 +4,7 @@ import io.freshet.edge.CredentialLimits;
 import io.freshet.edge.WebVerticle;
 import io.freshet.core.FreshetConfig;
 import io.freshet.core.time.Clock;
+import io.freshet.lag.AuroraRows;
 import io.freshet.lag.LagSamplerVerticle;
 import io.freshet.core.bus.NodeCodecs;
 import io.freshet.publisher.PublisherVerticle;
@@ -143,6 +144,11 @@ public final class FreshetNode {
     String gateOn = config.get(FreshetConfig.GATE_REPLICAS);
     if (!gateOn.equals("fastest") && !gateOn.equals("worst")) {
       return Future.failedFuture(new IllegalArgumentException("gate.replicas must be fastest or worst, not " + gateOn));
+    }
+    try {
+      AuroraRows.parse(config.get(FreshetConfig.LAG_AURORA_ROWS));
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
     }
     // No replica: feeds read the primary, so there is no lag to wait out.
     GateMode mode = replica == null ? GateMode.PRIMARY_READS : configured;

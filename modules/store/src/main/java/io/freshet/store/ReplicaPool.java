@@ -13,6 +13,11 @@ import java.util.List;
  */
 public record ReplicaPool(int index, String name, String endpoint, Pool pool) {
 
+  /** The host of {@link #endpoint()}. */
+  public String host() {
+    return endpoint.substring(0, endpoint.lastIndexOf(':'));
+  }
+
   /** One pool per URI, in order; {@code poolSize} connections each. */
   public static List<ReplicaPool> open(Vertx vertx, List<String> uris, int poolSize) {
     List<ReplicaPool> replicas = new ArrayList<>();
