@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Feed logs a stopping node handed to another ({@code RouterVerticle}'s handover), as the edge
@@ -34,12 +35,12 @@ final class MovedFeeds {
     return cached.getOrDefault(handle, otherwise);
   }
 
-  /** The router that serves {@code handle} now if it was handed over (and not to {@code tried}); null otherwise. */
-  Future<String> find(String handle, String tried) {
+  /** The router that serves {@code handle} now if it was handed over (and not to one of {@code tried}); null otherwise. */
+  Future<String> find(String handle, Set<String> tried) {
     return vertx.sharedData().<String, String>getAsyncMap(NodeAddresses.MOVED_FEEDS_MAP)
         .compose(map -> map.get(handle))
         .map(router -> {
-          if (router == null || router.equals(tried)) {
+          if (router == null || tried.contains(router)) {
             return null;
           }
           cached.put(handle, router);

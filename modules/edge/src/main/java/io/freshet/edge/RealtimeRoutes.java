@@ -20,6 +20,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -150,12 +151,9 @@ final class RealtimeRoutes {
       }
       String named = NodeAddresses.router(owner.nodeId(), owner.routerIndex());
       java.util.function.Consumer<String> serveAt = router -> serveAt(ctx, principal, new FeedTarget(feed, router), handle, offset.seq());
-      // A 409 from the owner may mean the log was handed over at a graceful stop: failPoll asks once where it went.
-      ctx.put(RETRY_AT_NEW_OWNER, (java.util.function.BiConsumer<String, String>) (tried, router) -> {
-        ctx.put(RETRY_AT_NEW_OWNER, null);
-        serveAt.accept(router);
-      });
-      ctx.put(TRIED_OWNER, moved.owner(handle, named));
+      // A 409 from the owner may mean the log was handed over at a graceful stop: failPoll asks where it went.
+      ctx.put(RETRY_AT_NEW_OWNER, serveAt);
+      ctx.put(TRIED_OWNERS, new LinkedHashSet<String>());
       serveAt.accept(moved.owner(handle, named));
     } catch (RuntimeException e) {
       ctx.fail(e);
@@ -164,7 +162,7 @@ final class RealtimeRoutes {
 
   /** Serves a request for {@code handle} at the router {@code target} names. */
   private void serveAt(RoutingContext ctx, Principal principal, FeedTarget target, String handle, long offset) {
-    ctx.put(TRIED_OWNER, target.router());
+    ctx.<Set<String>>get(TRIED_OWNERS).add(target.router());
     MultiMap params = ctx.request().params();
     if (!ElectricProtocol.isLive(params)) {
       poll(ctx, target, handle, offset);
@@ -182,8 +180,16 @@ final class RealtimeRoutes {
     });
   }
 
+  /** A 409 must-refetch says why in this header (Freshet's own; Electric's clients ignore it). */
+  static final String REFETCH_REASON = "freshet-refetch-reason";
   private static final String RETRY_AT_NEW_OWNER = "freshet.retryAtNewOwner";
-  private static final String TRIED_OWNER = "freshet.triedOwner";
+  private static final String TRIED_OWNERS = "freshet.triedOwners";
+  /**
+   * Routers one request may try for its handle. A log can move twice while a request looks for it
+   * (a rolling restart: its adopter stops too), and a request that read the map of moved feeds just
+   * before a handover finds the log gone from where it looked; each 409 looks the map up again.
+   */
+  private static final int MAX_OWNERS_TRIED = 4;
 
   /**
    * The {@code Authorization} header, or else a {@code ?token=} query parameter: a browser's
@@ -313,15 +319,18 @@ final class RealtimeRoutes {
 
   /** 409 must-refetch for a handle or offset this cluster can no longer serve; anything else goes to the failure handler. */
   private void failPoll(RoutingContext ctx, Throwable cause) {
-    java.util.function.BiConsumer<String, String> retry = ctx.get(RETRY_AT_NEW_OWNER);
+    java.util.function.Consumer<String> retry = ctx.get(RETRY_AT_NEW_OWNER);
+    Set<String> tried = ctx.get(TRIED_OWNERS);
     String handle = ctx.request().getParam("handle");
     if (cause instanceof FreshetException fe && fe.status() == 409 && retry != null && handle != null && !ctx.response().closed()) {
-      ctx.put(RETRY_AT_NEW_OWNER, null);
-      String tried = ctx.get(TRIED_OWNER);
+      if (tried.size() >= MAX_OWNERS_TRIED) {
+        ctx.put(RETRY_AT_NEW_OWNER, null);
+      }
       moved.find(handle, tried).onComplete(ar -> {
         if (ar.succeeded() && ar.result() != null && !ctx.response().closed()) {
-          retry.accept(tried, ar.result()); // handed over: the same handle and offset, at the new owner
+          retry.accept(ar.result()); // handed over: the same handle and offset, at the new owner
         } else {
+          ctx.put(RETRY_AT_NEW_OWNER, null);
           failPoll(ctx, cause);
         }
       });
@@ -333,6 +342,8 @@ final class RealtimeRoutes {
           .putHeader("content-type", "application/json")
           .putHeader("cache-control", "no-store")
           .putHeader(ElectricProtocol.HANDLE, nodeId + "-0-0-" + Ids.random("abcdefghijkmnopqrstuvwxyz0123456789", 8))
+          // Why, for whoever looks (clients ignore it): the only trace a refetch leaves on the wire.
+          .putHeader(REFETCH_REASON, String.valueOf(fe.getMessage()).replaceAll("[^\\x20-\\x7e]", "?"))
           .end(ElectricWire.MUST_REFETCH);
       return;
     }

@@ -184,7 +184,7 @@ final class Sink implements SseSession.Follower {
       session.interrupt("gone");
       return;
     }
-    moved.find(handle, asked).onComplete(ar -> {
+    moved.find(handle, Set.of(asked)).onComplete(ar -> {
       if (!asked.equals(session.owner)) {
         return; // moved meanwhile by a Moved notice
       }

@@ -28,6 +28,9 @@ import java.util.function.BooleanSupplier;
  */
 public final class WebVerticle extends VerticleBase {
 
+  /** The node that answered, on every response. */
+  static final String NODE_HEADER = "freshet-node";
+
   private final String nodeId;
   private final int index;
   private final Pool primary;
@@ -89,6 +92,9 @@ public final class WebVerticle extends VerticleBase {
       // with GC.class_histogram at 10,000 subscribers, before and after). Nothing else here sets it.
       ctx.response().endHandler(v -> deadlines.requestEnded(connection, exempt));
       SecurityHeaders.apply(ctx.response());
+      // Which node answered, behind a load balancer: what a client or an operator needs to tell
+      // a reconnect its node's stop caused from any other.
+      ctx.response().putHeader(NODE_HEADER, nodeId);
       ctx.next();
     });
     router.route().handler(cors(config.get(FreshetConfig.HTTP_CORS_ORIGINS))
@@ -98,7 +104,7 @@ public final class WebVerticle extends VerticleBase {
             "x-trigger-request-idempotency-key", "x-trigger-realtime-streams-version", "last-event-id", "timeout-seconds",
             "x-trigger-stream-start", "x-client-id", "x-resume-from-chunk", "x-stream-version"))
         .exposedHeaders(Set.of("electric-handle", "electric-offset", "electric-schema", "electric-cursor",
-            "electric-up-to-date", "retry-after", "x-trigger-jwt", "x-trigger-jwt-claims", "x-stream-version", "x-last-chunk-index")));
+            "electric-up-to-date", "retry-after", NODE_HEADER, RealtimeRoutes.REFETCH_REASON, "x-trigger-jwt", "x-trigger-jwt-claims", "x-stream-version", "x-last-chunk-index")));
     RunAccess runAccess = new RunAccess(primary, scheduler::nowMs);
     PacketRoutes packets = new PacketRoutes(config, auth, runAccess, primary, scheduler);
     packets.mountUploads(router);
