@@ -322,15 +322,14 @@ final class RealtimeRoutes {
     java.util.function.Consumer<String> retry = ctx.get(RETRY_AT_NEW_OWNER);
     Set<String> tried = ctx.get(TRIED_OWNERS);
     String handle = ctx.request().getParam("handle");
-    if (cause instanceof FreshetException fe && fe.status() == 409 && retry != null && handle != null && !ctx.response().closed()) {
-      if (tried.size() >= MAX_OWNERS_TRIED) {
-        ctx.put(RETRY_AT_NEW_OWNER, null);
-      }
+    if (cause instanceof FreshetException fe && fe.status() == 409 && retry != null && handle != null && !ctx.response().closed()
+        && tried.size() < MAX_OWNERS_TRIED) {
+      ctx.put(RETRY_AT_NEW_OWNER, null); // set again only when the map names a router not tried yet
       moved.find(handle, tried).onComplete(ar -> {
         if (ar.succeeded() && ar.result() != null && !ctx.response().closed()) {
+          ctx.put(RETRY_AT_NEW_OWNER, retry);
           retry.accept(ar.result()); // handed over: the same handle and offset, at the new owner
         } else {
-          ctx.put(RETRY_AT_NEW_OWNER, null);
           failPoll(ctx, cause);
         }
       });
