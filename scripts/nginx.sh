@@ -106,6 +106,9 @@ cmd_start() {
 $servers    keepalive 1024;
   }
   upstream freshet_writes {
+    # Shared by the workers: without a zone each worker keeps its own max_fails count, and a frozen
+    # node takes one timed-out write per worker before every worker passes it over.
+    zone freshet_writes 64k;
 $write_servers    keepalive 64;
   }
   # Connections to the nodes leave from several loopback addresses: from one address, connect()

@@ -306,6 +306,8 @@ async function scenario(name, { runCount = 3, writeEveryMs = 200, writesPerSecon
   // feed then rightly shows the stored value going back to that step.
   const unknownOutcome = Object.fromEntries(runIds.map((id) => [id, new Set()]));
   const writeStatus = [];
+  // The 5xx writes got, by answer: what a burst of them was.
+  const refusals = new Map();
   let writing = true;
   const writeOne = async (id) => {
     const next = step[id] + 1;
@@ -313,6 +315,10 @@ async function scenario(name, { runCount = 3, writeEveryMs = 200, writesPerSecon
     writeStatus.push({ status: r.status, ms: r.ms, at: now(), runId: id, step: next });
     if (r.status >= 500 && r.ms >= 1000) {
       log(`a write got ${r.status} after ${r.ms} ms: ${(r.text ?? "").slice(0, 200)}`);
+    }
+    if (r.status >= 500) {
+      const why = `${r.status} ${r.ms < 1000 ? "fast" : "slow"}: ${(r.json?.error ?? r.text ?? "").slice(0, 90)}`;
+      refusals.set(why, (refusals.get(why) ?? 0) + 1);
     }
     if (r.status === 200) {
       step[id] = next;
@@ -406,6 +412,10 @@ async function scenario(name, { runCount = 3, writeEveryMs = 200, writesPerSecon
   figures.writesFailedFast = writeStatus.filter((w) => w.status >= 500 && w.ms < 1000).length;
   figures.writesTimedOut = writeStatus.filter((w) => w.status === 0).length;
   figures.writesOther5xx = writeStatus.filter((w) => w.status >= 500 && w.status !== 503).length;
+  figures.writeMaxMs = Math.max(0, ...writeStatus.filter((w) => w.status === 200).map((w) => w.ms));
+  for (const [why, n] of refusals) {
+    log(`${name}: ${n} write(s) answered ${why}`);
+  }
   figures.fiveXX = counts.fiveXX - before.fiveXX;
   Object.assign(figures, context.extra ?? {});
   const ok = figures.missing === 0 && figures.backwards === 0 && figures.clientErrors === 0 && figures.storedNotFinal === 0

@@ -39,11 +39,29 @@ final class Bus {
 
   /** A write command to this node's publisher, answered with the command's own reply type. */
   static <R extends WriteReply> Future<R> write(Vertx vertx, WriteCommand<R> command, long timeoutMs) {
-    return ask(vertx, NodeAddresses.publisherCommands(), command, timeoutMs);
+    return askLocal(vertx, NodeAddresses.publisherCommands(), command, timeoutMs);
   }
 
+  /** A request to a consumer on any node of the cluster (a router that owns a feed log). */
   static <T> Future<T> ask(Vertx vertx, String address, Object request, long timeoutMs) {
-    return vertx.eventBus().<T>request(address, request, new DeliveryOptions().setSendTimeout(timeoutMs))
+    return request(vertx, address, request, new DeliveryOptions().setSendTimeout(timeoutMs));
+  }
+
+  /**
+   * A request to a consumer on this node (the publisher, the stream router, this node's feed
+   * routers). Sent local-only: a clustered send first asks the cluster manager which nodes have
+   * consumers of the address, and while a member is frozen that lookup can wait on the partition
+   * the frozen member owns, for up to Hazelcast's heartbeat timeout; every later send to the same
+   * address from the same event loop queues behind it. Writes on healthy nodes waited past the
+   * load balancer's 2 s write timeout that way while another member was frozen (member-cut-off,
+   * nginx's log named the healthy node).
+   */
+  static <T> Future<T> askLocal(Vertx vertx, String address, Object request, long timeoutMs) {
+    return request(vertx, address, request, new DeliveryOptions().setSendTimeout(timeoutMs).setLocalOnly(true));
+  }
+
+  private static <T> Future<T> request(Vertx vertx, String address, Object request, DeliveryOptions options) {
+    return vertx.eventBus().<T>request(address, request, options)
         .map(Message::body)
         .recover(e -> {
           if (e instanceof ReplyException re) {

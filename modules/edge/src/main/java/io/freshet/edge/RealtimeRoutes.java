@@ -215,7 +215,7 @@ final class RealtimeRoutes {
 
   private void open(RoutingContext ctx, FeedProtocol.Open request) {
     FeedProtocol.FeedRef feed = request.feed();
-    Bus.<FeedProtocol.Answer>ask(vertx, localRouter(feed.envId()), request, 30_000).onComplete(ar -> {
+    Bus.<FeedProtocol.Answer>askLocal(vertx, localRouter(feed.envId()), request, 30_000).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
         return;

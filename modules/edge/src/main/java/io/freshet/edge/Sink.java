@@ -129,7 +129,7 @@ final class Sink implements SseSession.Follower {
   private Future<PushProtocol.Caught> ask(SseSession session, long position) {
     PushProtocol.Follow follow = new PushProtocol.Follow(session.log, position, address);
     return session.log instanceof PushProtocol.Stream
-        ? Bus.ask(vertx, session.owner, follow, STREAM_FOLLOW_TIMEOUT_MS)
+        ? Bus.askLocal(vertx, session.owner, follow, STREAM_FOLLOW_TIMEOUT_MS) // streams are served by this node's stream router
         : Bus.askOwner(vertx, session.owner, follow, Bus.OWNER_TIMEOUT_MS);
   }
 

@@ -125,7 +125,7 @@ final class StreamRoutes {
     writer(ctx).compose(ref -> {
       String data = utf8(ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer(), "the appended part");
       return registered(ref, null).compose(state -> state.closed() ? Future.failedFuture(closed(ctx))
-          : Bus.<StreamProtocol.Appended>ask(vertx, NodeAddresses.streamAppends(),
+          : Bus.<StreamProtocol.Appended>askLocal(vertx, NodeAddresses.streamAppends(),
               new StreamProtocol.Append(ref, null, List.of(new StreamProtocol.Line(0, data)), false), APPEND_TIMEOUT_MS));
     }).onComplete(ar -> {
       if (ar.failed()) {
@@ -324,7 +324,7 @@ final class StreamRoutes {
       List<StreamProtocol.Line> batch = pending;
       pending = new ArrayList<>();
       inFlight = true;
-      Bus.<StreamProtocol.Appended>ask(vertx, NodeAddresses.streamAppends(), new StreamProtocol.Append(ref, clientId, batch, closing),
+      Bus.<StreamProtocol.Appended>askLocal(vertx, NodeAddresses.streamAppends(), new StreamProtocol.Append(ref, clientId, batch, closing),
           APPEND_TIMEOUT_MS).onComplete(ar -> {
             inFlight = false;
             if (ar.failed()) {
