@@ -10,7 +10,7 @@
 // quicker subset with shorter faults (the test command runs that).
 import { spawn, execFileSync } from "node:child_process";
 import http from "node:http";
-import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ShapeStream } from "@electric-sql/client";
 import { configure, runs as sdkRuns } from "@trigger.dev/sdk";
@@ -841,10 +841,33 @@ async function main() {
   }
 }
 
+/**
+ * The next run starts with empty node logs: a run with a failed scenario, or with a write that got
+ * a slow 5xx, keeps its node logs and nginx's error log in clients/.run/faults-kept/ (the last five).
+ */
+function keepLogsOf(worth) {
+  if (worth.length === 0) {
+    return;
+  }
+  const kept = path.join(REPO, "clients/.run/faults-kept");
+  const dir = path.join(kept, `${new Date().toISOString().replaceAll(":", "")}-${worth.map((r) => r.name).join("+")}`);
+  mkdirSync(dir, { recursive: true });
+  cpSync(RUN_DIR, dir, { recursive: true });
+  const nginxLog = path.join(REPO, ".data/nginx/faults/logs/error.log");
+  if (existsSync(nginxLog)) {
+    cpSync(nginxLog, path.join(dir, "nginx-error.log"));
+  }
+  for (const old of readdirSync(kept).sort().slice(0, -5)) {
+    rmSync(path.join(kept, old), { recursive: true, force: true });
+  }
+  log(`kept the node logs in ${dir}`);
+}
+
 let exitCode = 0;
 try {
   await main();
   exitCode = results.every((r) => r.ok) ? 0 : 1;
+  keepLogsOf(results.filter((r) => !r.ok || r.figures.writes5xx > r.figures.writesFailedFast));
 } catch (e) {
   console.log(`faults: FAIL suite ${e?.stack ?? e}`);
   exitCode = 1;
