@@ -841,23 +841,35 @@ async function main() {
   }
 }
 
+/** Whether a node logged a blocked event loop (Vert.x's "Thread blocked"): worth keeping the logs of. */
+function blockedEventLoop() {
+  return NODE_PORTS.some((_, i) => {
+    try {
+      return readFileSync(path.join(RUN_DIR, `node-${i + 1}.log`), "utf8").includes("Thread blocked");
+    } catch {
+      return false;
+    }
+  });
+}
+
 /**
- * The next run starts with empty node logs: a run with a failed scenario, or with a write that got
- * a slow 5xx, keeps its node logs and nginx's error log in clients/.run/faults-kept/ (the last five).
+ * The next run starts with empty node logs: a run with a failed scenario, or whose nodes logged a
+ * blocked event loop, keeps its node logs and nginx's error log in clients/.run/faults-kept/ (the
+ * last ten).
  */
-function keepLogsOf(worth) {
-  if (worth.length === 0) {
+function keepLogsOf(worth, blocked) {
+  if (worth.length === 0 && !blocked) {
     return;
   }
   const kept = path.join(REPO, "clients/.run/faults-kept");
-  const dir = path.join(kept, `${new Date().toISOString().replaceAll(":", "")}-${worth.map((r) => r.name).join("+")}`);
+  const dir = path.join(kept, `${new Date().toISOString().replaceAll(":", "")}-${worth.map((r) => r.name).join("+") || "blocked"}`);
   mkdirSync(dir, { recursive: true });
   cpSync(RUN_DIR, dir, { recursive: true });
   const nginxLog = path.join(REPO, ".data/nginx/faults/logs/error.log");
   if (existsSync(nginxLog)) {
     cpSync(nginxLog, path.join(dir, "nginx-error.log"));
   }
-  for (const old of readdirSync(kept).sort().slice(0, -5)) {
+  for (const old of readdirSync(kept).sort().slice(0, -10)) {
     rmSync(path.join(kept, old), { recursive: true, force: true });
   }
   log(`kept the node logs in ${dir}`);
@@ -867,7 +879,7 @@ let exitCode = 0;
 try {
   await main();
   exitCode = results.every((r) => r.ok) ? 0 : 1;
-  keepLogsOf(results.filter((r) => !r.ok || r.figures.writes5xx > r.figures.writesFailedFast));
+  keepLogsOf(results.filter((r) => !r.ok), blockedEventLoop());
 } catch (e) {
   console.log(`faults: FAIL suite ${e?.stack ?? e}`);
   exitCode = 1;
