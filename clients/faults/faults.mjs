@@ -122,14 +122,31 @@ async function metric(port, prefix) {
 // ------------------------------------------------------------------- HTTP, counted --
 const counts = { fiveXX: 0, requestErrors: 0 };
 const realFetch = globalThis.fetch;
+// The SDK's feed requests by run (the Electric subscribers keep their own history): printed for a
+// subscriber that never saw its final value.
+const sdkRequests = {};
 globalThis.fetch = async (input, init) => {
+  const url = String(input?.url ?? input);
+  const feed = /\/realtime\/v1\/runs\/(run_[a-z0-9]+)/.exec(url);
+  const entry = feed && !url.includes("fault-client=electric") ? { at: now(), offset: /offset=([^&]+)/.exec(url)?.[1] } : null;
+  if (entry) {
+    (sdkRequests[feed[1]] ??= []).push(entry);
+  }
   try {
     const r = await realFetch(input, init);
+    if (entry) {
+      entry.status = r.status;
+      entry.answeredAfter = now() - entry.at;
+      entry.node = r.headers.get("freshet-node") ?? undefined;
+    }
     if (r.status >= 500) {
       counts.fiveXX++;
     }
     return r;
   } catch (e) {
+    if (entry) {
+      entry.error = String(e?.name === "AbortError" ? "aborted" : e?.cause?.code ?? e);
+    }
     if (e?.name !== "AbortError") {
       counts.requestErrors++;
     }
@@ -242,7 +259,7 @@ function electricSubscriber(runId, { liveSse = true } = {}) {
     return r;
   };
   const stream = new ShapeStream({
-    url: `${BASE}/realtime/v1/runs/${runId}`,
+    url: `${BASE}/realtime/v1/runs/${runId}?fault-client=electric`,
     headers: { Authorization: `Bearer ${KEY}` },
     liveSse,
     fetchClient: counting,
@@ -281,6 +298,7 @@ async function scenario(name, { runCount = 3, writeEveryMs = 200, writesPerSecon
     return;
   }
   log(`--- ${name}`);
+  const scenarioStart = now();
   const before = { ...counts };
   const tag = `fault-${name}-${now().toString(36)}`;
   const runIds = [];
@@ -385,6 +403,10 @@ async function scenario(name, { runCount = 3, writeEveryMs = 200, writesPerSecon
     if (!got) {
       figures.missing++;
       log(`${s.kind} subscriber of ${runId} never saw step ${finals[runId]} (last: ${s.seen.at(-1)?.step})`);
+      if (s.kind === "sdk") {
+        log(`  its requests, in ms from the scenario's start: ${(sdkRequests[runId] ?? []).map((h) => `${h.at - scenarioStart} offset ${h.offset}`
+          + ` ${h.status ?? h.error ?? "pending"}${h.answeredAfter !== undefined ? ` +${h.answeredAfter}` : ""} on ${h.node ?? "?"}`).join(" | ")}`);
+      }
     } else {
       if (got.at - finalAt > 1000) {
         log(`${s.kind} subscriber of ${runId} saw step ${finals[runId]} ${got.at - finalAt} ms after the final writes`);
@@ -785,7 +807,8 @@ async function main() {
   if (!SHORT) {
     await scenario("member-cut-off", {
       fault: async (context) => {
-        const victim = (await ownerOfFeeds(context.subs) + 1) % 3;
+        // FAULTS_CUT_OFF_NODE=1 freezes node 1 (the oldest member: Hazelcast's master) every time.
+        const victim = process.env.FAULTS_CUT_OFF_NODE ? Number(process.env.FAULTS_CUT_OFF_NODE) - 1 : (await ownerOfFeeds(context.subs) + 1) % 3;
         log(`SIGSTOP node ${victim + 1} for 20 s (past Hazelcast's 15 s heartbeat timeout), then SIGCONT`);
         nodes[victim].child.kill("SIGSTOP");
         await sleep(20_000);
