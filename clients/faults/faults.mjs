@@ -125,6 +125,10 @@ const realFetch = globalThis.fetch;
 // The SDK's feed requests by run (the Electric subscribers keep their own history): printed for a
 // subscriber that never saw its final value.
 const sdkRequests = {};
+function logSdkRequests(runId, since) {
+  log(`  its requests, in ms from the scenario's start: ${(sdkRequests[runId] ?? []).map((h) => `${h.at - since} offset ${h.offset}`
+    + ` ${h.status ?? h.error ?? "pending"}${h.answeredAfter !== undefined ? ` +${h.answeredAfter}` : ""} on ${h.node ?? "?"}`).join(" | ")}`);
+}
 globalThis.fetch = async (input, init) => {
   const url = String(input?.url ?? input);
   const feed = /\/realtime\/v1\/runs\/(run_[a-z0-9]+)/.exec(url);
@@ -404,12 +408,14 @@ async function scenario(name, { runCount = 3, writeEveryMs = 200, writesPerSecon
       figures.missing++;
       log(`${s.kind} subscriber of ${runId} never saw step ${finals[runId]} (last: ${s.seen.at(-1)?.step})`);
       if (s.kind === "sdk") {
-        log(`  its requests, in ms from the scenario's start: ${(sdkRequests[runId] ?? []).map((h) => `${h.at - scenarioStart} offset ${h.offset}`
-          + ` ${h.status ?? h.error ?? "pending"}${h.answeredAfter !== undefined ? ` +${h.answeredAfter}` : ""} on ${h.node ?? "?"}`).join(" | ")}`);
+        logSdkRequests(runId, scenarioStart);
       }
     } else {
       if (got.at - finalAt > 1000) {
         log(`${s.kind} subscriber of ${runId} saw step ${finals[runId]} ${got.at - finalAt} ms after the final writes`);
+        if (s.kind === "sdk") {
+          logSdkRequests(runId, scenarioStart);
+        }
       }
       figures.clearToFinalMs = Math.max(figures.clearToFinalMs, got.at - Math.max(cleared, 0));
     }
