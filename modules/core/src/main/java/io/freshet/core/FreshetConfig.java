@@ -108,6 +108,8 @@ public final class FreshetConfig {
   public static final Key<Integer> ROUTER_HYDRATE_BATCH_MAX = key("router.hydrateBatchMax", 500, "Most runs in one hydrate query (and most streams in one read of a node's streams).");
   public static final Key<Integer> ROUTER_COALESCE_MS = key("router.coalesceMs", 2, "Changes (and stream commits) due within this many ms of a read round join it.");
   public static final Key<Integer> ROUTER_ROW_IMAGE_MAX_BYTES = key("router.rowImageMaxBytes", 16 * 1024, "A change record carries the committed row up to this size, and routers serve it at once (no gate, no replica read); a larger row, or 0 here, goes through the gate. Stream announcements carry their committed chunks up to the same size.");
+  public static final Key<Integer> ROUTER_RESYNC_WINDOW_MS = key("router.resyncWindowMs", 30000, "After the cluster's membership changes (a member joins, leaves or merges back) or this node finds it was frozen, records may be lost until the cluster's subscriptions settle: for this long every feed log with subscribers is read again every router.resyncEveryMs. 0: read once at the change, and once after the lag.");
+  public static final Key<Integer> ROUTER_RESYNC_EVERY_MS = key("router.resyncEveryMs", 500, "How often feed logs with subscribers are read again during router.resyncWindowMs.");
   public static final Key<Integer> ROUTER_LOG_RETENTION = key("router.logRetention", 64, "Emissions a feed remembers to resume a client from an older offset.");
 
   // --- Packets (offloaded payloads and outputs) ---------------------------------------------------

@@ -21,7 +21,8 @@ import java.util.function.Consumer;
  * slice is written to every session on its log (the same bytes for all of them). Per session there
  * is no timer: one periodic tick writes keep-alives and ends sessions whose time is up, and another
  * refreshes this sink's registrations with each owner (and interrupts the sessions of logs an owner
- * no longer has, or of an owner that is gone: their clients reconnect and get a proper answer). The
+ * no longer has, or of an owner that is gone: their clients reconnect and get a proper answer;
+ * sessions short of the head the owner names lost a push, and catch up). The
  * same refresh probes the routers this instance's long-polls are held on, and ends those polls at
  * once when their router is gone (killed, cut off, frozen) instead of letting them wait out the hold.
  */
@@ -231,19 +232,28 @@ final class Sink implements SseSession.Follower {
    * routers that are.
    */
   private void refresh() {
-    Map<String, List<String>> byOwner = new HashMap<>();
+    Map<String, List<PushProtocol.Following>> byOwner = new HashMap<>();
     for (Map.Entry<String, Set<SseSession>> entry : byLog.entrySet()) {
       SseSession any = entry.getValue().iterator().next();
       if (any.state() != SseSession.State.CONNECTING) {
-        byOwner.computeIfAbsent(any.owner, k -> new ArrayList<>()).add(entry.getKey());
+        byOwner.computeIfAbsent(any.owner, k -> new ArrayList<>()).add(new PushProtocol.Following(entry.getKey(), livePosition(entry.getValue())));
       }
     }
     heldPollsByRouter.keySet().forEach(router -> byOwner.computeIfAbsent(router, k -> new ArrayList<>()));
-    byOwner.forEach((owner, logs) ->
-        Bus.<PushProtocol.Refreshed>askOwner(vertx, owner, new PushProtocol.Refresh(address, logs), Bus.OWNER_TIMEOUT_MS)
+    byOwner.forEach((owner, positions) ->
+        Bus.<PushProtocol.Refreshed>askOwner(vertx, owner, new PushProtocol.Refresh(address, positions), Bus.OWNER_TIMEOUT_MS)
             .onComplete(ar -> {
               boolean ownerGone = ar.failed() && ar.cause() instanceof FreshetException fe && fe.status() == 409;
+              List<String> logs = positions.stream().map(PushProtocol.Following::log).toList();
               List<String> gone = ar.succeeded() ? ar.result().unknown() : ownerGone ? logs : List.of();
+              if (ar.succeeded()) {
+                for (PushProtocol.Following ahead : ar.result().ahead()) {
+                  Set<SseSession> sessions = byLog.get(ahead.log());
+                  if (sessions != null) {
+                    List.copyOf(sessions).stream().filter(s -> owner.equals(s.owner)).forEach(s -> s.shortOf(ahead.position()));
+                  }
+                }
+              }
               for (String log : gone) {
                 Set<SseSession> following = byLog.get(log);
                 if (following != null) {
@@ -258,6 +268,17 @@ final class Sink implements SseSession.Follower {
                 }
               }
             }));
+  }
+
+  /** The lowest position of the live sessions on a log, or {@link PushProtocol.Following#UNKNOWN} when none is live. */
+  private static long livePosition(Set<SseSession> sessions) {
+    long lowest = Long.MAX_VALUE;
+    for (SseSession session : sessions) {
+      if (session.state() == SseSession.State.LIVE) {
+        lowest = Math.min(lowest, session.position());
+      }
+    }
+    return lowest == Long.MAX_VALUE ? PushProtocol.Following.UNKNOWN : lowest;
   }
 
   /**

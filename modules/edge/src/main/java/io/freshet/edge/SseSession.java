@@ -338,6 +338,16 @@ final class SseSession {
     }
   }
 
+  /**
+   * The owner's log reached {@code head} before it answered this sink's refresh, and every push it
+   * sent before that has arrived: a live session still short of it lost a push and catches up.
+   */
+  void shortOf(long head) {
+    if (state == State.LIVE && position < head) {
+      requestCatchUp();
+    }
+  }
+
   /** Its log moved to {@code newOwner} (a graceful stop): it follows it there from its position. */
   void moved(String newOwner) {
     owner = newOwner;

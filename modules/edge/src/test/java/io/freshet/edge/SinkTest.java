@@ -68,7 +68,7 @@ class SinkTest {
           return;
         }
         test.verify(() -> assertThat(msg.body().logs()).isEmpty());
-        msg.reply(new PushProtocol.Refreshed(List.of()));
+        msg.reply(new PushProtocol.Refreshed(List.of(), List.of()));
         if (probes.incrementAndGet() == 2) {
           release.run();
           clock.advance(Sink.REFRESH_EVERY_MS); // released: no probe now
@@ -109,6 +109,39 @@ class SinkTest {
           assertThat(socket.written).as("no headers were written").isEmpty();
           test.completeNow();
         }));
+      });
+    });
+  }
+
+  /**
+   * A push the owner sent was lost (the sink's node was cut off from the cluster for a while): the
+   * owner's answer to the next refresh names a head past the live session's position, and the
+   * session catches up from its position.
+   */
+  @Test
+  void aLiveSessionShortOfTheHeadTheOwnerNamesCatchesUp(Vertx vertx, VertxTestContext test) {
+    SseSessionTest.Socket socket = new SseSessionTest.Socket();
+    PushProtocol.FeedLog log = new PushProtocol.FeedLog("h", new FeedProtocol.FeedRef("env_1", new FeedFilter.Run("r1"), RunColumn.ALL));
+    AtomicInteger follows = new AtomicInteger();
+    vertx.runOnContext(v -> {
+      Sink sink = sink(vertx);
+      vertx.eventBus().consumer("test.router.lossy", msg -> {
+        if (msg.body() instanceof PushProtocol.Follow follow) {
+          if (follows.incrementAndGet() == 1) {
+            msg.reply(new PushProtocol.Caught(LogSlice.unchanged(1), false, false));
+            vertx.setTimer(20, t -> clock.advance(Sink.REFRESH_EVERY_MS)); // once the session is live
+          } else {
+            test.verify(() -> assertThat(follow.position()).as("caught up from where it was").isEqualTo(1));
+            test.completeNow();
+          }
+        } else if (msg.body() instanceof PushProtocol.Refresh refresh) {
+          test.verify(() -> assertThat(refresh.logs()).containsExactly(new PushProtocol.Following("h", 1)));
+          msg.reply(new PushProtocol.Refreshed(List.of(), List.of(new PushProtocol.Following("h", 2))));
+        }
+      }).completion().onSuccess(x -> {
+        SseSession session = new SseSession(log, "test.router.lossy", new SseSessionTest.TestFraming(false, 60_000), socket, 1, clock.nowMs(), 100,
+            () -> {});
+        sink.follow(session, test::failNow);
       });
     });
   }

@@ -29,7 +29,9 @@ public record RouterSettings(
     int logRetention,
     int maxFeedsPerEnv,
     int maxFeedsPerToken,
-    int rowImageMaxBytes) {
+    int rowImageMaxBytes,
+    long resyncWindowMs,
+    long resyncEveryMs) {
 
   public static RouterSettings from(FreshetConfig config) {
     return new RouterSettings(
@@ -54,7 +56,9 @@ public record RouterSettings(
         config.getInt(FreshetConfig.ROUTER_LOG_RETENTION),
         config.getInt(FreshetConfig.REALTIME_MAX_FEEDS_PER_ENV),
         config.getInt(FreshetConfig.REALTIME_MAX_FEEDS_PER_TOKEN),
-        config.getInt(FreshetConfig.ROUTER_ROW_IMAGE_MAX_BYTES));
+        config.getInt(FreshetConfig.ROUTER_ROW_IMAGE_MAX_BYTES),
+        config.getInt(FreshetConfig.ROUTER_RESYNC_WINDOW_MS),
+        Math.max(50, config.getInt(FreshetConfig.ROUTER_RESYNC_EVERY_MS)));
   }
 
   /** Reads of a stream, per round and node: one filling while one runs. */

@@ -19,6 +19,8 @@ import java.util.Arrays;
  */
 final class ClusterSetup {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ClusterSetup.class);
+
   private ClusterSetup() {}
 
   static HazelcastClusterManager clusterManager(FreshetConfig config) {
@@ -96,8 +98,11 @@ final class ClusterSetup {
       return;
     }
     io.vertx.core.eventbus.DeliveryOptions local = new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true);
-    java.util.function.Consumer<String> announce =
-        reason -> vertx.eventBus().publish(io.freshet.core.bus.NodeAddresses.membershipChanged(), new io.freshet.core.bus.MembershipChanged(reason), local);
+    java.util.function.Consumer<String> announce = reason -> {
+      LOG.info("cluster membership changed ({}): {} members; feed logs with subscribers are read again", reason,
+          hazelcast.getHazelcastInstance().getCluster().getMembers().size());
+      vertx.eventBus().publish(io.freshet.core.bus.NodeAddresses.membershipChanged(), new io.freshet.core.bus.MembershipChanged(reason), local);
+    };
     hazelcast.getHazelcastInstance().getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
       @Override
       public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {

@@ -59,7 +59,7 @@ public final class BusCodec<T> implements MessageCodec<T, T> {
     if (read == null) {
       throw new IllegalStateException(type.getSimpleName() + " is node-local and never crosses the cluster");
     }
-    return read.apply(Wire.reading(buffer, pos + 4));
+    return read.apply(Wire.reading(buffer, pos + 4, pos + 4 + buffer.getInt(pos)));
   }
 
   @Override

@@ -15,18 +15,31 @@ public final class Wire {
 
   private final Buffer buffer;
   private int at;
+  /** Where the message being read ends; a writer's is unused. */
+  private final int end;
 
-  private Wire(Buffer buffer, int at) {
+  private Wire(Buffer buffer, int at, int end) {
     this.buffer = buffer;
     this.at = at;
+    this.end = end;
   }
 
   public static Wire writing(Buffer buffer) {
-    return new Wire(buffer, buffer.length());
+    return new Wire(buffer, buffer.length(), -1);
   }
 
-  public static Wire reading(Buffer buffer, int pos) {
-    return new Wire(buffer, pos);
+  /** Reads the message between {@code pos} and {@code end}. */
+  public static Wire reading(Buffer buffer, int pos, int end) {
+    return new Wire(buffer, pos, end);
+  }
+
+  /**
+   * Whether the message has fields past those read so far. A field added at the end of a message
+   * keeps its wire form readable both ways during a rolling upgrade: an older node stops before
+   * it, and a newer one asks this before reading it from an older node's message.
+   */
+  public boolean hasMore() {
+    return at < end;
   }
 
   public Wire string(String s) {

@@ -57,16 +57,32 @@ public final class PushProtocol {
   /** The sink's last session on {@code log} ended. */
   public record Unfollow(String log, String sink) {}
 
-  /** A sink's periodic proof of life for the logs it follows at one owner; the reply lists those the owner no longer has. */
-  public record Refresh(String sink, List<String> logs) {
+  /**
+   * A log a sink follows and a position in it: in a {@link Refresh}, the lowest its live sessions
+   * reached ({@link #UNKNOWN} when none is live); in a {@link Refreshed}, the owner's head.
+   */
+  public record Following(String log, long position) {
+    public static final long UNKNOWN = -1;
+  }
+
+  /** A sink's periodic proof of life for the logs it follows at one owner, with how far its sessions got. */
+  public record Refresh(String sink, List<Following> logs) {
     public Refresh {
       logs = List.copyOf(logs);
     }
   }
 
-  public record Refreshed(List<String> unknown) {
+  /**
+   * The answer to a {@link Refresh}: the logs the owner no longer has, and those whose head is past
+   * the position the sink named, with the head. Pushes the owner sent before it answered arrive
+   * before the answer (one connection, in order), so a session still short of the head then lost a
+   * push (its sink was unreachable for a while: its node was cut off, or its consumer was not yet
+   * known cluster-wide) and catches up.
+   */
+  public record Refreshed(List<String> unknown, List<Following> ahead) {
     public Refreshed {
       unknown = List.copyOf(unknown);
+      ahead = List.copyOf(ahead);
     }
   }
 
@@ -97,9 +113,22 @@ public final class PushProtocol {
     }, in -> new Caught(readSlice(in), in.bool(), in.bool())).register(bus);
     BusCodec.wire(Unfollow.class, (out, m) -> out.string(m.log()).string(m.sink()), in -> new Unfollow(in.string(), in.string()))
         .register(bus);
-    BusCodec.wire(Refresh.class, (out, m) -> out.string(m.sink()).strings(m.logs()), in -> new Refresh(in.string(), in.strings()))
-        .register(bus);
-    BusCodec.wire(Refreshed.class, (out, m) -> out.strings(m.unknown()), in -> new Refreshed(in.strings())).register(bus);
+    // The positions came later than the handles: each is written after its message's older
+    // fields, so that nodes of both versions read each other's during a rolling upgrade.
+    BusCodec.wire(Refresh.class, (out, m) -> {
+      out.string(m.sink()).strings(m.logs().stream().map(Following::log).toList());
+      m.logs().forEach(f -> out.longValue(f.position()));
+    }, in -> {
+      String sink = in.string();
+      List<String> logs = in.strings();
+      List<Following> following = new ArrayList<>(logs.size());
+      for (String log : logs) {
+        following.add(new Following(log, in.hasMore() ? in.longValue() : Following.UNKNOWN));
+      }
+      return new Refresh(sink, following);
+    }).register(bus);
+    BusCodec.wire(Refreshed.class, (out, m) -> writeFollowing(out.strings(m.unknown()), m.ahead()),
+        in -> new Refreshed(in.strings(), in.hasMore() ? readFollowing(in) : List.of())).register(bus);
     BusCodec.wire(Moved.class, (out, m) -> out.string(m.log()).string(m.owner()), in -> new Moved(in.string(), in.string())).register(bus);
     BusCodec.wire(Pushes.class, (out, m) -> {
       out.intValue(m.pushes().size());
@@ -116,6 +145,22 @@ public final class PushProtocol {
       }
       return new Pushes(pushes);
     }).register(bus);
+  }
+
+  private static void writeFollowing(Wire out, List<Following> logs) {
+    out.intValue(logs.size());
+    for (Following f : logs) {
+      out.string(f.log()).longValue(f.position());
+    }
+  }
+
+  private static List<Following> readFollowing(Wire in) {
+    int n = in.intValue();
+    List<Following> logs = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      logs.add(new Following(in.string(), in.longValue()));
+    }
+    return logs;
   }
 
   private static void writeFollow(Wire out, Follow m) {

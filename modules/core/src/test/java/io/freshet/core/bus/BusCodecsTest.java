@@ -91,8 +91,34 @@ class BusCodecsTest {
     PushProtocol.Follow stream = new PushProtocol.Follow(new PushProtocol.Stream(new StreamRef("env_1", "run_1", "tökens")), -1, "s");
     assertThat(roundTrip(stream)).isEqualTo(stream);
     assertThat(roundTrip(new PushProtocol.Unfollow("h", "s"))).isEqualTo(new PushProtocol.Unfollow("h", "s"));
-    assertThat(roundTrip(new PushProtocol.Refresh("s", List.of("h1", "h2")))).isEqualTo(new PushProtocol.Refresh("s", List.of("h1", "h2")));
-    assertThat(roundTrip(new PushProtocol.Refreshed(List.of("h2")))).isEqualTo(new PushProtocol.Refreshed(List.of("h2")));
+    List<PushProtocol.Following> following = List.of(new PushProtocol.Following("h1", 7), new PushProtocol.Following("h2", PushProtocol.Following.UNKNOWN));
+    assertThat(roundTrip(new PushProtocol.Refresh("s", following))).isEqualTo(new PushProtocol.Refresh("s", following));
+    assertThat(roundTrip(new PushProtocol.Refreshed(List.of("h2"), List.of(new PushProtocol.Following("h1", 9)))))
+        .isEqualTo(new PushProtocol.Refreshed(List.of("h2"), List.of(new PushProtocol.Following("h1", 9))));
+  }
+
+  /** A node of the previous version, in a rolling upgrade, sends refreshes without positions and answers without heads. */
+  @Test
+  void refreshesInThePreviousWireFormAreReadWithoutPositions() {
+    Buffer refresh = Buffer.buffer("header");
+    int at = refresh.length();
+    refresh.appendInt(0);
+    Wire.writing(refresh).string("s").strings(List.of("h1", "h2"));
+    refresh.setInt(at, refresh.length() - at - 4);
+    refresh.appendString("what follows the body");
+    assertThat(decode(PushProtocol.Refresh.class, refresh)).isEqualTo(new PushProtocol.Refresh("s",
+        List.of(new PushProtocol.Following("h1", PushProtocol.Following.UNKNOWN), new PushProtocol.Following("h2", PushProtocol.Following.UNKNOWN))));
+    Buffer refreshed = Buffer.buffer("header");
+    refreshed.appendInt(0);
+    Wire.writing(refreshed).strings(List.of("h2"));
+    refreshed.setInt(at, refreshed.length() - at - 4);
+    refreshed.appendString("what follows the body");
+    assertThat(decode(PushProtocol.Refreshed.class, refreshed)).isEqualTo(new PushProtocol.Refreshed(List.of("h2"), List.of()));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> T decode(Class<T> type, Buffer wire) {
+    return ((MessageCodec<T, T>) CODECS.get(type)).decodeFromWire("header".length(), wire);
   }
 
   @Test

@@ -15,8 +15,8 @@ import java.util.function.Consumer;
  * The last net for a lost change record: a log with subscribers reads every row it follows again
  * about once per hold period ({@code router.livePollTimeoutMs}, jittered so logs opened together
  * spread out), at most once per log and period whatever the number of clients; and every log with
- * subscribers is read again when the cluster's membership changes, since records published across
- * the change may be lost.
+ * subscribers is read again, repeatedly for a while, when the cluster's membership changes, since
+ * records published across the change, and until the cluster's subscriptions settle, may be lost.
  */
 final class Backstops {
 
@@ -27,6 +27,10 @@ final class Backstops {
   private final FanOut fanOut;
   /** Commits what a read offered as the log's next entry and fans it out. */
   private final Consumer<LiveLog> grow;
+  /** Until when logs are read again every {@code router.resyncEveryMs} (see {@link #resync}). */
+  private long resyncUntilMs = Long.MIN_VALUE;
+  /** Logs whose resync read is in flight: a slow read is not stacked with another. */
+  private final Set<LiveLog> resyncReading = new HashSet<>();
 
   Backstops(RouterSettings settings, Scheduler scheduler, FeedLogs logs, FeedReads reads, FanOut fanOut, Consumer<LiveLog> grow) {
     this.settings = settings;
@@ -60,10 +64,16 @@ final class Backstops {
   }
 
   /**
-   * The cluster's membership changed: records published across the change may be lost (a member
-   * cut off and merged back saw none of the other side's, and they none of its; a killed member's
-   * last writes may never have been announced). Every log with subscribers is read now, and once
-   * more when the replica has applied what was committed before the change.
+   * The cluster's membership changed, or this node was frozen: records published across the change
+   * may be lost (a member cut off saw none of the other side's, and they none of its; a killed
+   * member's last writes may never have been announced). Every log with subscribers is read now,
+   * and once more when the replica has applied what was committed before the change. Records can
+   * go missing for a while after the change too: a member that merges back re-registers its
+   * consumers, and the others learn of them, seconds later; a frozen member that the others
+   * dropped gets none of their records until Hazelcast notices the split and merges it back (up
+   * to its heartbeat timeout after it resumes). So for {@code router.resyncWindowMs} after the
+   * change, every log with subscribers is read again every {@code router.resyncEveryMs}: a change
+   * whose record was lost reaches its clients within that period plus the replica's lag.
    */
   void resync(long lagMs) {
     long now = scheduler.nowMs();
@@ -73,6 +83,31 @@ final class Backstops {
         read(live);
         scheduler.after(lagMs + settings.marginMs(), () -> read(live));
       }
+    }
+    if (settings.resyncWindowMs() > 0) {
+      boolean running = now < resyncUntilMs;
+      resyncUntilMs = Math.max(resyncUntilMs, now + settings.resyncWindowMs());
+      if (!running) {
+        scheduler.after(settings.resyncEveryMs(), this::resyncRound);
+      }
+    }
+  }
+
+  /** Whether logs are being read again after a membership change (see {@link #resync}). */
+  boolean resyncing() {
+    return scheduler.nowMs() < resyncUntilMs;
+  }
+
+  private void resyncRound() {
+    long now = scheduler.nowMs();
+    for (LiveLog live : logs.all()) {
+      if (live.isOpen() && fanOut.listened(live) && resyncReading.add(live)) {
+        live.backstopped(now);
+        read(live).onComplete(ar -> resyncReading.remove(live));
+      }
+    }
+    if (now < resyncUntilMs) {
+      scheduler.after(settings.resyncEveryMs(), this::resyncRound);
     }
   }
 

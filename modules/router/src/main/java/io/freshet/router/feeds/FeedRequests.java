@@ -143,24 +143,31 @@ final class FeedRequests {
     }
   }
 
-  /** A sink's proof of life for the logs it follows; returns the handles this router no longer has. */
+  /**
+   * A sink's proof of life for the logs it follows; returns the handles this router no longer has,
+   * and the logs whose head is past where the sink's sessions are (they lost a push).
+   */
   PushProtocol.Refreshed refresh(PushProtocol.Refresh request) {
     long now = scheduler.nowMs();
     List<String> unknown = new ArrayList<>();
-    for (String handle : request.logs()) {
-      LiveLog live = logs.byHandle(handle);
+    List<PushProtocol.Following> ahead = new ArrayList<>();
+    for (PushProtocol.Following following : request.logs()) {
+      LiveLog live = logs.byHandle(following.log());
       if (live == null) {
-        unknown.add(handle);
+        unknown.add(following.log());
         continue;
       }
-      if (!fanOut.sinks().refresh(handle, request.sink(), now)) {
+      if (!fanOut.sinks().refresh(following.log(), request.sink(), now)) {
         // The log is here but the sink is not registered (its registration expired, or the log
-        // was handed over without it): it follows again. A session that missed a push catches up.
-        fanOut.sinks().follow(handle, request.sink(), now);
+        // was handed over without it): it follows again.
+        fanOut.sinks().follow(following.log(), request.sink(), now);
+      }
+      if (following.position() != PushProtocol.Following.UNKNOWN && live.log.seq() > following.position()) {
+        ahead.add(new PushProtocol.Following(following.log(), live.log.seq()));
       }
       live.touch(now);
     }
-    return new PushProtocol.Refreshed(unknown);
+    return new PushProtocol.Refreshed(unknown, ahead);
   }
 
   // --- steps -------------------------------------------------------------------------------------

@@ -252,7 +252,8 @@ public final class FeedRouter {
    * listens. A tick that comes {@link #FROZEN_AFTER_MS} after the previous one finds a node that was
    * frozen: the cluster went on without it (records it never got, clients that refetched
    * elsewhere), so its logs hold what it knew before and would show a client older content than
-   * it has already seen. They are dropped: their clients refetch a current snapshot.
+   * it has already seen. They are dropped: their clients refetch a current snapshot, and the logs
+   * opened from then on are read again as after a membership change ({@link #resync()}).
    */
   public void tick() {
     long now = scheduler.nowMs();
@@ -264,6 +265,10 @@ public final class FeedRouter {
         LOG.warn("this router did not run for {} ms (the node was frozen): dropped its {} feed logs, whose clients refetch",
             now - lastTickMs, stale.size());
       }
+      // The others may have dropped this member meanwhile: it gets none of their records until
+      // Hazelcast notices and merges it back, and no membership event says so here until then.
+      // The logs its clients open again are read over and over until that has surely happened.
+      resync();
     }
     lastTickMs = now;
     backstops.tick();
@@ -279,7 +284,7 @@ public final class FeedRouter {
     }
   }
 
-  /** The cluster's membership changed: every log with subscribers is read again. */
+  /** The cluster's membership changed: every log with subscribers is read again, repeatedly for a while (see {@link Backstops#resync}). */
   public void resync() {
     backstops.resync(lag.lagMs());
   }

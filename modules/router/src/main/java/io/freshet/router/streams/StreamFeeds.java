@@ -135,12 +135,14 @@ public final class StreamFeeds {
   public PushProtocol.Refreshed refresh(PushProtocol.Refresh request) {
     long now = scheduler.nowMs();
     List<String> unknown = new ArrayList<>();
-    for (String id : request.logs()) {
+    for (PushProtocol.Following following : request.logs()) {
+      String id = following.log();
       if (!byId.containsKey(id) || !sinks.refresh(id, request.sink(), now)) {
         unknown.add(id);
       }
     }
-    return new PushProtocol.Refreshed(unknown);
+    // A stream's sessions are on this node's own sinks: its pushes never cross the cluster.
+    return new PushProtocol.Refreshed(unknown, List.of());
   }
 
   /**

@@ -249,6 +249,35 @@ class FeedRouterTest {
   }
 
   @Test
+  void aChangeWhoseRecordIsLostWhileTheClusterSettlesIsFoundByTheResyncWindowsRepeatedReads() {
+    h.apply("r1", h.clock() - 100, "v0");
+    String watched = h.open(runFilter("r1"), new RouterHarness.Replies());
+    h.watch(watched, 1, "sink-a", new RouterHarness.Replies());
+    h.feeds.resync();
+    h.scheduler.advance(5_000);
+    h.apply("r1", h.clock(), "v1"); // its record never came: the merged member's consumers were not known yet
+    h.scheduler.advance(h.settings.resyncEveryMs() + 10);
+    assertThat(RouterHarness.metadata(h.pushedTo("sink-a", watched).get(0))).as("within a resync period, not a backstop period")
+        .containsExactly("v1");
+
+    h.scheduler.advance(h.settings.resyncWindowMs());
+    int reads = h.db.hydrates.size();
+    h.scheduler.advance(5_000);
+    assertThat(h.db.hydrates).as("the window is over: back to the backstop's period").hasSize(reads);
+  }
+
+  @Test
+  void aNodeFoundFrozenReadsTheLogsOpenedAfterItRepeatedlyAsAfterAMembershipChange() {
+    h.apply("r1", h.clock() - 100, "v0");
+    h.scheduler.freeze(FeedRouter.FROZEN_AFTER_MS + 15_000); // the others dropped this member; no event says so here
+    String watched = h.open(runFilter("r1"), new RouterHarness.Replies()); // a client that refetched
+    h.watch(watched, 1, "sink-a", new RouterHarness.Replies());
+    h.apply("r1", h.clock(), "v1"); // published on another node, which no longer sends here
+    h.scheduler.advance(h.settings.resyncEveryMs() + 10);
+    assertThat(RouterHarness.metadata(h.pushedTo("sink-a", watched).get(0))).containsExactly("v1");
+  }
+
+  @Test
   void anEmptyHoldAnswersUpToDateWithTheSameOffset() {
     h.apply("r1", h.clock() - 100, "v0");
     RouterHarness.Replies replies = new RouterHarness.Replies();

@@ -169,13 +169,34 @@ class SharedLogsTest {
     String handle = h.open(runFilter("r1"), new RouterHarness.Replies());
     h.watch(handle, 1, "sink-a", new RouterHarness.Replies());
     assertThat(h.feeds.followingSinks()).isEqualTo(1);
-    PushProtocol.Refreshed refreshed = h.feeds.refresh(new PushProtocol.Refresh("sink-a", List.of(handle, "node1-0-zz-gone00")));
+    PushProtocol.Refreshed refreshed = h.feeds.refresh(new PushProtocol.Refresh("sink-a", List.of(at(handle, 1), at("node1-0-zz-gone00", 1))));
     assertThat(refreshed.unknown()).containsExactly("node1-0-zz-gone00");
+    assertThat(refreshed.ahead()).as("the sink's sessions are at the head").isEmpty();
     h.scheduler.advance(FeedRouter.SINK_TTL_MS + 6000);
     assertThat(h.feeds.followingSinks()).as("no refresh for the TTL: the sink's node left").isZero();
-    assertThat(h.feeds.refresh(new PushProtocol.Refresh("sink-a", List.of(handle))).unknown())
-        .as("the log is here: the sink follows it again (its sessions catch up on the next push), no reconnect").isEmpty();
+    assertThat(h.feeds.refresh(new PushProtocol.Refresh("sink-a", List.of(at(handle, 1)))).unknown())
+        .as("the log is here: the sink follows it again, no reconnect").isEmpty();
     assertThat(h.feeds.followingSinks()).isEqualTo(1);
+  }
+
+  @Test
+  void aRefreshFromASinkShortOfTheHeadNamesTheHeadSoItsSessionsCatchUp() {
+    h.apply("r1", h.clock() - 100, "v0");
+    String handle = h.open(runFilter("r1"), new RouterHarness.Replies());
+    h.watch(handle, 1, "sink-a", new RouterHarness.Replies());
+    h.apply("r1", h.clock(), "v1");
+    h.record("r1", h.clock());
+    h.scheduler.advance(5); // the log grew to 2; say its push to sink-a was lost (its node was cut off)
+    PushProtocol.Refreshed refreshed = h.feeds.refresh(new PushProtocol.Refresh("sink-a",
+        List.of(at(handle, 1))));
+    assertThat(refreshed.ahead()).containsExactly(at(handle, 2));
+    assertThat(h.feeds.refresh(new PushProtocol.Refresh("sink-a", List.of(at(handle, 2)))).ahead()).isEmpty();
+    assertThat(h.feeds.refresh(new PushProtocol.Refresh("sink-a", List.of(at(handle, PushProtocol.Following.UNKNOWN)))).ahead())
+        .as("no live session there: nothing to compare").isEmpty();
+  }
+
+  private static PushProtocol.Following at(String log, long position) {
+    return new PushProtocol.Following(log, position);
   }
 
   @Test

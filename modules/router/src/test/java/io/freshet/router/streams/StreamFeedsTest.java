@@ -322,7 +322,7 @@ class StreamFeedsTest {
     db.commit(TOKENS, 2, scheduler.nowMs());
     db.applyAll(TOKENS); // committed and applied, but its announcement never arrived
     scheduler.advance(StreamFeeds.BACKSTOP_MS);
-    feeds.refresh(new PushProtocol.Refresh("sink-1", List.of(TOKENS.id()))); // the sink's proof of life, every 2 s in production
+    feeds.refresh(new PushProtocol.Refresh("sink-1", List.of(new PushProtocol.Following(TOKENS.id(), 0)))); // the sink's proof of life, every 2 s in production
     feeds.tick();
     scheduler.advance(1000);
     assertThat(seqsPushed("sink-1")).containsExactly(0L, 1L);
