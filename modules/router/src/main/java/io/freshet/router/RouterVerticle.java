@@ -16,6 +16,7 @@ import io.freshet.router.engine.BusLagView;
 import io.freshet.router.engine.EnvSubscriptions;
 import io.freshet.router.engine.PrimaryFallbackBudget;
 import io.freshet.router.feeds.FeedRouter;
+import io.freshet.router.feeds.Handovers;
 import io.freshet.router.feeds.PgRunSource;
 import io.freshet.router.feeds.PollReply;
 import io.freshet.router.feeds.RouterMetrics;
@@ -23,8 +24,12 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,7 +57,6 @@ public final class RouterVerticle extends VerticleBase {
   private volatile boolean stopping;
   private long shapeIdleTtlMs;
   private static final long HANDOVER_TIMEOUT_MS = 3000;
-  private static final int HANDOVERS_IN_FLIGHT = 16;
   /** The body of a {@link NodeAddresses#routerHandOver} request that only stops adopting (the first of the two steps). */
   public static final String STOP_ADOPTING = "stop-adopting";
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RouterVerticle.class);
@@ -121,59 +125,49 @@ public final class RouterVerticle extends VerticleBase {
   }
 
   /**
-   * The node is stopping: stop adopting, then hand every open log to a router of another node,
-   * one at a time. For each, the new owner is written to the cluster's map of moved feeds before
-   * the log is dropped here, so a client that polls again (its hold answered, its stream ended)
-   * is sent on to the new owner with its handle and offset instead of refetching. A log nobody
-   * takes (no other node, or every one stopping) goes with this node, as before. Replies with
-   * how many logs moved.
+   * The node is stopping: first every router of the node stops adopting (so that no log is handed
+   * to a sibling), then each hands its open logs to routers of other nodes ({@link Handovers}).
+   * Replies with how many logs moved.
    */
   private void handOver(Message<Object> message) {
     stopping = true;
     if (STOP_ADOPTING.equals(message.body())) {
-      // First every router of the node stops adopting, so that no log is handed to a sibling.
       (adoptions == null ? Future.<Void>succeededFuture() : adoptions.unregister()).onComplete(ar -> message.reply(0));
       return;
     }
-    java.util.List<FeedProtocol.Handover> handovers = feeds.handovers();
     vertx.sharedData().<String, String>getAsyncMap(NodeAddresses.MOVED_FEEDS_MAP)
+        .compose(moved -> new Handovers(feeds, cluster(moved)).handOverAll())
         .onFailure(e -> message.reply(0))
-        .onSuccess(moved -> {
-          int[] count = {0};
-          // HANDOVERS_IN_FLIGHT at a time: a node with a few hundred logs hands them over in about a second.
-          Future<Void> chain = Future.succeededFuture();
-          for (int from = 0; from < handovers.size(); from += HANDOVERS_IN_FLIGHT) {
-            List<FeedProtocol.Handover> group = handovers.subList(from, Math.min(handovers.size(), from + HANDOVERS_IN_FLIGHT));
-            chain = chain.compose(v -> Future.join(group.stream().map(h -> handOne(h, moved, 3).map(done -> {
-              if (done) {
-                count[0]++;
-              }
-              return (Void) null;
-            })).toList()).<Void>mapEmpty().recover(e -> Future.succeededFuture()));
+        .onSuccess(result -> {
+          if (result.of() > 0) {
+            log.info("router {}: handed {} of {} feed logs to other nodes", index, result.moved(), result.of());
           }
-          chain.onComplete(ar -> {
-            if (!handovers.isEmpty()) {
-              log.info("router {}: handed {} of {} feed logs to other nodes", index, count[0], handovers.size());
-            }
-            metrics.handedOver(count[0]);
-            message.reply(count[0]);
-          });
+          metrics.handedOver(result.moved());
+          message.reply(result.moved());
         });
   }
 
-  private Future<Boolean> handOne(FeedProtocol.Handover handover, io.vertx.core.shareddata.AsyncMap<String, String> moved, int attempts) {
-    return vertx.eventBus().<FeedProtocol.Adopted>request(NodeAddresses.feedAdoptions(), handover,
-            new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(HANDOVER_TIMEOUT_MS))
-        .compose(reply -> moved.put(handover.handle(), reply.body().router(), shapeIdleTtlMs).map(v -> {
-          // SSE sessions on any node follow the log to its new owner; held polls are answered and poll again there.
-          feeds.sinksOf(handover.handle()).forEach(sink -> vertx.eventBus().send(sink,
-              new PushProtocol.Moved(handover.handle(), reply.body().router())));
-          feeds.handedOver(handover.handle());
-          return true;
-        }))
-        .recover(e -> attempts > 1 && !(e instanceof io.vertx.core.eventbus.ReplyException re
-            && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS)
-            ? handOne(handover, moved, attempts - 1) : Future.succeededFuture(false));
+  private Handovers.Cluster cluster(AsyncMap<String, String> moved) {
+    return new Handovers.Cluster() {
+      @Override
+      public Future<String> adopt(FeedProtocol.Handover handover) {
+        return vertx.eventBus().<FeedProtocol.Adopted>request(NodeAddresses.feedAdoptions(), handover,
+                new DeliveryOptions().setSendTimeout(HANDOVER_TIMEOUT_MS))
+            .map(reply -> reply.body().router())
+            .recover(e -> Future.failedFuture(e instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS
+                ? new Handovers.NobodyAdopts() : e));
+      }
+
+      @Override
+      public Future<Void> recordMove(String handle, String router) {
+        return moved.put(handle, router, shapeIdleTtlMs);
+      }
+
+      @Override
+      public void tell(String sink, PushProtocol.Moved notice) {
+        vertx.eventBus().send(sink, notice);
+      }
+    };
   }
 
   @Override
