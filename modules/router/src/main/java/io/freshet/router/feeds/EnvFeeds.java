@@ -58,9 +58,18 @@ final class EnvFeeds {
     }
   }
 
+  private boolean late;
+
   /** Completes once records published anywhere in the cluster reach this router. */
   Future<Void> subscription() {
     return subscription;
+  }
+
+  /** True the first time a snapshot stopped waiting for the subscription (see {@code FeedRequests.subscribedOrLate}). */
+  boolean lateSubscription() {
+    boolean first = !late;
+    late = true;
+    return first;
   }
 
   void subscribing(Future<Void> subscribed) {

@@ -267,6 +267,30 @@ class FeedRouterTest {
   }
 
   @Test
+  void aSnapshotWaitsASecondAtMostForASubscriptionStuckInTheClusterAndItsLogIsReadUntilTheSubscriptionLands() {
+    h.subscriptions.hold(); // the cluster's map of subscriptions waits on a frozen member's partition
+    h.apply("r1", h.clock() - 100, "v0");
+    RouterHarness.Replies snapshot = new RouterHarness.Replies();
+    String handle = h.open(runFilter("r1"), snapshot);
+    assertThat(handle).as("no snapshot while the subscription is pending").isNull();
+    h.scheduler.advance(FeedRequests.SUBSCRIBE_WAIT_MS);
+    assertThat(snapshot.lastMetadata()).as("taken anyway after the wait").containsExactly("v0");
+    String opened = snapshot.handles.get(0);
+    h.filters.put(opened, runFilter("r1"));
+    RouterHarness.Replies watching = new RouterHarness.Replies();
+    h.watch(opened, snapshot.last().to(), "sink-a", watching);
+    assertThat(watching.failures).isEmpty();
+    h.apply("r1", h.clock(), "v1"); // published on another node, which does not know this router's consumer yet
+    h.scheduler.advance(h.settings.resyncEveryMs() + 10);
+    assertThat(RouterHarness.metadata(h.pushedTo("sink-a", opened).get(0))).as("read again within a resync period")
+        .containsExactly("v1");
+    h.subscriptions.release(RouterHarness.ENV);
+    h.apply("r1", h.clock(), "v2"); // lost across the moment the registration landed
+    h.scheduler.advance(h.settings.marginMs() + 2);
+    assertThat(RouterHarness.metadata(h.pushedTo("sink-a", opened).get(1))).containsExactly("v2");
+  }
+
+  @Test
   void aNodeFoundFrozenReadsTheLogsOpenedAfterItRepeatedlyAsAfterAMembershipChange() {
     h.apply("r1", h.clock() - 100, "v0");
     h.scheduler.freeze(FeedRouter.FROZEN_AFTER_MS + 15_000); // the others dropped this member; no event says so here
