@@ -109,6 +109,13 @@ class StreamFeedsTest {
         List.of()));
   }
 
+  /** The seqs the first answer carried, then those pushed to {@code sink}. */
+  private List<Long> delivered(String sink) {
+    List<Long> seqs = new ArrayList<>(chunks((Caught) answers.get(0)).stream().map(StreamChunk::seq).toList());
+    seqs.addAll(seqsPushed(sink));
+    return seqs;
+  }
+
   private List<Long> seqsPushed(String sink) {
     return pushed.getOrDefault(sink, List.of()).stream().flatMap(p -> chunks(p).stream()).map(StreamChunk::seq).toList();
   }
@@ -314,6 +321,31 @@ class StreamFeedsTest {
     feeds.tick();
     assertThat(feeds.logs()).isZero();
     assertThat(subscribed).isEmpty();
+  }
+
+  @Test
+  void aStreamOpensWithinASecondWhenItsSubscriptionIsStuckInTheClusterAndIsCheckedOnThePrimaryUntilItLands() {
+    subscriptions.hold(); // the cluster's map of subscriptions waits on a frozen member's partition
+    db.commit(TOKENS, 1, scheduler.nowMs());
+    db.applyAll(TOKENS);
+    watch(TOKENS, -1, "sink-1");
+    assertThat(answers).as("waiting for the subscription").isEmpty();
+    scheduler.advance(StreamFeeds.SUBSCRIBE_WAIT_MS);
+    assertThat(answers).as("opened without it").hasSize(1);
+    scheduler.advance(1000);
+    assertThat(delivered("sink-1")).containsExactly(0L);
+    db.commit(TOKENS, 1, scheduler.nowMs()); // announced on another node, which does not know this one's consumer yet
+    db.applyAll(TOKENS);
+    scheduler.advance(StreamFeeds.UNSUBSCRIBED_CHECK_MS + 1000);
+    assertThat(delivered("sink-1")).as("found on the primary, not at the 20 s backstop").containsExactly(0L, 1L);
+    subscriptions.release(ENV);
+    db.commit(TOKENS, 1, scheduler.nowMs()); // lost across the moment the registration landed
+    db.applyAll(TOKENS);
+    scheduler.advance(StreamFeeds.UNSUBSCRIBED_CHECK_MS + 1000);
+    assertThat(delivered("sink-1")).containsExactly(0L, 1L, 2L);
+    int primaryReads = db.primaryReads.size();
+    scheduler.advance(5_000);
+    assertThat(db.primaryReads).as("no more checks once subscribed").hasSize(primaryReads);
   }
 
   @Test
