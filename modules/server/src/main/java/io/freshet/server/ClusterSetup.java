@@ -26,7 +26,7 @@ final class ClusterSetup {
   static HazelcastClusterManager clusterManager(FreshetConfig config) {
     // Vert.x takes the event-bus host from this property; keep it on the member's own address.
     System.setProperty("hazelcast.local.localAddress", config.get(FreshetConfig.CLUSTER_HOST));
-    return new HazelcastClusterManager(hazelcastConfig(config));
+    return new RefreshingClusterManager(hazelcastConfig(config));
   }
 
   /** The member's Hazelcast config; throws {@link IllegalArgumentException} for an unknown {@code cluster.discovery}. */
@@ -88,10 +88,18 @@ final class ClusterSetup {
   }
 
   /**
+   * After a membership change, when the bus's cached consumers are read again from the cluster's
+   * map ({@link RefreshingClusterManager}): by then a member that merged back has re-registered its
+   * consumers, whatever entry events went missing on the way.
+   */
+  static final long[] REFRESH_AFTER_MS = {1_000, 3_000, 10_000, 30_000};
+
+  /**
    * Publishes {@link io.freshet.core.bus.NodeAddresses#membershipChanged()} on this node whenever a
    * member joins or leaves the cluster or this node merges back into it, so that routers re-read
-   * their feeds (records published across the change may be lost). Hazelcast calls these
-   * listeners on its own threads; the event bus takes the message from any thread.
+   * their feeds (records published across the change may be lost), and refreshes the bus's cached
+   * consumers at {@link #REFRESH_AFTER_MS}. Hazelcast calls these listeners on its own threads;
+   * the event bus and the timers take them from any thread.
    */
   static void announceMembershipChanges(io.vertx.core.Vertx vertx, io.vertx.core.spi.cluster.ClusterManager cluster) {
     if (!(cluster instanceof HazelcastClusterManager hazelcast)) {
@@ -102,6 +110,13 @@ final class ClusterSetup {
       LOG.info("cluster membership changed ({}): {} members; feed logs with subscribers are read again", reason,
           hazelcast.getHazelcastInstance().getCluster().getMembers().size());
       vertx.eventBus().publish(io.freshet.core.bus.NodeAddresses.membershipChanged(), new io.freshet.core.bus.MembershipChanged(reason), local);
+      if (hazelcast instanceof RefreshingClusterManager refreshing) {
+        for (long afterMs : REFRESH_AFTER_MS) {
+          vertx.setTimer(afterMs, t -> refreshing.refreshRegistrations()
+              .onSuccess(n -> LOG.debug("re-read the consumers of {} addresses after a membership change", n))
+              .onFailure(e -> LOG.warn("could not re-read the cluster's consumers after a membership change: {}", e.toString())));
+        }
+      }
     };
     hazelcast.getHazelcastInstance().getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
       @Override
