@@ -123,16 +123,17 @@ async function metric(port, prefix) {
 const counts = { fiveXX: 0, requestErrors: 0 };
 const realFetch = globalThis.fetch;
 // The SDK's feed requests by run (the Electric subscribers keep their own history): printed for a
-// subscriber that never saw its final value.
+// subscriber that never saw its final value, saw it late, or went backwards.
 const sdkRequests = {};
 function logSdkRequests(runId, since) {
-  log(`  its requests, in ms from the scenario's start: ${(sdkRequests[runId] ?? []).map((h) => `${h.at - since} offset ${h.offset}`
+  log(`  its requests, in ms from the scenario's start: ${(sdkRequests[runId] ?? []).map((h) => `${h.at - since} ${h.handle ?? "-"} offset ${h.offset}`
     + ` ${h.status ?? h.error ?? "pending"}${h.answeredAfter !== undefined ? ` +${h.answeredAfter}` : ""} on ${h.node ?? "?"}`).join(" | ")}`);
 }
 globalThis.fetch = async (input, init) => {
   const url = String(input?.url ?? input);
   const feed = /\/realtime\/v1\/runs\/(run_[a-z0-9]+)/.exec(url);
-  const entry = feed && !url.includes("fault-client=electric") ? { at: now(), offset: /offset=([^&]+)/.exec(url)?.[1] } : null;
+  const entry = feed && !url.includes("fault-client=electric")
+    ? { at: now(), offset: /offset=([^&]+)/.exec(url)?.[1], handle: /handle=([^&]+)/.exec(url)?.[1] } : null;
   if (entry) {
     (sdkRequests[feed[1]] ??= []).push(entry);
   }
@@ -428,6 +429,9 @@ async function scenario(name, { runCount = 3, writeEveryMs = 200, writesPerSecon
           const refused = writeStatus.filter((w) => w.runId === runId && w.status >= 500).map((w) => `step ${w.step} ${w.status} at ${w.at}`);
           log(`${s.kind} subscriber of ${runId} went back from step ${s.seen[i - 1].step} (at ${s.seen[i - 1].at}) to ${s.seen[i].step}`
             + ` (at ${s.seen[i].at}); writes of the run answered 5xx: ${refused.join(", ") || "none"}`);
+          if (s.kind === "sdk") {
+            logSdkRequests(runId, scenarioStart);
+          }
         }
       }
     }

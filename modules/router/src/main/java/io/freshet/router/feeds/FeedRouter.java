@@ -80,6 +80,7 @@ public final class FeedRouter {
   // --- records and requests ----------------------------------------------------------------------
 
   public void onRecord(ChangeRecord record) {
+    dropIfFrozen();
     metrics.record();
     EnvFeeds env = logs.existingEnv(record.envId());
     if (env != null && env.onRecord(record, carried(record))) {
@@ -93,10 +94,12 @@ public final class FeedRouter {
   }
 
   public void open(FeedProtocol.Open request, PollReply reply) {
+    dropIfFrozen();
     requests.open(request, reply);
   }
 
   public void poll(FeedProtocol.Poll request, PollReply reply) {
+    dropIfFrozen();
     requests.poll(request, reply);
   }
 
@@ -106,6 +109,7 @@ public final class FeedRouter {
 
   /** Throws a {@link io.freshet.core.FreshetException} (409, 400) when the log cannot be followed from there. */
   public PushProtocol.Caught follow(PushProtocol.FeedLog log, long offset, String sink) {
+    dropIfFrozen();
     return requests.follow(log, offset, sink);
   }
 
@@ -257,19 +261,7 @@ public final class FeedRouter {
    */
   public void tick() {
     long now = scheduler.nowMs();
-    if (lastTickMs != Long.MIN_VALUE && now - lastTickMs >= FROZEN_AFTER_MS) {
-      List<LiveLog> stale = logs.all();
-      stale.forEach(this::drop);
-      fanOut.flush();
-      if (!stale.isEmpty()) {
-        LOG.warn("this router did not run for {} ms (the node was frozen): dropped its {} feed logs, whose clients refetch",
-            now - lastTickMs, stale.size());
-      }
-      // The others may have dropped this member meanwhile: it gets none of their records until
-      // Hazelcast notices and merges it back, and no membership event says so here until then.
-      // The logs its clients open again are read over and over until that has surely happened.
-      resync();
-    }
+    dropIfFrozen();
     lastTickMs = now;
     backstops.tick();
     boolean active = false;
@@ -282,6 +274,32 @@ public final class FeedRouter {
     if (active) {
       lag.touch();
     }
+  }
+
+  /**
+   * The freeze check of {@link #tick()}, run first by whatever wakes the router: on resuming, the
+   * records that queued up while the node was frozen (those published before the others dropped
+   * it, carrying rows long superseded) are handled before the overdue tick, and held polls of the
+   * old logs were answered with them; requests queued meanwhile too.
+   */
+  private void dropIfFrozen() {
+    long now = scheduler.nowMs();
+    if (lastTickMs == Long.MIN_VALUE || now - lastTickMs < FROZEN_AFTER_MS) {
+      return;
+    }
+    long frozenMs = now - lastTickMs;
+    lastTickMs = now;
+    List<LiveLog> stale = logs.all();
+    stale.forEach(this::drop);
+    fanOut.flush();
+    if (!stale.isEmpty()) {
+      LOG.warn("this router did not run for {} ms (the node was frozen): dropped its {} feed logs, whose clients refetch",
+          frozenMs, stale.size());
+    }
+    // The others may have dropped this member meanwhile: it gets none of their records until
+    // Hazelcast notices and merges it back, and no membership event says so here until then.
+    // The logs its clients open again are read over and over until that has surely happened.
+    resync();
   }
 
   /** The cluster's membership changed: every log with subscribers is read again, repeatedly for a while (see {@link Backstops#resync}). */

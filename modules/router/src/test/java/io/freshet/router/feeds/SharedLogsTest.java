@@ -240,6 +240,26 @@ class SharedLogsTest {
     assertThat(gone.failures).as("its clients refetch").containsExactly(409);
   }
 
+  @Test
+  void whatQueuedUpWhileTheNodeWasFrozenFindsItsOldLogsAlreadyDropped() {
+    h.apply("r1", h.clock() - 100, "v0");
+    String handle = h.open(runFilter("r1"), new RouterHarness.Replies());
+    RouterHarness.Replies held = new RouterHarness.Replies();
+    h.poll(handle, 1, true, held);
+    h.scheduler.advance(3000);
+
+    h.scheduler.jump(FeedRouter.FROZEN_AFTER_MS + 15_000); // resumed; the overdue tick has not run yet
+    h.apply("r1", h.clock() - 10_000, "v-during-the-freeze");
+    h.record("r1", h.clock() - 10_000); // published before the others dropped this node, handled first
+
+    assertThat(held.failures).isEmpty();
+    assertThat(held.slices).as("the held poll was answered when the record came, as the log was").hasSize(1);
+    assertThat(held.last().messages()).noneMatch(m -> m.contains("v-during-the-freeze"));
+    RouterHarness.Replies gone = new RouterHarness.Replies();
+    h.poll(handle, 1, false, gone);
+    assertThat(gone.failures).as("dropped before the record touched it: its clients refetch a current snapshot").containsExactly(409);
+  }
+
   // --- bounds --------------------------------------------------------------------------------------
 
   private static RouterHarness.Replies openAs(RouterHarness h, String credential, String... tags) {
