@@ -16,6 +16,7 @@ import io.vertx.junit5.VertxTestContext;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -123,23 +124,26 @@ class SinkTest {
     SseSessionTest.Socket socket = new SseSessionTest.Socket();
     PushProtocol.FeedLog log = new PushProtocol.FeedLog("h", new FeedProtocol.FeedRef("env_1", new FeedFilter.Run("r1"), RunColumn.ALL));
     AtomicInteger follows = new AtomicInteger();
+    AtomicLong refreshing = new AtomicLong(-1);
     vertx.runOnContext(v -> {
       Sink sink = sink(vertx);
       vertx.eventBus().consumer("test.router.lossy", msg -> {
         if (msg.body() instanceof PushProtocol.Follow follow) {
           if (follows.incrementAndGet() == 1) {
             msg.reply(new PushProtocol.Caught(LogSlice.unchanged(1), false, false));
-            vertx.setTimer(20, t -> clock.advance(Sink.REFRESH_EVERY_MS)); // once the session is live
+            // A refresh names live sessions only: move time until the answer has made it live.
+            refreshing.set(vertx.setPeriodic(20, t -> clock.advance(Sink.REFRESH_EVERY_MS)));
           } else {
             test.verify(() -> assertThat(follow.position()).as("caught up from where it was").isEqualTo(1));
             test.completeNow();
           }
         } else if (msg.body() instanceof PushProtocol.Refresh refresh) {
+          vertx.cancelTimer(refreshing.get());
           test.verify(() -> assertThat(refresh.logs()).containsExactly(new PushProtocol.Following("h", 1)));
           msg.reply(new PushProtocol.Refreshed(List.of(), List.of(new PushProtocol.Following("h", 2))));
         }
       }).completion().onSuccess(x -> {
-        SseSession session = new SseSession(log, "test.router.lossy", new SseSessionTest.TestFraming(false, 60_000), socket, 1, clock.nowMs(), 100,
+        SseSession session = new SseSession(log, "test.router.lossy", new SseSessionTest.TestFraming(false, 3_600_000), socket, 1, clock.nowMs(), 100,
             () -> {});
         sink.follow(session, test::failNow);
       });

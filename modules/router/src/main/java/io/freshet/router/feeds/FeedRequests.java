@@ -6,9 +6,9 @@ import io.freshet.core.feed.FeedProtocol.FeedRef;
 import io.freshet.core.feed.LogSlice;
 import io.freshet.core.push.PushProtocol;
 import io.freshet.core.time.Scheduler;
+import io.freshet.router.engine.EnvSubscriptions;
 import io.freshet.router.engine.LagView;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -80,41 +80,19 @@ final class FeedRequests {
   }
 
   /**
-   * How long a new log's snapshot waits for its environment's subscription to be known in the
-   * cluster before it is taken anyway. Registering a clustered consumer writes to Hazelcast's map of
-   * subscriptions, and while a member is frozen that write can wait on a partition the frozen member
-   * owns, until the member is dropped and the partitions settle: once 44 s (member-cut-off with the
-   * master frozen), the client's snapshot waiting all along.
-   */
-  static final long SUBSCRIBE_WAIT_MS = 1_000;
-
-  /**
-   * Completes when the environment's subscription does, or after {@link #SUBSCRIBE_WAIT_MS}. A late
-   * one means records published on other nodes may not reach this router yet: its logs are read
-   * over and over as after a membership change, from then until the registration lands, and once
-   * more after it.
+   * The environment's subscription, waited for {@link EnvSubscriptions#WAIT_MS} at most. A late one
+   * means records published on other nodes may not reach this router yet: its logs are read over
+   * and over as after a membership change, from then until the registration lands, and once more
+   * after it.
    */
   private Future<Void> subscribedOrLate(EnvFeeds env) {
     Future<Void> subscription = env.subscription();
-    if (subscription.isComplete()) {
-      return subscription;
-    }
-    Promise<Void> go = Promise.promise();
-    long timer = scheduler.after(SUBSCRIBE_WAIT_MS, () -> {
-      if (go.tryComplete() && env.lateSubscription()) {
+    return EnvSubscriptions.awaitAtMost(subscription, scheduler, () -> {
+      if (env.lateSubscription()) {
         backstops.resync(lag.lagMs());
         subscription.onSuccess(v -> backstops.resync(lag.lagMs()));
       }
     });
-    subscription.onComplete(ar -> {
-      scheduler.cancel(timer);
-      if (ar.failed()) {
-        go.tryFail(ar.cause());
-      } else {
-        go.tryComplete();
-      }
-    });
-    return go.future();
   }
 
   private LiveLog join(FeedRef feed, String expiredHandle) {

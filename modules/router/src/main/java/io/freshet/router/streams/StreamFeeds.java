@@ -145,38 +145,20 @@ public final class StreamFeeds {
     return new PushProtocol.Refreshed(unknown, List.of());
   }
 
-  /**
-   * How long a stream's opening waits for its environment's subscription to be known in the
-   * cluster; past it the stream opens, and is checked on the primary every {@link #UNSUBSCRIBED_CHECK_MS}
-   * until the registration lands (see {@code FeedRequests.SUBSCRIBE_WAIT_MS}: a registration once
-   * took 44 s while a member was frozen).
-   */
-  static final long SUBSCRIBE_WAIT_MS = 1_000;
+  /** While a subscription that was waited for in vain has not landed, how often an open stream is checked on the primary. */
   static final long UNSUBSCRIBED_CHECK_MS = 500;
 
   /**
    * Subscribes first, then reads the stream's state on the primary: whatever commits after that
    * read is announced to this node, so nothing falls between the two. A subscription that takes
-   * longer than {@link #SUBSCRIBE_WAIT_MS} to land is not waited for (see {@link #checkUntilSubscribed}).
+   * longer than {@link EnvSubscriptions#WAIT_MS} to land is not waited for (see {@link #checkUntilSubscribed}).
    */
   private void open(StreamLog log) {
     StreamRef ref = log.ref;
     Future<Void> subscribed = subscription(ref.envId());
-    Promise<Void> go = Promise.promise();
-    long timer = scheduler.after(SUBSCRIBE_WAIT_MS, () -> {
-      if (go.tryComplete()) {
-        scheduler.after(UNSUBSCRIBED_CHECK_MS, () -> checkUntilSubscribed(log, subscribed));
-      }
-    });
-    subscribed.onComplete(ar -> {
-      scheduler.cancel(timer);
-      if (ar.failed()) {
-        go.tryFail(ar.cause());
-      } else {
-        go.tryComplete();
-      }
-    });
-    go.future().compose(v -> source.primaryState(ref)).onComplete(ar -> {
+    Future<Void> ready = EnvSubscriptions.awaitAtMost(subscribed, scheduler,
+        () -> scheduler.after(UNSUBSCRIBED_CHECK_MS, () -> checkUntilSubscribed(log, subscribed)));
+    ready.compose(v -> source.primaryState(ref)).onComplete(ar -> {
       if (logs.get(ref) != log) {
         return;
       }

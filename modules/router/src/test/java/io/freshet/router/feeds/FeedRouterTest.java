@@ -9,6 +9,7 @@ import io.freshet.core.feed.FeedFilter;
 import io.freshet.core.feed.FeedProtocol;
 import io.freshet.core.feed.LogSlice;
 import io.freshet.producer.ChangeRecord;
+import io.freshet.router.engine.EnvSubscriptions;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -273,7 +274,7 @@ class FeedRouterTest {
     RouterHarness.Replies snapshot = new RouterHarness.Replies();
     String handle = h.open(runFilter("r1"), snapshot);
     assertThat(handle).as("no snapshot while the subscription is pending").isNull();
-    h.scheduler.advance(FeedRequests.SUBSCRIBE_WAIT_MS);
+    h.scheduler.advance(EnvSubscriptions.WAIT_MS);
     assertThat(snapshot.lastMetadata()).as("taken anyway after the wait").containsExactly("v0");
     String opened = snapshot.handles.get(0);
     h.filters.put(opened, runFilter("r1"));

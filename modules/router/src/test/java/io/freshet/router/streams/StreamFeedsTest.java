@@ -12,6 +12,7 @@ import io.freshet.core.stream.ChunkSlice;
 import io.freshet.core.stream.StreamRef;
 import io.freshet.core.time.FakeScheduler;
 import io.freshet.router.RouterSettings;
+import io.freshet.router.engine.EnvSubscriptions;
 import io.freshet.router.engine.FakeLag;
 import io.freshet.router.engine.FakeSubscriptions;
 import io.freshet.router.engine.PrimaryFallbackBudget;
@@ -330,7 +331,7 @@ class StreamFeedsTest {
     db.applyAll(TOKENS);
     watch(TOKENS, -1, "sink-1");
     assertThat(answers).as("waiting for the subscription").isEmpty();
-    scheduler.advance(StreamFeeds.SUBSCRIBE_WAIT_MS);
+    scheduler.advance(EnvSubscriptions.WAIT_MS);
     assertThat(answers).as("opened without it").hasSize(1);
     scheduler.advance(1000);
     assertThat(delivered("sink-1")).containsExactly(0L);
